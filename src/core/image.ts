@@ -1,0 +1,12 @@
+/** An image easel holds in memory: an input it loaded, or an output a vendor returned. */
+import type { OutputFormat } from './task.js';
+
+export interface LoadedImage {
+  bytes: Uint8Array;
+  mediaType: string;
+  format: OutputFormat | 'gif' | 'tiff' | 'avif' | 'heif' | 'svg';
+  width: number;
+  height: number;
+  /** Whether the image has an alpha channel (OpenAI masks need one). */
+  hasAlpha: boolean;
+}

@@ -1,0 +1,101 @@
+/**
+ * The contract between the orchestration layer and a vendor adapter.
+ *
+ * What reaches an adapter is fully specified: every field is present (explicit `undefined` where
+ * the user gave nothing and the model has no default), sizes are already resolved against the
+ * catalog, images are loaded and checked. The adapter decides, field by field, how to put it on
+ * the wire, and reports anything the vendor ignores as a warning.
+ */
+import type { CatalogModel } from '../catalog/types.js';
+import type { LoadedImage } from '../core/image.js';
+import type { OutputFormat, ProviderId, Quality, Task } from '../core/task.js';
+import type { Warning } from '../core/warnings.js';
+
+export interface ProviderCall {
+  model: CatalogModel;
+  task: Task;
+  prompt: string | undefined;
+  negativePrompt: string | undefined;
+  /** Resolved output size (from the catalog's size list / ratio table), or undefined for `from-input` / `auto`. */
+  width: number | undefined;
+  height: number | undefined;
+  /** Resolved aspect-ratio label for ratio-based models (`16:9`), else undefined. */
+  aspectRatio: string | undefined;
+  /** Images for this one call; never above `model.maxImagesPerCall`. */
+  n: number;
+  seed: number | undefined;
+  quality: Quality | undefined;
+  style: string | undefined;
+  outputFormat: OutputFormat;
+  image: LoadedImage | undefined;
+  mask: LoadedImage | undefined;
+  strength: number | undefined;
+  scale: number | undefined;
+  /** `providerOptions[model.provider]`, or `{}`. */
+  providerOptions: Record<string, unknown>;
+}
+
+/** Everything an adapter needs from its surroundings; injectable so tests run on a fake clock. */
+export interface ProviderRuntime {
+  /** Base URL of the vendor API (real or sandbox). Every URL an adapter builds starts from it. */
+  baseUrl: string;
+  /** Further named base URLs a vendor needs (FAL: `run` for the synchronous host beside the queue host). */
+  urls: Readonly<Record<string, string>>;
+  /** Reads the key lazily; throws AuthenticationError naming the option and the env variable. */
+  apiKey: () => string;
+  fetch: typeof fetch;
+  /** Aborts on user abort *and* on the per-attempt timeout. */
+  signal: AbortSignal;
+  /** Sleeps, rejecting with AbortedError/TimeoutError when `signal` fires. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => number;
+  /** Interval between status polls (ms). */
+  pollIntervalMs: number;
+  /**
+   * Called with the vendor's job id as soon as one exists, before any waiting: batch stores persist
+   * it so a crash resumes by polling instead of paying twice.
+   */
+  onSubmitted?: (vendorRequestId: string) => void | Promise<void>;
+  /** Set by easel so adapters can say "sandbox" in warnings; adapters otherwise ignore it. */
+  sandbox: boolean;
+}
+
+export interface ProviderImage {
+  bytes: Uint8Array;
+  mediaType: string;
+  /** Seed the vendor reports for this image (or the one that was sent), when known. */
+  seed?: number;
+  revisedPrompt?: string;
+}
+
+/** What the vendor reported about its own usage; cost is settled from this when present. */
+export interface VendorUsage {
+  /** Replicate `metrics.predict_time` (s). */
+  computeSeconds?: number;
+  /** FAL `timings.inference` (s). */
+  inferenceSeconds?: number;
+  /** OpenAI gpt-image token usage. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Stability credits, when reported. */
+  credits?: number;
+}
+
+export interface ProviderResult {
+  images: ProviderImage[];
+  /** Vendor's id for the request: `x-request-id`, prediction id, FAL request id. */
+  requestId: string | undefined;
+  usage: VendorUsage;
+  warnings: Warning[];
+}
+
+export interface ImageProvider {
+  readonly id: ProviderId;
+  /** Run one call (≤ maxImagesPerCall images), through the vendor's async flow if it has one. */
+  run(call: ProviderCall, runtime: ProviderRuntime): Promise<ProviderResult>;
+  /**
+   * Async vendors only: pick up a job submitted earlier (its id came through `onSubmitted`) and
+   * wait for its result without submitting again.
+   */
+  resume?(call: ProviderCall, vendorRequestId: string, runtime: ProviderRuntime): Promise<ProviderResult>;
+}

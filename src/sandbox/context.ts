@@ -1,0 +1,147 @@
+/**
+ * What every vendor module of the sandbox shares: clock and time scale, ledger, faults, limits,
+ * file store, webhook sender, request log, and the gate every vendor route passes through.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { sleep } from '../core/abort.js';
+import type { LatencyProfile } from '../catalog/types.js';
+import type { FaultDecision, FaultInjector } from './faults.js';
+import type { FileStore } from './files.js';
+import { sampleLatencyMs } from './latency.js';
+import type { Ledger, Vendor } from './ledger.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { WebhookSender } from './webhooks.js';
+
+export type SandboxEnv = {
+  Bindings: Partial<HttpBindings>;
+  Variables: { fault: FaultDecision | undefined; apiKey: string };
+};
+
+/** An error the sandbox must render in a vendor's own shape. */
+export interface SandboxError {
+  status: number;
+  kind: 'unauthorized' | 'rate_limited' | 'server_error' | 'unavailable' | 'timeout' | 'bad_request' | 'not_found';
+  message: string;
+  /** Before time scaling has been applied? No: already scaled, ready for the header. */
+  retryAfterMs?: number;
+}
+
+/** What the gate needs to know of a vendor. */
+export interface VendorAdapter {
+  vendor: Vendor;
+  /** The API key the request presents, in the vendor's header format; undefined when none. */
+  extractKey(c: Context<SandboxEnv>): string | undefined;
+  renderError(c: Context<SandboxEnv>, error: SandboxError): Response;
+}
+
+export interface RecordedRequest {
+  vendor: Vendor | 'files' | 'control';
+  method: string;
+  path: string;
+  status?: number;
+  fault?: string;
+  at: string;
+}
+
+export interface SandboxContext {
+  /** Root URL of the sandbox (`http://127.0.0.1:PORT`), known once it listens. */
+  baseUrl: () => string;
+  timeScale: () => number;
+  /** Sleeps `ms × timeScale`. */
+  delay: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A latency sample for a model (or the vendor default), already time-scaled. */
+  latencyMs: (profile: Pick<LatencyProfile, 'p50Ms' | 'p99Ms'> | undefined, vendor: Vendor) => number;
+  ledger: Ledger;
+  faults: FaultInjector;
+  limits: RateLimiter;
+  files: FileStore;
+  webhooks: WebhookSender;
+  requests: RecordedRequest[];
+  /** A fixed key per vendor (to test 401 paths); when unset any non-empty key is accepted. */
+  fixedKeys: Partial<Record<Vendor, string>>;
+  /** Middleware: log, authenticate, inject faults, enforce rate limits (submit routes only). */
+  gate: (vendor: VendorAdapter, options?: { submit?: boolean }) => MiddlewareHandler<SandboxEnv>;
+}
+
+/** Vendor default latencies from the guide's uptime table (p50, p99). */
+export const VENDOR_LATENCY: Record<Vendor, { p50Ms: number; p99Ms: number }> = {
+  openai: { p50Ms: 11_000, p99Ms: 18_000 },
+  stability: { p50Ms: 8_000, p99Ms: 12_000 },
+  replicate: { p50Ms: 5_000, p99Ms: 8_000 },
+  fal: { p50Ms: 4_000, p99Ms: 6_000 },
+};
+
+export function makeLatency(timeScale: () => number) {
+  return (profile: Pick<LatencyProfile, 'p50Ms' | 'p99Ms'> | undefined, vendor: Vendor): number =>
+    sampleLatencyMs(profile ?? VENDOR_LATENCY[vendor]) * timeScale();
+}
+
+export function makeDelay(timeScale: () => number) {
+  return (ms: number, signal?: AbortSignal) => sleep(ms * timeScale(), signal);
+}
+
+export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gate'] {
+  return (adapter, options = {}) =>
+    async (c, next) => {
+      const path = new URL(c.req.url).pathname;
+      const record: RecordedRequest = { vendor: adapter.vendor, method: c.req.method, path, at: new Date().toISOString() };
+      ctx.requests.push(record);
+      const finish = (res: Response) => {
+        record.status = res.status;
+        return res;
+      };
+
+      const key = adapter.extractKey(c);
+      const fixed = ctx.fixedKeys[adapter.vendor];
+      if (!key || (fixed !== undefined && key !== fixed)) {
+        return finish(adapter.renderError(c, { status: 401, kind: 'unauthorized', message: key ? 'Incorrect API key provided.' : 'No API key provided.' }));
+      }
+      c.set('apiKey', key);
+
+      const fault = ctx.faults.decide(adapter.vendor, c.req.method, path, c.req.header('x-sandbox-fault'), options.submit === true);
+      if (fault) record.fault = fault.kind === 'status' ? String(fault.status) : fault.kind;
+      if (fault?.kind === 'status') {
+        const retryAfterMs = fault.status === 429 || fault.status === 503 ? (fault.retryAfterMs ?? ctx.faults.retryAfterMs) * ctx.timeScale() : undefined;
+        const kind = fault.status === 429 ? 'rate_limited' : fault.status === 503 ? 'unavailable' : fault.status >= 500 ? 'server_error' : fault.status === 401 ? 'unauthorized' : fault.status === 404 ? 'not_found' : 'bad_request';
+        return finish(adapter.renderError(c, { status: fault.status, kind, message: `Injected fault: ${fault.status}`, retryAfterMs }));
+      }
+      if (fault?.kind === 'hang') {
+        await ctx.delay(ctx.faults.hangMs, c.req.raw.signal).catch(() => undefined);
+        return finish(adapter.renderError(c, { status: 504, kind: 'timeout', message: 'Injected fault: the request hung and timed out' }));
+      }
+      if (fault?.kind === 'drop') {
+        const socket = c.env?.incoming?.socket;
+        if (socket) {
+          socket.destroy();
+          return finish(new Response(null, { status: 499 }));
+        }
+        throw new Error('Injected fault: connection dropped');
+      }
+      if (fault?.kind === 'malformed') {
+        return finish(new Response('{"data": [{"b64_json": "iVBORw0KGgo', { status: 200, headers: { 'content-type': 'application/json' } }));
+      }
+      if (options.submit) {
+        const verdict = ctx.limits.checkRequest(adapter.vendor);
+        if (!verdict.ok) {
+          record.fault = `limit:${verdict.reason}`;
+          return finish(
+            adapter.renderError(c, {
+              status: 429,
+              kind: 'rate_limited',
+              message: `Rate limit reached (${verdict.reason}, limit ${verdict.limit}).`,
+              retryAfterMs: verdict.retryAfterMs,
+            }),
+          );
+        }
+      }
+      c.set('fault', fault);
+      await next();
+      record.status = c.res.status;
+    };
+}
+
+/** Whether a request must be refused by the vendor's safety system. */
+export function moderationRequested(c: Context<SandboxEnv>, prompt: string | undefined): boolean {
+  return c.get('fault')?.kind === 'moderation' || (prompt ?? '').includes('[sandbox:moderation]');
+}

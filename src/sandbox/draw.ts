@@ -1,0 +1,133 @@
+/**
+ * Procedural placeholder images: deterministic for (model, prompt, seed), at exactly the requested
+ * size and format, and plainly marked as sandbox placeholders. Edits change only the masked area;
+ * upscales really resample the input.
+ */
+import sharp, { type Sharp } from 'sharp';
+import type { OutputFormat } from '../core/task.js';
+import { hashSeed, seededRandom } from './random.js';
+
+export interface DrawSpec {
+  width: number;
+  height: number;
+  format: OutputFormat;
+  model: string;
+  prompt: string;
+  seed: number;
+}
+
+export async function drawPlaceholder(spec: DrawSpec): Promise<Buffer> {
+  const svg = placeholderSvg(spec);
+  return encode(sharp(Buffer.from(svg)).resize(spec.width, spec.height, { fit: 'fill' }), spec.format);
+}
+
+function placeholderSvg({ width, height, model, prompt, seed }: DrawSpec): string {
+  const rand = seededRandom(hashSeed(model, prompt, seed));
+  const hue = Math.floor(rand() * 360);
+  const colour = (shift: number, l: number) => `hsl(${(hue + shift) % 360},${55 + Math.floor(rand() * 30)}%,${l}%)`;
+  const shapes: string[] = [];
+  const count = 6 + Math.floor(rand() * 8);
+  for (let i = 0; i < count; i++) {
+    const x = Math.round(rand() * width);
+    const y = Math.round(rand() * height);
+    const r = Math.round((0.05 + rand() * 0.2) * Math.min(width, height));
+    const fill = colour(Math.floor(rand() * 180), 35 + Math.floor(rand() * 40));
+    shapes.push(
+      rand() < 0.5
+        ? `<circle cx="${x}" cy="${y}" r="${r}" fill="${fill}" fill-opacity="0.75"/>`
+        : `<rect x="${x - r}" y="${y - r}" width="${r * 2}" height="${Math.round(r * 1.3)}" rx="${Math.round(r / 6)}" fill="${fill}" fill-opacity="0.7" transform="rotate(${Math.round(rand() * 90)} ${x} ${y})"/>`,
+    );
+  }
+  const banner = Math.max(12, Math.round(Math.min(width, height) * 0.05));
+  const small = Math.max(8, Math.round(banner * 0.45));
+  const caption = escapeXml(prompt.length > 90 ? `${prompt.slice(0, 87)}…` : prompt);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
+<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${colour(0, 82)}"/><stop offset="1" stop-color="${colour(140, 30)}"/></linearGradient></defs>
+<rect width="100%" height="100%" fill="url(#g)"/>
+${shapes.join('\n')}
+<rect x="0" y="0" width="${width}" height="${Math.round(banner * 1.6 + small * 1.8)}" fill="black" fill-opacity="0.55"/>
+<text x="${Math.round(banner * 0.4)}" y="${Math.round(banner * 1.15)}" font-family="DejaVu Sans, sans-serif" font-weight="bold" font-size="${banner}" fill="white">SANDBOX PLACEHOLDER</text>
+<text x="${Math.round(banner * 0.4)}" y="${Math.round(banner * 1.2 + small * 1.5)}" font-family="DejaVu Sans, sans-serif" font-size="${small}" fill="white">${escapeXml(model)} · seed ${seed} · ${width}x${height} · ${caption}</text>
+</svg>`;
+}
+
+/** Where a mask says "edit here": OpenAI uses transparent pixels, Stability uses white. */
+export type MaskConvention = 'transparent-is-edit' | 'white-is-edit';
+
+export interface EditSpec extends Omit<DrawSpec, 'width' | 'height'> {
+  image: Uint8Array;
+  /** Absent: the image's own alpha channel is the mask (transparent = edit). */
+  mask?: Uint8Array;
+  maskConvention: MaskConvention;
+}
+
+/** Replaces only the masked area of `image` with newly drawn content. */
+export async function inpaint(spec: EditSpec): Promise<Buffer> {
+  const source = sharp(spec.image).ensureAlpha();
+  const { width, height } = await source.metadata().then((m) => ({ width: m.width!, height: m.height! }));
+  const original = await source.raw().toBuffer();
+  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' })).ensureAlpha().raw().toBuffer();
+  const weights = await maskWeights(spec.mask ?? spec.image, spec.mask ? spec.maskConvention : 'transparent-is-edit', width, height);
+  const out = Buffer.alloc(original.length);
+  for (let p = 0; p < width * height; p++) {
+    const w = weights[p]! / 255;
+    for (let c = 0; c < 3; c++) out[p * 4 + c] = Math.round(original[p * 4 + c]! * (1 - w) + fresh[p * 4 + c]! * w);
+    out[p * 4 + 3] = 255;
+  }
+  return encode(sharp(out, { raw: { width, height, channels: 4 } }), spec.format);
+}
+
+/** 0 = keep, 255 = replace, per pixel, at the image's size. */
+async function maskWeights(mask: Uint8Array, convention: MaskConvention, width: number, height: number): Promise<Uint8Array> {
+  const resized = sharp(mask).resize(width, height, { fit: 'fill' }).ensureAlpha();
+  const raw = await resized.raw().toBuffer();
+  const weights = new Uint8Array(width * height);
+  for (let p = 0; p < width * height; p++) {
+    if (convention === 'transparent-is-edit') weights[p] = 255 - raw[p * 4 + 3]!;
+    else weights[p] = Math.round((raw[p * 4]! + raw[p * 4 + 1]! + raw[p * 4 + 2]!) / 3);
+  }
+  return weights;
+}
+
+export interface TransformSpec extends Omit<DrawSpec, 'width' | 'height'> {
+  image: Uint8Array;
+  /** 0 keeps the input, 1 ignores it. */
+  strength: number;
+  width?: number;
+  height?: number;
+}
+
+/** image-to-image: the input blended with new content by `strength`. */
+export async function transform(spec: TransformSpec): Promise<Buffer> {
+  const meta = await sharp(spec.image).metadata();
+  const width = spec.width ?? meta.width!;
+  const height = spec.height ?? meta.height!;
+  const base = await sharp(spec.image).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' })).removeAlpha().raw().toBuffer();
+  const out = Buffer.alloc(base.length);
+  for (let i = 0; i < base.length; i++) out[i] = Math.round(base[i]! * (1 - spec.strength) + fresh[i]! * spec.strength);
+  return encode(sharp(out, { raw: { width, height, channels: 3 } }), spec.format);
+}
+
+/** A real resample (Lanczos) of the input by `scale`, or to an exact target size. */
+export async function upscale(image: Uint8Array, target: { scale?: number; width?: number; height?: number }, format: OutputFormat): Promise<Buffer> {
+  const meta = await sharp(image).metadata();
+  const width = target.width ?? Math.round(meta.width! * (target.scale ?? 4));
+  const height = target.height ?? Math.round(meta.height! * (target.scale ?? 4));
+  return encode(sharp(image).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }), format);
+}
+
+function encode(pipeline: Sharp, format: OutputFormat): Promise<Buffer> {
+  if (format === 'jpeg') return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 88 }).toBuffer();
+  if (format === 'webp') return pipeline.webp({ quality: 85 }).toBuffer();
+  return pipeline.png({ compressionLevel: 6 }).toBuffer();
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+}
+
+export async function imageSize(bytes: Uint8Array): Promise<{ width: number; height: number; format: string | undefined }> {
+  const meta = await sharp(bytes).metadata();
+  return { width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format };
+}

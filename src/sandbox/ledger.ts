@@ -1,0 +1,45 @@
+/** Every charge the real vendor would have made, so tests can prove "nothing paid twice". */
+export type Vendor = 'openai' | 'stability' | 'replicate' | 'fal';
+export const VENDORS: readonly Vendor[] = ['openai', 'stability', 'replicate', 'fal'];
+
+export interface Charge {
+  vendor: Vendor;
+  /** easel catalog id when the model is in the catalog, else the vendor's model id. */
+  model: string;
+  requestId: string;
+  /** USD; null when the catalog has no price for the model (never reported as $0). */
+  usd: number | null;
+  /** Images billed by this charge. */
+  images: number;
+  at: string;
+}
+
+export class Ledger {
+  private charges: Charge[] = [];
+
+  charge(entry: Omit<Charge, 'at'>): Charge {
+    const charge = { ...entry, at: new Date().toISOString() };
+    this.charges.push(charge);
+    return charge;
+  }
+
+  list(): Charge[] {
+    return [...this.charges];
+  }
+
+  totalUsd(): number {
+    return round6(this.charges.reduce((sum, c) => sum + (c.usd ?? 0), 0));
+  }
+
+  reset(): void {
+    this.charges = [];
+  }
+
+  toJSON(): { charges: Charge[]; totalUsd: number; unpriced: number } {
+    return { charges: this.list(), totalUsd: this.totalUsd(), unpriced: this.charges.filter((c) => c.usd === null).length };
+  }
+}
+
+export function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}

@@ -1,0 +1,40 @@
+/** Sandbox options, validated with zod so a bad `--faults` file gets a clear error. */
+import { z } from 'zod';
+import { FaultProfileSchema } from './faults.js';
+import type { VendorLimits } from './rate-limit.js';
+import type { Vendor } from './ledger.js';
+
+const LimitsSchema = z
+  .object({
+    requestsPerMinute: z.number().int().positive().optional(),
+    concurrent: z.number().int().positive().optional(),
+    burst: z.object({ requests: z.number().int().positive(), windowMs: z.number().positive(), lockoutMs: z.number().min(0) }).strict().optional(),
+  })
+  .strict();
+const VendorSchema = z.enum(['openai', 'stability', 'replicate', 'fal']);
+
+export const SandboxOptionsSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(0),
+    host: z.string().default('127.0.0.1'),
+    /** Multiplies every latency, window and Retry-After: 0.001 makes an 8 s call take 8 ms. */
+    timeScale: z.number().min(0).max(100).default(1),
+    faults: FaultProfileSchema.optional(),
+    limits: z.partialRecord(VendorSchema, LimitsSchema).optional(),
+    /** A fixed key per vendor; requests with another key get the vendor's 401. */
+    fixedKeys: z.partialRecord(VendorSchema, z.string().min(1)).optional(),
+    /** URL the sandbox is reachable at, when not its listening address (used in URLs it hands out). */
+    publicUrl: z.string().url().optional(),
+    /** Replicate cold starts: extra delay (ms, before scaling) and how often. */
+    coldStart: z.object({ ms: z.number().min(0), rate: z.number().min(0).max(1) }).strict().optional(),
+  })
+  .strict();
+export type SandboxOptions = z.input<typeof SandboxOptionsSchema>;
+
+/** The guide's rate-limit table, plus Stability's documented 150-per-10-s lockout. */
+export const DEFAULT_LIMITS: Record<Vendor, VendorLimits> = {
+  openai: { requestsPerMinute: 100 },
+  stability: { requestsPerMinute: 200, burst: { requests: 150, windowMs: 10_000, lockoutMs: 60_000 } },
+  replicate: { concurrent: 1000 },
+  fal: { concurrent: 100 },
+};

@@ -1,0 +1,118 @@
+/**
+ * The sandbox server: one Hono app with each vendor under its own prefix and a control API under
+ * `/_sandbox/`. `startSandbox()` listens on an ephemeral loopback port for tests and the no-key default.
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { makeDelay, makeGate, makeLatency, type SandboxContext, type SandboxEnv } from './context.js';
+import { controlRoutes } from './control.js';
+import { falSandbox } from './fal/index.js';
+import { FaultInjector } from './faults.js';
+import { FileStore } from './files.js';
+import { Ledger } from './ledger.js';
+import { openaiSandbox } from './openai/index.js';
+import { DEFAULT_LIMITS, type SandboxOptions, SandboxOptionsSchema } from './options.js';
+import { RateLimiter } from './rate-limit.js';
+import { replicateSandbox } from './replicate/index.js';
+import { stabilitySandbox } from './stability/index.js';
+import { WebhookSender } from './webhooks.js';
+
+export interface Sandbox {
+  /** Root URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Base URLs to give each vendor's client. */
+  urls: SandboxUrls;
+  context: SandboxContext;
+  close(): Promise<void>;
+}
+
+export interface SandboxUrls {
+  openai: string;
+  stability: string;
+  replicate: string;
+  /** FAL's queue host (`https://queue.fal.run` in production). */
+  falQueue: string;
+  /** FAL's synchronous host (`https://fal.run`). */
+  falRun: string;
+  control: string;
+}
+
+export function sandboxUrls(root: string): SandboxUrls {
+  const base = root.replace(/\/+$/, '');
+  return {
+    openai: `${base}/openai/v1`,
+    stability: `${base}/stability`,
+    replicate: `${base}/replicate/v1`,
+    falQueue: `${base}/fal/queue`,
+    falRun: `${base}/fal/run`,
+    control: `${base}/_sandbox`,
+  };
+}
+
+export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void } {
+  const options = SandboxOptionsSchema.parse(input);
+  let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
+  let timeScale = options.timeScale;
+  const scale = () => timeScale;
+  const delay = makeDelay(scale);
+  const partial: Omit<SandboxContext, 'gate'> = {
+    baseUrl: () => baseUrl,
+    timeScale: scale,
+    delay,
+    latencyMs: makeLatency(scale),
+    ledger: new Ledger(),
+    faults: new FaultInjector(options.faults ?? {}),
+    limits: new RateLimiter({ ...DEFAULT_LIMITS, ...options.limits }, scale),
+    files: new FileStore(),
+    webhooks: new WebhookSender((ms) => delay(ms)),
+    requests: [],
+    fixedKeys: options.fixedKeys ?? {},
+  };
+  const context: SandboxContext = { ...partial, gate: makeGate(partial) };
+
+  const app = new Hono<SandboxEnv>();
+  app.route('/_sandbox', controlRoutes(context, { setTimeScale: (s) => (timeScale = s) }));
+  app.get('/files/:vendor/:id', (c) => {
+    const file = context.files.get(`${c.req.param('vendor')}/${c.req.param('id')}`);
+    context.requests.push({ vendor: 'files', method: 'GET', path: c.req.path, status: file ? 200 : 404, at: new Date().toISOString() });
+    if (!file) return c.text('This file does not exist or has expired.', 404);
+    return c.body(Buffer.from(file.bytes), 200, { 'content-type': file.mediaType, 'cache-control': 'private, max-age=3600' });
+  });
+  app.route('/openai', openaiSandbox(context));
+  app.route('/stability', stabilitySandbox(context));
+  app.route('/replicate', replicateSandbox(context));
+  app.route('/fal', falSandbox(context));
+  app.notFound((c) => c.json({ error: `No sandbox route for ${c.req.method} ${c.req.path}. Vendors live under /openai/v1, /stability, /replicate/v1, /fal/queue and /fal/run.` }, 404));
+  app.onError((error, c) => {
+    if (error.message.startsWith('Injected fault')) throw error;
+    return c.json({ error: 'sandbox internal error', message: error.message }, 500);
+  });
+  return { app, context, setBaseUrl: (url) => (baseUrl = options.publicUrl ?? url) };
+}
+
+export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox> {
+  const options = SandboxOptionsSchema.parse(input);
+  const { app, context, setBaseUrl } = createSandboxApp(input);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  setBaseUrl(url);
+  const root = options.publicUrl ?? url;
+  return {
+    url: root,
+    urls: sandboxUrls(root),
+    context,
+    close: async () => {
+      await context.webhooks.drain();
+      await new Promise<void>((resolve) => {
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** stability routes of the sandbox — being built; see the sandbox issue. */
+import { Hono } from 'hono';
+import type { SandboxContext, SandboxEnv } from '../context.js';
+
+export function stabilitySandbox(_ctx: SandboxContext): Hono<SandboxEnv> {
+  return new Hono<SandboxEnv>();
+}
