@@ -1,1 +1,20 @@
-console.log("cli", process.argv.slice(2));
+#!/usr/bin/env node
+/** The `easel` command line: one file per command. */
+import { Command } from 'commander';
+import { editCommand } from './edit.js';
+import { generateCommand } from './generate.js';
+import { modelsCommand } from './models.js';
+import { sandboxCommand } from './sandbox.js';
+import { upscaleCommand } from './upscale.js';
+
+const program = new Command('easel')
+  .description('Image generation over OpenAI, Stability AI, Replicate and FAL: one typed API, CLI and sandbox.\nWith no API keys, calls go to the built-in sandbox (placeholder images).')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(generateCommand())
+  .addCommand(editCommand())
+  .addCommand(upscaleCommand())
+  .addCommand(modelsCommand())
+  .addCommand(sandboxCommand());
+
+await program.parseAsync(process.argv);

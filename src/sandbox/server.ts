@@ -25,6 +25,8 @@ export interface Sandbox {
   urls: SandboxUrls;
   context: SandboxContext;
   close(): Promise<void>;
+  /** Lets the process exit while the sandbox still listens (the in-process default sandbox). */
+  unref(): void;
 }
 
 export interface SandboxUrls {
@@ -107,6 +109,9 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     url: root,
     urls: sandboxUrls(root),
     context,
+    unref: () => {
+      server.unref();
+    },
     close: async () => {
       await context.webhooks.drain();
       await new Promise<void>((resolve) => {

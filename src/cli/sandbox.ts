@@ -1,0 +1,66 @@
+/** `easel sandbox`: runs the vendor emulator and prints how to point easel or the official clients at it. */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { type FaultProfile, FaultProfileSchema } from '../sandbox/faults.js';
+import { startSandbox } from '../sandbox/server.js';
+import { intFlag, numberFlag } from './parse.js';
+import { reportError } from './run-command.js';
+
+interface SandboxFlags {
+  port: number;
+  host: string;
+  timeScale: number;
+  faults?: string;
+}
+
+export function sandboxCommand(): Command {
+  return new Command('sandbox')
+    .description('run the local emulator of the OpenAI, Stability, Replicate and FAL image APIs')
+    .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').argParser(intFlag('--port', 0, 65535)).default(8787))
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--time-scale <factor>', 'multiply vendor latencies, windows and Retry-After (0.01 = 100x faster)').argParser(numberFlag('--time-scale', 0, 100)).default(1))
+    .option('--faults <file>', 'JSON fault profile: { rates, script, retryAfterMs, hangMs }')
+    .action(async (flags: SandboxFlags) => {
+      try {
+        const faults = flags.faults ? readFaults(flags.faults) : undefined;
+        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults });
+        const u = sandbox.urls;
+        console.log(`easel sandbox listening on ${sandbox.url} (time scale ${flags.timeScale}; images are placeholders)`);
+        console.log('');
+        console.log(`  OpenAI     ${u.openai}`);
+        console.log(`  Stability  ${u.stability}`);
+        console.log(`  Replicate  ${u.replicate}`);
+        console.log(`  FAL queue  ${u.falQueue}`);
+        console.log(`  FAL run    ${u.falRun}`);
+        console.log(`  control    ${u.control}/ledger · /requests · /faults · /reset`);
+        console.log('');
+        console.log('Point easel at it:');
+        console.log(`  export EASEL_SANDBOX_URL=${sandbox.url}`);
+        console.log('Point the official clients at it (any non-empty key works):');
+        console.log(`  export OPENAI_BASE_URL=${u.openai} OPENAI_API_KEY=sandbox`);
+        console.log(`  new Replicate({ auth: 'sandbox', baseUrl: '${u.replicate}' })`);
+        console.log(`  createFalClient({ credentials: 'sandbox', requestMiddleware: async (r) => ({ ...r, url: r.url.replace('https://queue.fal.run', '${u.falQueue}').replace('https://fal.run', '${u.falRun}') }) })`);
+        console.log('Press Ctrl+C to stop.');
+        const stop = () => void sandbox.close().then(() => process.exit(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (error) {
+        reportError(error);
+      }
+    });
+}
+
+function readFaults(path: string): FaultProfile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`--faults ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'}`);
+  }
+  const parsed = FaultProfileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`--faults ${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,42 @@
+/** easel's configuration: a JSON file validated by zod, merged with the vendors' usual env variables. */
+import { z } from 'zod';
+
+const VendorSchema = z
+  .object({
+    apiKey: z.string().min(1).optional(),
+    /** Base URL of the vendor API (an OpenAI-compatible host, a proxy, a sandbox). */
+    baseUrl: z.string().url().optional(),
+  })
+  .strict();
+
+export const EaselConfigSchema = z
+  .object({
+    providers: z
+      .object({
+        openai: VendorSchema.optional(),
+        stability: VendorSchema.optional(),
+        replicate: VendorSchema.optional(),
+        /** FAL has two hosts: the queue (`baseUrl`) and the synchronous one (`runUrl`). */
+        fal: VendorSchema.extend({ runUrl: z.string().url().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    /** Send every vendor to a running sandbox (same as EASEL_SANDBOX_URL). */
+    sandboxUrl: z.string().url().optional(),
+    /** Model used when a request names none. */
+    defaultModel: z.string().min(1).optional(),
+    /** Per-attempt timeout (ms), waits and polls included. */
+    timeoutMs: z.number().int().positive().optional(),
+    pollIntervalMs: z.number().int().positive().optional(),
+    /** The in-process sandbox started when a vendor has no key. */
+    sandbox: z
+      .object({
+        /** Multiplies the vendors' latencies; 0.05 turns an 11 s DALL-E call into about half a second. */
+        timeScale: z.number().min(0).max(10).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type EaselConfig = z.input<typeof EaselConfigSchema>;

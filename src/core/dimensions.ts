@@ -1,0 +1,136 @@
+/**
+ * Resolves the requested size or aspect ratio against a model's dimensioning rule. An exact match
+ * is applied silently; anything else is an UnsupportedCapability error — or, when the request
+ * allows adjustments, the nearest allowed value plus an `adjusted` warning.
+ */
+import type { CatalogModel, Dimensioning } from '../catalog/types.js';
+import { UnsupportedCapabilityError } from './errors.js';
+import { type Dimensions, formatSize, nearestAspectRatio, nearestSize, parseAspectRatio, parseSize, ratioDistance } from './size.js';
+import type { Warning } from './warnings.js';
+
+export interface AppliedDimensions {
+  width: number | undefined;
+  height: number | undefined;
+  aspectRatio: string | undefined;
+}
+
+interface Ask {
+  size?: string;
+  aspectRatio?: string;
+  allowAdjustments: boolean;
+}
+
+/** An aspect ratio mapped onto a fixed size list may differ this much (log-ratio) without a warning. */
+const RATIO_TOLERANCE = 0.01;
+/** …and this much before it needs `allowAdjustments`. */
+const RATIO_ADJUST_LIMIT = 0.05;
+
+export function resolveDimensions(model: CatalogModel, ask: Ask, warnings: Warning[]): AppliedDimensions {
+  const dims = model.dimensions;
+  if (dims.kind === 'from-input') {
+    if (ask.size || ask.aspectRatio) {
+      reject(model, ask.size ? 'size' : 'aspectRatio', 'the output size follows the input image (use scale)', ask, warnings);
+    }
+    return { width: undefined, height: undefined, aspectRatio: undefined };
+  }
+  if (dims.kind === 'sizes') return fromSizeList(model, dims, ask, warnings);
+  if (dims.kind === 'aspect-ratios') return fromRatioTable(model, dims, ask, warnings);
+  return fromFreeRange(model, dims, ask, warnings);
+}
+
+function fromSizeList(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'sizes' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
+  const allowed = dims.sizes.map((s) => parseSize(s)!);
+  if (ask.size) {
+    if (dims.sizes.includes(ask.size)) return sized(parseSize(ask.size)!);
+    const nearest = nearestSize(parseSize(ask.size)!, allowed);
+    adjustOrThrow(model, 'size', ask.size, formatSize(nearest), dims.sizes, ask, warnings);
+    return sized(nearest);
+  }
+  if (ask.aspectRatio) {
+    const ratio = parseAspectRatio(ask.aspectRatio)!;
+    const nearest = allowed.reduce((best, s) => (ratioDistance(ratio, s.width / s.height) < ratioDistance(ratio, best.width / best.height) ? s : best));
+    const off = ratioDistance(ratio, nearest.width / nearest.height);
+    if (off > RATIO_ADJUST_LIMIT) adjustOrThrow(model, 'aspectRatio', ask.aspectRatio, formatSize(nearest), dims.sizes, ask, warnings);
+    else if (off > RATIO_TOLERANCE) warnAdjusted(model, 'aspectRatio', ask.aspectRatio, formatSize(nearest), warnings);
+    return sized(nearest);
+  }
+  return sized(parseSize(dims.default)!);
+}
+
+function fromRatioTable(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'aspect-ratios' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
+  const labels = Object.keys(dims.ratios);
+  const apply = (label: string) => {
+    const [width, height] = dims.ratios[label]!;
+    return { width, height, aspectRatio: label };
+  };
+  if (ask.aspectRatio) {
+    if (labels.includes(ask.aspectRatio)) return apply(ask.aspectRatio);
+    const nearest = nearestAspectRatio(parseAspectRatio(ask.aspectRatio)!, labels);
+    adjustOrThrow(model, 'aspectRatio', ask.aspectRatio, nearest, labels, ask, warnings);
+    return apply(nearest);
+  }
+  if (ask.size) {
+    const wanted = parseSize(ask.size)!;
+    const exact = labels.find((l) => dims.ratios[l]![0] === wanted.width && dims.ratios[l]![1] === wanted.height);
+    if (exact) return apply(exact);
+    const nearest = nearestAspectRatio(wanted.width / wanted.height, labels);
+    const sizes = labels.map((l) => `${dims.ratios[l]![0]}x${dims.ratios[l]![1]} (${l})`);
+    adjustOrThrow(model, 'size', ask.size, `${dims.ratios[nearest]![0]}x${dims.ratios[nearest]![1]} (${nearest})`, sizes, ask, warnings);
+    return apply(nearest);
+  }
+  return apply(dims.default);
+}
+
+function fromFreeRange(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'free' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
+  const rule = `width and height ${dims.min}–${dims.max} px, multiples of ${dims.multipleOf}, at most ${dims.maxPixels} pixels`;
+  if (ask.size) {
+    const wanted = parseSize(ask.size)!;
+    const fitted = fitFree(wanted, dims);
+    if (fitted.width !== wanted.width || fitted.height !== wanted.height) adjustOrThrow(model, 'size', ask.size, formatSize(fitted), rule, ask, warnings);
+    return sized(fitted);
+  }
+  if (ask.aspectRatio) {
+    const ratio = parseAspectRatio(ask.aspectRatio)!;
+    const base = parseSize(dims.default)!;
+    const area = base.width * base.height;
+    const fitted = fitFree({ width: Math.sqrt(area * ratio), height: Math.sqrt(area / ratio) }, dims);
+    return { ...sized(fitted), aspectRatio: ask.aspectRatio };
+  }
+  return sized(parseSize(dims.default)!);
+}
+
+function fitFree(wanted: Dimensions, dims: Extract<Dimensioning, { kind: 'free' }>): Dimensions {
+  const snap = (v: number) => Math.min(dims.max, Math.max(dims.min, Math.round(v / dims.multipleOf) * dims.multipleOf));
+  let width = snap(wanted.width);
+  let height = snap(wanted.height);
+  if (width * height > dims.maxPixels) {
+    const shrink = Math.sqrt(dims.maxPixels / (width * height));
+    width = Math.floor((width * shrink) / dims.multipleOf) * dims.multipleOf;
+    height = Math.floor((height * shrink) / dims.multipleOf) * dims.multipleOf;
+  }
+  return { width, height };
+}
+
+function sized(d: Dimensions): AppliedDimensions {
+  return { width: d.width, height: d.height, aspectRatio: undefined };
+}
+
+function adjustOrThrow(model: CatalogModel, field: string, requested: string, applied: string, allowed: readonly string[] | string, ask: Ask, warnings: Warning[]): void {
+  if (!ask.allowAdjustments) {
+    const list = typeof allowed === 'string' ? allowed : allowed.join(', ');
+    throw new UnsupportedCapabilityError(
+      `${model.id} cannot make ${field} ${requested}; allowed: ${list}. The nearest is ${applied} (set allowAdjustments to accept it).`,
+      { model: model.id, provider: model.provider, field, allowed },
+    );
+  }
+  warnAdjusted(model, field, requested, applied, warnings);
+}
+
+function warnAdjusted(model: CatalogModel, field: string, requested: string, applied: string, warnings: Warning[]): void {
+  warnings.push({ kind: 'adjusted', model: model.id, field, requested, applied, message: `${model.id}: ${field} ${requested} is not available; used ${applied}` });
+}
+
+function reject(model: CatalogModel, field: string, why: string, ask: Ask, warnings: Warning[]): void {
+  if (!ask.allowAdjustments) throw new UnsupportedCapabilityError(`${model.id} does not take ${field}: ${why}`, { model: model.id, provider: model.provider, field });
+  warnings.push({ kind: 'unsupported', model: model.id, field, message: `${model.id} ignores ${field}: ${why}` });
+}

@@ -1,0 +1,179 @@
+/**
+ * Runs the calls of one model (after `n` was split) in parallel, each with its own deadline, and
+ * merges them into one result: images measured from their bytes, cost from the catalog rule and
+ * what the vendor reported, attempts and warnings. The router (fallback, retries) builds on this.
+ */
+import sharp from 'sharp';
+import { costOf } from '../catalog/pricing.js';
+import type { CatalogModel } from '../catalog/types.js';
+import { deadlineSignal, sleep } from '../core/abort.js';
+import { EaselError, NoImageGeneratedError, ProviderError } from '../core/errors.js';
+import { type Attempt, type GeneratedImage, type ImageResult, makeImage } from '../core/result.js';
+import { formatFromMediaType } from '../core/task.js';
+import type { Warning } from '../core/warnings.js';
+import type { VendorEndpoint } from '../config/endpoints.js';
+import { PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
+import type { ProviderCall, ProviderResult, VendorUsage } from '../providers/types.js';
+
+export interface ExecuteOptions {
+  endpoint: VendorEndpoint;
+  fetch: typeof fetch;
+  signal?: AbortSignal;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  onSubmitted?: (vendorRequestId: string) => void | Promise<void>;
+}
+
+export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
+  if (model.provider === 'local') throw new ProviderError(`${model.id}: local models run through the upscaling pipeline`, { model: model.id });
+  const provider = PROVIDERS[model.provider as RemoteProviderId];
+  const started = performance.now();
+  // One failing call aborts its siblings: a partial set of images is not what was asked for.
+  const siblings = new AbortController();
+  const parent = options.signal ? AbortSignal.any([options.signal, siblings.signal]) : siblings.signal;
+  const attempts: Attempt[] = [];
+
+  const runOne = async (call: ProviderCall): Promise<ProviderResult> => {
+    const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`);
+    const t0 = performance.now();
+    const startedAt = new Date().toISOString();
+    try {
+      const result = await provider.run(call, {
+        baseUrl: options.endpoint.baseUrl,
+        urls: options.endpoint.urls,
+        apiKey: options.endpoint.apiKey,
+        fetch: options.fetch,
+        signal,
+        sleep,
+        now: Date.now,
+        pollIntervalMs: options.pollIntervalMs,
+        onSubmitted: options.onSubmitted,
+        sandbox: options.endpoint.target === 'sandbox',
+      });
+      attempts.push({
+        model: model.id,
+        provider: model.provider,
+        startedAt,
+        latencyMs: performance.now() - t0,
+        outcome: 'success',
+        requestId: result.requestId,
+        costUsd: callCost(model, call, result).usd,
+      });
+      return result;
+    } catch (error) {
+      const e = error instanceof EaselError ? error : undefined;
+      attempts.push({
+        model: model.id,
+        provider: model.provider,
+        startedAt,
+        latencyMs: performance.now() - t0,
+        outcome: 'error',
+        requestId: e?.requestId,
+        costUsd: 0,
+        error: { code: e?.code ?? 'unknown', message: e?.message ?? 'unexpected error', retryable: e?.retryable ?? false },
+      });
+      siblings.abort(error);
+      throw error;
+    } finally {
+      dispose();
+    }
+  };
+
+  const settled = await Promise.allSettled(calls.map(runOne));
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);
+  return mergeResults(model, calls, results, [...warnings], attempts, performance.now() - started, options.endpoint.target === 'sandbox');
+}
+
+async function mergeResults(
+  model: CatalogModel,
+  calls: readonly ProviderCall[],
+  results: readonly ProviderResult[],
+  warnings: Warning[],
+  attempts: Attempt[],
+  latencyMs: number,
+  sandbox: boolean,
+): Promise<ImageResult> {
+  const images: GeneratedImage[] = [];
+  const usage: VendorUsage = {};
+  let usd: number | null = 0;
+  const bases: string[] = [];
+  let estimated = false;
+  for (const [i, result] of results.entries()) {
+    const call = calls[i]!;
+    warnings.push(...result.warnings);
+    for (const image of result.images) images.push(await measure(model, call, image, warnings));
+    addUsage(usage, result.usage);
+    const cost = callCost(model, call, result);
+    usd = usd === null || cost.usd === null ? null : usd + cost.usd;
+    bases.push(cost.basis);
+    estimated ||= model.price.kind === 'per-second' && result.usage.computeSeconds === undefined;
+  }
+  const wanted = calls.reduce((sum, c) => sum + c.n, 0);
+  if (images.length === 0) {
+    throw new NoImageGeneratedError(`${model.id} returned no image`, { model: model.id, provider: model.provider, requestId: results[0]?.requestId, attempts });
+  }
+  if (images.length < wanted) {
+    warnings.push({ kind: 'adjusted', model: model.id, field: 'n', requested: wanted, applied: images.length, message: `${model.id} returned ${images.length} of ${wanted} images` });
+  }
+  return {
+    images,
+    model: model.id,
+    provider: model.provider,
+    requestIds: results.map((r) => r.requestId).filter((id): id is string => id !== undefined),
+    cost: { usd: usd === null ? null : Math.round(usd * 1e6) / 1e6, basis: bases.join(' + '), estimated },
+    latencyMs,
+    attempts,
+    warnings,
+    usage,
+    sandbox,
+  };
+}
+
+function callCost(model: CatalogModel, call: ProviderCall, result: ProviderResult) {
+  return costOf(model, {
+    images: result.images.length,
+    width: call.width,
+    height: call.height,
+    quality: call.quality,
+    computeSeconds: result.usage.computeSeconds,
+  });
+}
+
+/** Reads the real size and format from the bytes, and warns when the vendor changed the size. */
+async function measure(model: CatalogModel, call: ProviderCall, image: ProviderResult['images'][number], warnings: Warning[]): Promise<GeneratedImage> {
+  let width = 0;
+  let height = 0;
+  let format = formatFromMediaType(image.mediaType);
+  try {
+    const meta = await sharp(image.bytes).metadata();
+    width = meta.width ?? 0;
+    height = meta.height ?? 0;
+    format = formatFromMediaType(`image/${meta.format}`) ?? format;
+  } catch {
+    throw new NoImageGeneratedError(`${model.id} returned bytes that are not a readable image`, { model: model.id, provider: model.provider });
+  }
+  if (call.width && call.height && (width !== call.width || height !== call.height) && call.task !== 'upscale') {
+    const requested = `${call.width}x${call.height}`;
+    if (!warnings.some((w) => w.field === 'size' && w.requested === requested && w.applied === `${width}x${height}`)) {
+      warnings.push({ kind: 'adjusted', model: model.id, field: 'size', requested, applied: `${width}x${height}`, message: `${model.id} returned ${width}x${height} instead of ${requested}` });
+    }
+  }
+  return makeImage({
+    bytes: image.bytes,
+    mediaType: format ? `image/${format}` : image.mediaType,
+    format: format ?? call.outputFormat,
+    width,
+    height,
+    seed: image.seed,
+    revisedPrompt: image.revisedPrompt,
+  });
+}
+
+function addUsage(total: VendorUsage, more: VendorUsage): void {
+  for (const key of Object.keys(more) as (keyof VendorUsage)[]) {
+    const value = more[key];
+    if (value !== undefined) total[key] = (total[key] ?? 0) + value;
+  }
+}
