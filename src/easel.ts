@@ -1,24 +1,26 @@
 /**
  * The library's front door: `createEasel()` returns one typed API over every vendor.
  *
- * Each call reads top to bottom: validate the request → find the model → load input images →
- * resolve fields against the catalog (split `n`) → pick the endpoint (vendor, or sandbox when no
- * key) → run → result with images, cost, latency, attempts and warnings.
+ * Each call reads top to bottom: validate the request → load input images → plan the route
+ * (one named model, or the router's ranked candidates) → run it with retries, breakers, fallback
+ * and optional hedging → result with images, cost, latency, attempts, warnings and the decision.
  */
-import { lookupModel } from './catalog/index.js';
-import type { CatalogModel } from './catalog/types.js';
+import type { EaselConfig } from './config/schema.js';
 import { configuredEndpoint, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
-import type { EaselConfig } from './config/schema.js';
 import { InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
 import { loadImage } from './core/image-input.js';
 import { type ImageRequest, ImageRequestSchema } from './core/request.js';
-import { type ParsedRequest, resolveCalls } from './core/resolve.js';
+import type { ParsedRequest } from './core/resolve.js';
 import type { ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
-import { VENDOR_KEY_ENV, type RemoteProviderId } from './providers/registry.js';
+import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { executeModel } from './router/execute.js';
+import { type RoutePlan, planRoute } from './router/plan.js';
+import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
+import { ProviderHealth } from './router/resilience.js';
+import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
 
 export interface EaselOptions {
@@ -32,6 +34,10 @@ export interface EaselOptions {
   fetch?: typeof fetch;
   /** Where one-line notices go (default stderr), e.g. "using the built-in sandbox". */
   onNotice?: (line: string) => void;
+  /** Breakers and backoff (tests inject a fake sleep here). */
+  health?: ProviderHealth;
+  /** Multiplies catalog latencies when timing hedges (set to the sandbox time scale). */
+  latencyScale?: number;
 }
 
 /** Task-specific request types: the method fixes the task. */
@@ -49,34 +55,33 @@ export interface Easel {
   variation(request: VariationRequest): Promise<ImageResult>;
   /** Any task, as a plain request (`task` defaults to generate). */
   run(request: ImageRequest): Promise<ImageResult>;
+  /** The routing decision for a request, without running it. */
+  route(request: ImageRequest): Promise<RoutePlan>;
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
+  readonly health: ProviderHealth;
   /** Stops the in-process sandbox, if one was started. */
   close(): Promise<void>;
 }
 
-/** The model used when a request names none, per task. */
-export const DEFAULT_MODELS: Record<Task, string> = {
-  generate: 'openai/gpt-image-1',
-  edit: 'openai/gpt-image-1',
-  'image-to-image': 'stability/sd3.5-large',
-  upscale: 'stability/upscale-fast',
-  variation: 'openai/dall-e-2',
-};
-
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
+const REMOTE: readonly RemoteProviderId[] = ['openai', 'stability', 'replicate', 'fal'];
 
 export function createEasel(options: EaselOptions = {}): Easel {
   const env = options.env ?? process.env;
   const config: EaselConfig = { ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
   const notice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const sandbox = new InProcessSandbox(config.sandbox?.timeScale);
+  const health = options.health ?? new ProviderHealth(config.resilience);
   const announced = new Set<RemoteProviderId>();
+  // With at least one vendor configured, auto routing stays among configured vendors: a user with a
+  // real key must never get placeholders from a sandbox for another vendor. With none, all go to the sandbox.
+  const configured = REMOTE.filter((p) => configuredEndpoint(p, config, env) !== undefined);
 
   async function endpoint(provider: RemoteProviderId): Promise<VendorEndpoint> {
-    const configured = configuredEndpoint(provider, config, env);
-    if (configured) return configured;
+    const found = configuredEndpoint(provider, config, env);
+    if (found) return found;
     const running = await sandbox.get();
     if (!announced.has(provider)) {
       announced.add(provider);
@@ -85,24 +90,62 @@ export function createEasel(options: EaselOptions = {}): Easel {
     return sandboxEndpoint(provider, running.url);
   }
 
-  async function run(request: ImageRequest): Promise<ImageResult> {
+  async function plan(request: ImageRequest): Promise<{ parsed: ParsedRequest; policy: ParsedPolicy; plan: RoutePlan }> {
     const parsed = parseRequest(request);
-    const task = parsed.task ?? 'generate';
-    const model = findModelOrThrow(parsed.model ?? config.defaultModel ?? DEFAULT_MODELS[task]);
-    if (model.provider === 'local') throw new InvalidRequestError(`${model.id} runs through \`easel upscale\` and the batch pipeline`, { field: 'model' });
+    const task: Task = parsed.task ?? 'generate';
+    const policy = RoutingPolicySchema.parse({ ...config.policy, ...parsed.policy });
     const inputs = await loadInputs(parsed, options.fetch, request.signal);
-    const { calls, warnings } = resolveCalls(parsed, task, model, inputs);
-    const target = await endpoint(model.provider as RemoteProviderId);
-    if (target.target === 'sandbox') {
-      warnings.push({ kind: 'sandbox', model: model.id, message: 'generated by the easel sandbox: the images are placeholders, and the cost is what the vendor would have charged' });
-    }
-    return executeModel(model, calls, warnings, {
-      endpoint: target,
-      fetch: options.fetch ?? globalThis.fetch,
-      signal: request.signal,
-      timeoutMs: parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      pollIntervalMs: config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    const routed = planRoute({
+      request: parsed,
+      task,
+      model: parsed.model ?? config.defaultModel,
+      policy,
+      inputs,
+      isOpen: (provider) => health.isOpen(provider),
+      unavailable: (provider) =>
+        configured.length > 0 && !configured.includes(provider as RemoteProviderId)
+          ? `no ${VENDOR_KEY_ENV[provider as RemoteProviderId]} set (auto routing uses only configured vendors)`
+          : undefined,
     });
+    return { parsed, policy, plan: routed };
+  }
+
+  async function run(request: ImageRequest): Promise<ImageResult> {
+    const { parsed, policy, plan: routed } = await plan(request);
+    const outcome = await runPlan(routed.ranked, {
+      policy,
+      health,
+      signal: request.signal,
+      latencyScale: options.latencyScale,
+      attempt: async (candidate, signal, attempts) => {
+        const target = await endpoint(candidate.model.provider as RemoteProviderId);
+        const warnings = [...candidate.warnings];
+        if (target.target === 'sandbox') {
+          warnings.push({ kind: 'sandbox', model: candidate.model.id, message: 'generated by the easel sandbox: the images are placeholders, and the cost is what the vendor would have charged' });
+        }
+        return executeModel(candidate.model, candidate.calls, warnings, {
+          endpoint: target,
+          fetch: options.fetch ?? globalThis.fetch,
+          signal,
+          timeoutMs: parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+          pollIntervalMs: config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          attempts,
+        });
+      },
+    });
+    const known = outcome.attempts.map((a) => a.costUsd);
+    return {
+      ...outcome.result,
+      route: {
+        objective: routed.objective,
+        requirements: routed.requirements,
+        candidates: routed.candidates,
+        chosen: outcome.result.model,
+        tried: outcome.tried,
+        cancelled: outcome.cancelled,
+        totalCostUsd: known.some((c) => c === null) ? null : Math.round(known.reduce<number>((s, c) => s + (c ?? 0), 0) * 1e6) / 1e6,
+      },
+    };
   }
 
   const withTask = (task: Task) => (request: Omit<ImageRequest, 'task'>) => run({ ...request, task });
@@ -113,7 +156,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
     upscale: withTask('upscale'),
     variation: withTask('variation'),
     run,
+    route: async (request) => (await plan(request)).plan,
     endpoint,
+    health,
     close: () => sandbox.close(),
   };
 }
@@ -128,17 +173,6 @@ export function parseRequest(request: ImageRequest): ParsedRequest {
     throw new InvalidRequestError(`invalid request: ${field}: ${message}`, { field });
   }
   return parsed.data;
-}
-
-export function findModelOrThrow(id: string): CatalogModel {
-  const model = lookupModel(id);
-  if (!model) {
-    throw new InvalidRequestError(
-      `unknown model ${JSON.stringify(id)}: use a catalog id such as openai/gpt-image-1, stability/core, replicate/black-forest-labs/flux-schnell or fal/flux/dev (\`easel models\` lists them), or any replicate/<owner>/<name> or fal/<owner>/<app>`,
-      { field: 'model' },
-    );
-  }
-  return model;
 }
 
 async function loadInputs(request: ParsedRequest, fetchImpl: typeof fetch | undefined, signal: AbortSignal | undefined): Promise<{ image: LoadedImage | undefined; mask: LoadedImage | undefined }> {

@@ -1,5 +1,5 @@
 /** easel's public library API. */
-export { createEasel, DEFAULT_MODELS } from './easel.js';
+export { createEasel } from './easel.js';
 export type { Easel, EaselOptions, EditRequest, GenerateRequest, ImageToImageRequest, UpscaleRequest, VariationRequest } from './easel.js';
 export type { ImageRequest, ImageInput, ProviderOptions } from './core/request.js';
 export type { ImageResult, GeneratedImage, Attempt, Cost } from './core/result.js';
@@ -13,3 +13,7 @@ export { startSandbox } from './sandbox/server.js';
 export type { Sandbox, SandboxUrls } from './sandbox/server.js';
 export type { SandboxOptions } from './sandbox/options.js';
 export type { EaselConfig } from './config/schema.js';
+export type { RoutingPolicy, Target, Objective } from './router/policy.js';
+export type { RoutePlan, CandidateReport } from './router/plan.js';
+export { ProviderHealth } from './router/resilience.js';
+export type { RouteDecision } from './core/result.js';

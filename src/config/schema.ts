@@ -1,5 +1,6 @@
 /** easel's configuration: a JSON file validated by zod, merged with the vendors' usual env variables. */
 import { z } from 'zod';
+import { RoutingPolicySchema } from '../router/policy.js';
 
 const VendorSchema = z
   .object({
@@ -23,8 +24,20 @@ export const EaselConfigSchema = z
       .optional(),
     /** Send every vendor to a running sandbox (same as EASEL_SANDBOX_URL). */
     sandboxUrl: z.string().url().optional(),
-    /** Model used when a request names none. */
+    /** Model used when a request names none (default `auto`: the router chooses). */
     defaultModel: z.string().min(1).optional(),
+    /** Default routing policy, merged under each request's own. */
+    policy: RoutingPolicySchema.optional(),
+    /** Circuit breakers and backoff. */
+    resilience: z
+      .object({
+        breakerThreshold: z.number().int().positive().optional(),
+        halfOpenAfterMs: z.number().int().positive().optional(),
+        initialBackoffMs: z.number().int().positive().optional(),
+        maxBackoffMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** Per-attempt timeout (ms), waits and polls included. */
     timeoutMs: z.number().int().positive().optional(),
     pollIntervalMs: z.number().int().positive().optional(),

@@ -5,6 +5,7 @@
  * into a fully specified `ProviderCall` for one model, where every field is present.
  */
 import { z } from 'zod';
+import { RoutingPolicySchema } from '../router/policy.js';
 import { OUTPUT_FORMATS, QUALITIES, TASKS } from './task.js';
 
 /** An input image: bytes, a file path, an http(s) URL or a data URL. */
@@ -62,6 +63,8 @@ export const ImageRequestSchema = z
     providerOptions: ProviderOptionsSchema.optional(),
     /** Per-attempt timeout in ms (waits and polls included). */
     timeoutMs: z.number().int().positive().optional(),
+    /** How to choose and run models when `model` is `auto` (or absent): requirements, objective, fallback, hedging. */
+    policy: RoutingPolicySchema.optional(),
   })
   .strict()
   .refine((r) => !(r.size && r.aspectRatio), {

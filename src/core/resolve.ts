@@ -151,7 +151,8 @@ export function resolveCalls(
 }
 
 function resolveFormat(model: CatalogModel, wanted: OutputFormat | undefined, allowAdjustments: boolean, warnings: Warning[]): OutputFormat {
-  if (wanted === undefined) return model.defaultOutputFormat;
+  // PNG unless asked otherwise, wherever the model can write it: vendors' own defaults differ (webp, jpeg).
+  if (wanted === undefined) return model.outputFormats.includes('png') ? 'png' : model.defaultOutputFormat;
   if (model.outputFormats.includes(wanted)) return wanted;
   if (!allowAdjustments) {
     throw new UnsupportedCapabilityError(`${model.id} cannot write ${wanted}; allowed: ${model.outputFormats.join(', ')}`, {

@@ -42,6 +42,21 @@ export interface Cost {
   estimated: boolean;
 }
 
+/** Why the model that ran was chosen: every candidate, why each was dropped or ranked where it was. */
+export interface RouteDecision {
+  objective: string;
+  requirements: { capability: string; source: 'policy' | 'prompt'; evidence?: string }[];
+  candidates: { model: string; estimatedCostUsd: number | null; estimatedLatencyMs: number; score: number | null; rank?: number; rejectedBecause?: string }[];
+  /** The model that produced the images. */
+  chosen: string;
+  /** Models started, in order: primary, fallbacks, hedges. */
+  tried: string[];
+  /** Models cancelled because another answered first (hedging). */
+  cancelled: string[];
+  /** USD charged across every attempt, failed ones included (null if any price is unknown). */
+  totalCostUsd: number | null;
+}
+
 export interface ImageResult {
   images: GeneratedImage[];
   /** easel id of the model that ran. */
@@ -56,6 +71,8 @@ export interface ImageResult {
   usage: VendorUsage;
   /** True when the images came from a sandbox (placeholders), not a vendor. */
   sandbox: boolean;
+  /** The routing decision (present when the router ran the request). */
+  route?: RouteDecision;
 }
 
 export function makeImage(fields: Omit<GeneratedImage, 'sha256' | 'save'>): GeneratedImage {
@@ -99,5 +116,6 @@ export function resultSummary(result: ImageResult, files: readonly string[] = []
     usage: result.usage,
     attempts: result.attempts,
     warnings: result.warnings,
+    route: result.route,
   };
 }

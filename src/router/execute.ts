@@ -22,6 +22,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   pollIntervalMs: number;
   onSubmitted?: (vendorRequestId: string) => void | Promise<void>;
+  /** Where attempts are logged; the router passes one log for every candidate and retry. */
+  attempts?: Attempt[];
 }
 
 export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
@@ -31,7 +33,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
   // One failing call aborts its siblings: a partial set of images is not what was asked for.
   const siblings = new AbortController();
   const parent = options.signal ? AbortSignal.any([options.signal, siblings.signal]) : siblings.signal;
-  const attempts: Attempt[] = [];
+  const attempts: Attempt[] = options.attempts ?? [];
 
   const runOne = async (call: ProviderCall): Promise<ProviderResult> => {
     const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`);

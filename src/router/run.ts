@@ -1,0 +1,123 @@
+/**
+ * Runs a route plan: each candidate through its provider's breaker with retries, falling back down
+ * the ranked list on failures that another vendor may not have, and — when hedging — starting a
+ * backup on the next candidate once the primary runs past its p95. The first success wins and the
+ * others are cancelled (adapters call the vendors' cancel endpoints on abort).
+ */
+import { errorFromSignal } from '../core/abort.js';
+import {
+  AbortedError,
+  AuthenticationError,
+  BudgetExceededError,
+  ContentRejectedError,
+  EaselError,
+  NoImageGeneratedError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+} from '../core/errors.js';
+import type { Attempt, ImageResult } from '../core/result.js';
+import { latencyPercentileMs } from './hedge.js';
+import type { ParsedPolicy } from './policy.js';
+import type { PlannedCandidate } from './plan.js';
+import type { ProviderHealth } from './resilience.js';
+
+export interface RunPlanOptions {
+  policy: ParsedPolicy;
+  health: ProviderHealth;
+  signal?: AbortSignal;
+  /** Runs one candidate's calls once (an attempt). */
+  attempt: (candidate: PlannedCandidate, signal: AbortSignal, attempts: Attempt[]) => Promise<ImageResult>;
+  /** Multiplies catalog latencies when timing hedges (the sandbox's time scale in tests and benchmarks). */
+  latencyScale?: number;
+}
+
+export interface RunOutcome {
+  result: ImageResult;
+  attempts: Attempt[];
+  /** Models started, in order (the primary, fallbacks, hedges). */
+  tried: string[];
+  /** Models whose requests were cancelled because another one answered first. */
+  cancelled: string[];
+}
+
+/** Whether a failure on one vendor is worth trying on the next. */
+export function shouldFallBack(error: unknown, policy: ParsedPolicy): boolean {
+  if (policy.fallback === false) return false;
+  if (error instanceof AbortedError || error instanceof BudgetExceededError) return false;
+  if (error instanceof ContentRejectedError || error instanceof NoImageGeneratedError) return policy.fallbackOnContentRejection === true;
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError || error instanceof ProviderError) return true;
+  return error instanceof EaselError && error.retryable;
+}
+
+export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOptions): Promise<RunOutcome> {
+  const { policy, health } = options;
+  const attempts: Attempt[] = [];
+  const tried: string[] = [];
+  const cancelled: string[] = [];
+  const retries = policy.retries ?? 2;
+  const hedge = policy.hedge === true ? {} : policy.hedge === false ? undefined : policy.hedge;
+
+  return new Promise<RunOutcome>((resolve, reject) => {
+    let next = 0;
+    let settled = false;
+    let lastError: unknown;
+    const running = new Map<number, { controller: AbortController; timer?: NodeJS.Timeout; model: string }>();
+
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      for (const [, run] of running) {
+        clearTimeout(run.timer);
+        run.controller.abort(new AbortedError(`${run.model} was cancelled: another request answered first`));
+        cancelled.push(run.model);
+      }
+      fn();
+    };
+    const onAbort = () => finish(() => reject(errorFromSignal(options.signal!)));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const launch = () => {
+      if (settled) return;
+      if (next >= ranked.length) {
+        if (running.size === 0) finish(() => reject(lastError ?? new NoImageGeneratedError('no candidate was left to try', { attempts })));
+        return;
+      }
+      const index = next++;
+      const candidate = ranked[index]!;
+      const controller = new AbortController();
+      const entry: { controller: AbortController; timer?: NodeJS.Timeout; model: string } = { controller, model: candidate.model.id };
+      running.set(index, entry);
+      tried.push(candidate.model.id);
+      if (hedge && next < ranked.length) {
+        const after = hedge.afterMs ?? latencyPercentileMs(candidate.model.latency, hedge.percentile ?? 95) * (options.latencyScale ?? 1);
+        entry.timer = setTimeout(() => running.has(index) && launch(), after);
+        entry.timer.unref?.();
+      }
+      health
+        .run(candidate.model.provider, retries, controller.signal, (signal) => options.attempt(candidate, signal ?? controller.signal, attempts))
+        .then(
+          (result) => {
+            running.delete(index);
+            clearTimeout(entry.timer);
+            finish(() => resolve({ result: { ...result, attempts }, attempts, tried, cancelled }));
+          },
+          (error: unknown) => {
+            running.delete(index);
+            clearTimeout(entry.timer);
+            if (settled) return;
+            lastError = error;
+            if (!shouldFallBack(error, policy)) {
+              finish(() => reject(error));
+              return;
+            }
+            // A hedge already running is the fallback; otherwise start the next candidate now.
+            if (running.size === 0) launch();
+          },
+        );
+    };
+    launch();
+  });
+}

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AbortedError, ContentRejectedError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
+import type { ImageResult } from '../../src/core/result.js';
+import type { PlannedCandidate } from '../../src/router/plan.js';
+import { RoutingPolicySchema } from '../../src/router/policy.js';
+import { ProviderHealth } from '../../src/router/resilience.js';
+import { runPlan } from '../../src/router/run.js';
+import { testModel } from '../helpers/models.js';
+
+const source = { kind: 'estimate', ref: 'test', date: '2026-11' } as const;
+const candidate = (id: string, provider: 'openai' | 'fal' | 'replicate', p50Ms = 100): PlannedCandidate => ({
+  model: testModel({ id, provider, latency: { p50Ms, p99Ms: p50Ms * 2, source } }),
+  calls: [],
+  warnings: [],
+  report: { model: id, estimatedCostUsd: 0.01, estimatedLatencyMs: p50Ms, score: 0.01 },
+});
+const ok = (model: string) => ({ model }) as unknown as ImageResult;
+const policy = (fields = {}) => RoutingPolicySchema.parse(fields);
+
+afterEach(() => vi.useRealTimers());
+
+describe('runPlan', () => {
+  it('falls back to the next candidate when the first keeps answering 503', async () => {
+    const calls: string[] = [];
+    const health = new ProviderHealth({ sleep: async () => undefined });
+    const outcome = await runPlan([candidate('a/one', 'openai'), candidate('b/two', 'fal')], {
+      policy: policy({ retries: 1 }),
+      health,
+      attempt: async (c) => {
+        calls.push(c.model.id);
+        if (c.model.id === 'a/one') throw new ProviderUnavailableError('503', { status: 503 });
+        return ok(c.model.id);
+      },
+    });
+    expect(outcome.result.model).toBe('b/two');
+    expect(calls).toEqual(['a/one', 'a/one', 'b/two']);
+    expect(outcome.tried).toEqual(['a/one', 'b/two']);
+  });
+
+  it('does not fall back when the vendor refuses the content, unless the policy says so', async () => {
+    const attempt = async (c: PlannedCandidate) => {
+      if (c.model.id === 'a/one') throw new ContentRejectedError('blocked');
+      return ok(c.model.id);
+    };
+    const ranked = [candidate('a/one', 'openai'), candidate('b/two', 'fal')];
+    await expect(runPlan(ranked, { policy: policy(), health: new ProviderHealth(), attempt })).rejects.toBeInstanceOf(ContentRejectedError);
+    const outcome = await runPlan(ranked, { policy: policy({ fallbackOnContentRejection: true }), health: new ProviderHealth(), attempt });
+    expect(outcome.result.model).toBe('b/two');
+  });
+
+  it('waits what Retry-After asks before retrying', async () => {
+    const waits: number[] = [];
+    const health = new ProviderHealth({ sleep: async (ms) => void waits.push(ms) });
+    let n = 0;
+    await runPlan([candidate('a/one', 'openai')], {
+      policy: policy(),
+      health,
+      attempt: async (c) => {
+        if (n++ < 2) throw new RateLimitedError('429', { retryAfterMs: 1234 });
+        return ok(c.model.id);
+      },
+    });
+    expect(waits).toEqual([1234, 1234]);
+  });
+
+  it('opens the breaker after repeated failures and half-opens after the pause', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const health = new ProviderHealth({ breakerThreshold: 3, halfOpenAfterMs: 10_000, sleep: async () => undefined });
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new ProviderUnavailableError('503');
+    };
+    await expect(runPlan([candidate('a/one', 'openai')], { policy: policy({ retries: 5 }), health, attempt: failing })).rejects.toThrow(/circuit breaker is open/);
+    expect(calls).toBe(3);
+    expect(health.isOpen('openai')).toBe(true);
+    expect(health.state('openai')).toBe('open');
+    vi.setSystemTime(Date.now() + 10_001);
+    expect(health.isOpen('openai')).toBe(false);
+    const outcome = await runPlan([candidate('a/one', 'openai')], { policy: policy(), health, attempt: async (c) => ok(c.model.id) });
+    expect(outcome.result.model).toBe('a/one');
+    expect(health.state('openai')).toBe('closed');
+  });
+
+  it('stops every attempt when the caller aborts', async () => {
+    const controller = new AbortController();
+    const seen: AbortSignal[] = [];
+    const pending = runPlan([candidate('a/one', 'openai'), candidate('b/two', 'fal')], {
+      policy: policy({ hedge: { afterMs: 0 } }),
+      health: new ProviderHealth(),
+      signal: controller.signal,
+      attempt: (_c, signal) =>
+        new Promise((_resolve, reject) => {
+          seen.push(signal);
+          signal.addEventListener('abort', () => reject(new AbortedError('aborted')));
+        }),
+    });
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    expect(seen.every((s) => s.aborted)).toBe(true);
+  });
+
+  it('hedges: a slow primary gets a backup, the first answer wins and the loser is cancelled', async () => {
+    let primarySignal: AbortSignal | undefined;
+    const outcome = await runPlan([candidate('a/slow', 'openai'), candidate('b/backup', 'fal')], {
+      policy: policy({ hedge: { afterMs: 20 } }),
+      health: new ProviderHealth(),
+      attempt: (c, signal) => {
+        if (c.model.id === 'a/slow') {
+          primarySignal = signal;
+          return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+        }
+        return Promise.resolve(ok(c.model.id));
+      },
+    });
+    expect(outcome.result.model).toBe('b/backup');
+    expect(outcome.tried).toEqual(['a/slow', 'b/backup']);
+    expect(outcome.cancelled).toEqual(['a/slow']);
+    expect(primarySignal?.aborted).toBe(true);
+  });
+
+  it('does not hedge when the primary answers in time', async () => {
+    const outcome = await runPlan([candidate('a/fast', 'openai'), candidate('b/backup', 'fal')], {
+      policy: policy({ hedge: { afterMs: 200 } }),
+      health: new ProviderHealth(),
+      attempt: async (c) => ok(c.model.id),
+    });
+    expect(outcome.tried).toEqual(['a/fast']);
+  });
+});
