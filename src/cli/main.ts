@@ -2,8 +2,10 @@
 /** The `easel` command line: one file per command. */
 import { Command } from 'commander';
 import { editCommand } from './edit.js';
+import { estimateCommand } from './estimate.js';
 import { generateCommand } from './generate.js';
 import { modelsCommand } from './models.js';
+import { routeCommand } from './route.js';
 import { sandboxCommand } from './sandbox.js';
 import { upscaleCommand } from './upscale.js';
 
@@ -14,6 +16,8 @@ const program = new Command('easel')
   .addCommand(generateCommand())
   .addCommand(editCommand())
   .addCommand(upscaleCommand())
+  .addCommand(routeCommand())
+  .addCommand(estimateCommand())
   .addCommand(modelsCommand())
   .addCommand(sandboxCommand());
 

@@ -52,6 +52,12 @@ export interface ProviderRuntime {
   /** Interval between status polls (ms). */
   pollIntervalMs: number;
   /**
+   * When the per-attempt timeout fires, on the `now()` clock (ms), when known. Adapters that hold a
+   * synchronous wait (Replicate `Prefer: wait`) keep it shorter, so the vendor's job id comes back
+   * (and can be cancelled or resumed) before the deadline.
+   */
+  deadlineAt?: number;
+  /**
    * Called with the vendor's job id as soon as one exists, before any waiting: batch stores persist
    * it so a crash resumes by polling instead of paying twice.
    */

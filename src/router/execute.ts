@@ -49,6 +49,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         sleep,
         now: Date.now,
         pollIntervalMs: options.pollIntervalMs,
+        deadlineAt: Date.now() + options.timeoutMs,
         onSubmitted: options.onSubmitted,
         sandbox: options.endpoint.target === 'sandbox',
       });

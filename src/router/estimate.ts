@@ -1,0 +1,126 @@
+/**
+ * Workload estimates: what a set of prompts would cost and how long it would take on each model,
+ * under that vendor's rate limits — and what the router would pick prompt by prompt, beside
+ * "always model X" and "always the cheapest".
+ */
+import { CATALOG } from '../catalog/index.js';
+import { PROVIDER_LIMITS } from '../catalog/limits.js';
+import type { CatalogModel, ProviderLimits } from '../catalog/types.js';
+import type { ParsedRequest } from '../core/resolve.js';
+import type { Task } from '../core/task.js';
+import { hasCapability } from './capabilities.js';
+import { planRoute } from './plan.js';
+import type { ParsedPolicy } from './policy.js';
+import { promptHints } from './prompt-hints.js';
+
+export interface ModelEstimate {
+  model: string;
+  /** USD for every item of the workload on this model (null: unknown price). */
+  costUsd: number | null;
+  /** Expected wall time for the workload under the vendor's published limits (ms). */
+  timeMs: number;
+  /** Items this model can serve with every requirement met. */
+  fits: number;
+  /** Items it cannot serve as asked (missing capability, size, task…), with the first reason. */
+  unmet: number;
+  unmetExample?: string;
+  lifecycle: CatalogModel['lifecycle']['status'];
+}
+
+export interface WorkloadEstimate {
+  items: number;
+  images: number;
+  perModel: ModelEstimate[];
+  routed: { costUsd: number; timeMs: number; byModel: Record<string, number>; unroutable: number };
+  cheapest: ModelEstimate | undefined;
+}
+
+export function estimateWorkload(items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[] = CATALOG): WorkloadEstimate {
+  const images = items.reduce((sum, item) => sum + (item.n ?? 1), 0);
+  const perModel = catalog.filter((m) => m.tasks.includes(task)).map((model) => modelEstimate(model, items, task, policy));
+
+  const byModel: Record<string, number> = {};
+  const imagesByModel = new Map<CatalogModel, number>();
+  let routedCost = 0;
+  let unroutable = 0;
+  for (const request of items) {
+    try {
+      const plan = planRoute({ request, task, model: undefined, policy, inputs: { image: undefined, mask: undefined }, catalog });
+      const first = plan.ranked[0]!;
+      byModel[first.model.id] = (byModel[first.model.id] ?? 0) + 1;
+      imagesByModel.set(first.model, (imagesByModel.get(first.model) ?? 0) + (request.n ?? 1));
+      routedCost += first.report.estimatedCostUsd ?? 0;
+    } catch {
+      unroutable++;
+    }
+  }
+  // Vendors work in parallel; models of one vendor share its limits.
+  const byProvider = new Map<string, { images: number; p50Ms: number }>();
+  for (const [model, count] of imagesByModel) {
+    const entry = byProvider.get(model.provider) ?? { images: 0, p50Ms: 0 };
+    entry.images += count;
+    entry.p50Ms = Math.max(entry.p50Ms, model.latency.p50Ms);
+    byProvider.set(model.provider, entry);
+  }
+  const routedTime = Math.max(0, ...[...byProvider].map(([provider, e]) => timeUnderLimits(e.images, e.p50Ms, limitsOf(provider))));
+  const cheapest = [...perModel].filter((m) => m.costUsd !== null && m.lifecycle !== 'shutdown').sort((a, b) => a.costUsd! - b.costUsd!)[0];
+  return {
+    items: items.length,
+    images,
+    perModel: perModel.sort((a, b) => (a.costUsd ?? Infinity) - (b.costUsd ?? Infinity)),
+    routed: { costUsd: round(routedCost), timeMs: routedTime, byModel, unroutable },
+    cheapest,
+  };
+}
+
+function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy): ModelEstimate {
+  let cost: number | null = 0;
+  let fits = 0;
+  let unmet = 0;
+  let unmetExample: string | undefined;
+  let images = 0;
+  for (const request of items) {
+    images += request.n ?? 1;
+    let reason: string | undefined;
+    try {
+      const plan = planRoute({ request, task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined } });
+      const c = plan.ranked[0]!.report.estimatedCostUsd;
+      cost = cost === null || c === null ? null : cost + c;
+      const needs = [...(policy.require ?? []), ...(policy.promptHints === false ? [] : promptHints(request.prompt).map((h) => h.capability))];
+      const missing = needs.filter((capability) => !hasCapability(model, capability));
+      if (missing.length > 0) reason = `lacks ${missing.join(', ')}`;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+      // Items a model cannot take at all are still priced as if it could, so the column stays comparable.
+    }
+    if (reason) {
+      unmet++;
+      unmetExample ??= reason;
+    } else fits++;
+  }
+  return {
+    model: model.id,
+    costUsd: cost === null ? null : round(cost),
+    timeMs: timeUnderLimits(images, model.latency.p50Ms, limitsOf(model.provider)),
+    fits,
+    unmet,
+    unmetExample,
+    lifecycle: model.lifecycle.status,
+  };
+}
+
+function limitsOf(provider: string): ProviderLimits | undefined {
+  return (PROVIDER_LIMITS as Record<string, ProviderLimits>)[provider];
+}
+
+/** The lower bound the vendor's limits allow: requests per minute, or waves of concurrent requests. */
+export function timeUnderLimits(images: number, p50Ms: number, limits: ProviderLimits | undefined): number {
+  if (images === 0) return 0;
+  const byRate = limits?.requestsPerMinute ? ((images - 1) / limits.requestsPerMinute) * 60_000 + p50Ms : 0;
+  const byConcurrency = limits?.concurrent ? Math.ceil(images / limits.concurrent) * p50Ms : p50Ms;
+  return Math.max(byRate, byConcurrency);
+}
+
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
