@@ -60,6 +60,8 @@ export interface SandboxContext {
   requests: RecordedRequest[];
   /** A fixed key per vendor (to test 401 paths); when unset any non-empty key is accepted. */
   fixedKeys: Partial<Record<Vendor, string>>;
+  /** Replicate cold starts (extra delay in ms before scaling, and how often); unset = each model's catalog figure. */
+  coldStart?: { ms: number; rate: number };
   /** Middleware: log, authenticate, inject faults, enforce rate limits (submit routes only). */
   gate: (vendor: VendorAdapter, options?: { submit?: boolean }) => MiddlewareHandler<SandboxEnv>;
 }

@@ -70,6 +70,7 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     webhooks: new WebhookSender((ms) => delay(ms)),
     requests: [],
     fixedKeys: options.fixedKeys ?? {},
+    coldStart: options.coldStart,
   };
   const context: SandboxContext = { ...partial, gate: makeGate(partial) };
 
