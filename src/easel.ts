@@ -5,6 +5,9 @@
  * (one named model, or the router's ranked candidates) → run it with retries, breakers, fallback
  * and optional hedging → result with images, cost, latency, attempts, warnings and the decision.
  */
+import { join } from 'node:path';
+import { cacheKey, isCacheable } from './cache/fingerprint.js';
+import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
 import { configuredEndpoint, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
@@ -18,7 +21,7 @@ import type { Task } from './core/task.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { executeModel } from './router/execute.js';
 import { type RoutePlan, planRoute } from './router/plan.js';
-import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
+import { RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
@@ -90,12 +93,21 @@ export function createEasel(options: EaselOptions = {}): Easel {
     return sandboxEndpoint(provider, running.url);
   }
 
-  async function plan(request: ImageRequest): Promise<{ parsed: ParsedRequest; policy: ParsedPolicy; plan: RoutePlan }> {
+  let cache: ResultCache | undefined;
+  const resultCache = () => (config.stateDir ? (cache ??= new ResultCache(join(config.stateDir, 'cache'))) : undefined);
+  // Part of every cache key: where each vendor's calls go, so sandbox placeholders never answer for a real vendor.
+  const backends = REMOTE.map((p) => `${p}=${configuredEndpoint(p, config, env)?.baseUrl ?? 'in-process-sandbox'}`).join(',');
+
+  async function prepare(request: ImageRequest) {
     const parsed = parseRequest(request);
     const task: Task = parsed.task ?? 'generate';
     const policy = RoutingPolicySchema.parse({ ...config.policy, ...parsed.policy });
     const inputs = await loadInputs(parsed, options.fetch, request.signal);
-    const routed = planRoute({
+    return { parsed, task, policy, inputs };
+  }
+
+  function plan({ parsed, task, policy, inputs }: Awaited<ReturnType<typeof prepare>>): RoutePlan {
+    return planRoute({
       request: parsed,
       task,
       model: parsed.model ?? config.defaultModel,
@@ -107,11 +119,16 @@ export function createEasel(options: EaselOptions = {}): Easel {
           ? `no ${VENDOR_KEY_ENV[provider as RemoteProviderId]} set (auto routing uses only configured vendors)`
           : undefined,
     });
-    return { parsed, policy, plan: routed };
   }
 
   async function run(request: ImageRequest): Promise<ImageResult> {
-    const { parsed, policy, plan: routed } = await plan(request);
+    const prepared = await prepare(request);
+    const { parsed, policy } = prepared;
+    const store = isCacheable(parsed) ? resultCache() : undefined;
+    const key = store ? `${cacheKey(parsed, prepared.task, prepared.inputs)}:${backends}` : undefined;
+    const hit = key ? store!.get(key) : undefined;
+    if (hit) return hit;
+    const routed = plan(prepared);
     const outcome = await runPlan(routed.ranked, {
       policy,
       health,
@@ -134,7 +151,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       },
     });
     const known = outcome.attempts.map((a) => a.costUsd);
-    return {
+    const result: ImageResult = {
       ...outcome.result,
       route: {
         objective: routed.objective,
@@ -146,6 +163,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
         totalCostUsd: known.some((c) => c === null) ? null : Math.round(known.reduce<number>((s, c) => s + (c ?? 0), 0) * 1e6) / 1e6,
       },
     };
+    if (key) await store!.put(key, result);
+    return result;
   }
 
   const withTask = (task: Task) => (request: Omit<ImageRequest, 'task'>) => run({ ...request, task });
@@ -156,10 +175,14 @@ export function createEasel(options: EaselOptions = {}): Easel {
     upscale: withTask('upscale'),
     variation: withTask('variation'),
     run,
-    route: async (request) => (await plan(request)).plan,
+    route: async (request) => plan(await prepare(request)),
     endpoint,
     health,
-    close: () => sandbox.close(),
+    close: async () => {
+      cache?.close();
+      cache = undefined;
+      await sandbox.close();
+    },
   };
 }
 

@@ -22,6 +22,8 @@ export const EaselConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Folder for easel's state: the result cache and the batch job store. Unset: no cache. */
+    stateDir: z.string().min(1).optional(),
     /** Send every vendor to a running sandbox (same as EASEL_SANDBOX_URL). */
     sandboxUrl: z.string().url().optional(),
     /** Model used when a request names none (default `auto`: the router chooses). */

@@ -63,6 +63,11 @@ export const ImageRequestSchema = z
     providerOptions: ProviderOptionsSchema.optional(),
     /** Per-attempt timeout in ms (waits and polls included). */
     timeoutMs: z.number().int().positive().optional(),
+    /**
+     * Cache the result (needs a cache directory in the config). Default: cached only when a seed is
+     * fixed, since only then is the same request expected to give the same images. `false` never caches.
+     */
+    cache: z.boolean().optional(),
     /** How to choose and run models when `model` is `auto` (or absent): requirements, objective, fallback, hedging. */
     policy: RoutingPolicySchema.optional(),
   })

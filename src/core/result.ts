@@ -73,6 +73,8 @@ export interface ImageResult {
   sandbox: boolean;
   /** The routing decision (present when the router ran the request). */
   route?: RouteDecision;
+  /** True when the result came from the cache (no vendor call, no charge). */
+  cached?: boolean;
 }
 
 export function makeImage(fields: Omit<GeneratedImage, 'sha256' | 'save'>): GeneratedImage {
