@@ -25,6 +25,9 @@ import { RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
+import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
+import { SqliteJobStore } from './batch/sqlite-store.js';
+import type { JobStore } from './batch/types.js';
 
 export interface EaselOptions {
   /** Configuration (same shape as easel.config.json); merged over `configFile`. */
@@ -50,14 +53,33 @@ export type ImageToImageRequest = Omit<ImageRequest, 'task' | 'mask' | 'scale'> 
 export type UpscaleRequest = Omit<ImageRequest, 'task' | 'mask' | 'strength' | 'size' | 'aspectRatio'> & Required<Pick<ImageRequest, 'image'>>;
 export type VariationRequest = Omit<ImageRequest, 'task' | 'mask' | 'strength' | 'scale' | 'prompt'> & Required<Pick<ImageRequest, 'image'>>;
 
+/** Hooks the batch engine uses to make items durable. */
+export interface RunHooks {
+  /** A vendor job id exists for call `call` of `model`: persist it before anything waits on it. */
+  onSubmitted?: (model: string, call: number, vendorRequestId: string) => void;
+  /** Resume calls submitted by an earlier run on `model` (by call index) instead of paying again. */
+  resume?: { model: string; ids: ReadonlyMap<number, string> };
+  /** Every failed vendor call (rate limits slow the batch pacer down). */
+  onError?: (error: unknown) => void;
+  /** Waits for a slot with the vendor before each call; returns the release (the batch pacer). */
+  acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
+}
+
 export interface Easel {
   generate(request: GenerateRequest): Promise<ImageResult>;
   edit(request: EditRequest): Promise<ImageResult>;
   imageToImage(request: ImageToImageRequest): Promise<ImageResult>;
   upscale(request: UpscaleRequest): Promise<ImageResult>;
   variation(request: VariationRequest): Promise<ImageResult>;
-  /** Any task, as a plain request (`task` defaults to generate). */
-  run(request: ImageRequest): Promise<ImageResult>;
+  /** Any task, as a plain request (`task` defaults to generate); `hooks` are for durable batch items. */
+  run(request: ImageRequest, hooks?: RunHooks): Promise<ImageResult>;
+  /**
+   * Runs many requests as one durable job (resumable after a crash, paced per vendor, budgeted).
+   * Iterate the returned run for item results; `onProgress` for counts, cost and ETA.
+   */
+  batch(items: readonly (ImageRequest | { line: number; request: ImageRequest })[], options: Omit<BatchOptions, 'easel' | 'store' | 'items'> & { store?: JobStore }): BatchRun;
+  /** The embedded job store under the state folder (`stateDir`, default `.easel`). */
+  jobStore(): JobStore;
   /** The routing decision for a request, without running it. */
   route(request: ImageRequest): Promise<RoutePlan>;
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
@@ -94,6 +116,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
   }
 
   let cache: ResultCache | undefined;
+  let jobs: JobStore | undefined;
+  const jobStore = () => (jobs ??= new SqliteJobStore(join(config.stateDir ?? '.easel', 'jobs.db')));
   const resultCache = () => (config.stateDir ? (cache ??= new ResultCache(join(config.stateDir, 'cache'))) : undefined);
   // Part of every cache key: where each vendor's calls go, so sandbox placeholders never answer for a real vendor.
   const backends = REMOTE.map((p) => `${p}=${configuredEndpoint(p, config, env)?.baseUrl ?? 'in-process-sandbox'}`).join(',');
@@ -121,14 +145,17 @@ export function createEasel(options: EaselOptions = {}): Easel {
     });
   }
 
-  async function run(request: ImageRequest): Promise<ImageResult> {
-    const prepared = await prepare(request);
+  async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
+    // A resumed item must finish on the model its vendor jobs belong to.
+    const prepared = await prepare(hooks.resume ? { ...request, model: hooks.resume.model } : request);
     const { parsed, policy } = prepared;
     const store = isCacheable(parsed) ? resultCache() : undefined;
     const key = store ? `${cacheKey(parsed, prepared.task, prepared.inputs)}:${backends}` : undefined;
     const hit = key ? store!.get(key) : undefined;
     if (hit) return hit;
     const routed = plan(prepared);
+    // Earlier vendor jobs are picked up once; a retry after that submits afresh.
+    let resumable = hooks.resume;
     const outcome = await runPlan(routed.ranked, {
       policy,
       health,
@@ -147,9 +174,18 @@ export function createEasel(options: EaselOptions = {}): Easel {
           timeoutMs: parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
           pollIntervalMs: config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
           attempts,
+          onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
+          resumeIds: resumable?.model === candidate.model.id ? takeOnce() : undefined,
+          onError: hooks.onError,
+          acquire: hooks.acquire,
         });
       },
     });
+    function takeOnce() {
+      const ids = resumable?.ids;
+      resumable = undefined;
+      return ids;
+    }
     const known = outcome.attempts.map((a) => a.costUsd);
     const result: ImageResult = {
       ...outcome.result,
@@ -168,7 +204,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
   }
 
   const withTask = (task: Task) => (request: Omit<ImageRequest, 'task'>) => run({ ...request, task });
-  return {
+
+  const api: Easel = {
     generate: withTask('generate'),
     edit: withTask('edit'),
     imageToImage: withTask('image-to-image'),
@@ -176,14 +213,22 @@ export function createEasel(options: EaselOptions = {}): Easel {
     variation: withTask('variation'),
     run,
     route: async (request) => plan(await prepare(request)),
+    batch(items, batchOptions) {
+      const workload = items.map((item, i) => ('request' in item && 'line' in item ? item : { line: i + 1, request: item as ImageRequest }));
+      return startBatch({ ...batchOptions, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
+    },
+    jobStore,
     endpoint,
     health,
     close: async () => {
       cache?.close();
       cache = undefined;
+      jobs?.close();
+      jobs = undefined;
       await sandbox.close();
     },
   };
+  return api;
 }
 
 export function parseRequest(request: ImageRequest): ParsedRequest {

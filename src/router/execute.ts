@@ -21,7 +21,14 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   timeoutMs: number;
   pollIntervalMs: number;
-  onSubmitted?: (vendorRequestId: string) => void | Promise<void>;
+  /** Called with each call's vendor job id as soon as it exists (batch stores persist it). */
+  onSubmitted?: (call: number, vendorRequestId: string) => void | Promise<void>;
+  /** Vendor job ids from an earlier run, by call: those calls are resumed (polled), not submitted again. */
+  resumeIds?: ReadonlyMap<number, string>;
+  /** Sees every failed call (the batch pacer slows a vendor down on 429s). */
+  onError?: (error: unknown) => void;
+  /** Waits for a slot with the vendor before each call (the batch pacer); returns the release. */
+  acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
   /** Where attempts are logged; the router passes one log for every candidate and retry. */
   attempts?: Attempt[];
 }
@@ -35,12 +42,14 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
   const parent = options.signal ? AbortSignal.any([options.signal, siblings.signal]) : siblings.signal;
   const attempts: Attempt[] = options.attempts ?? [];
 
-  const runOne = async (call: ProviderCall): Promise<ProviderResult> => {
+  const runOne = async (call: ProviderCall, index: number): Promise<ProviderResult> => {
+    // The pacer's wait is not part of the attempt's timeout: a queued call has not started yet.
+    const release = options.acquire ? await options.acquire(model.provider, parent) : undefined;
     const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`);
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
     try {
-      const result = await provider.run(call, {
+      const runtime = {
         baseUrl: options.endpoint.baseUrl,
         urls: options.endpoint.urls,
         apiKey: options.endpoint.apiKey,
@@ -50,9 +59,11 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         now: Date.now,
         pollIntervalMs: options.pollIntervalMs,
         deadlineAt: Date.now() + options.timeoutMs,
-        onSubmitted: options.onSubmitted,
+        onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
         sandbox: options.endpoint.target === 'sandbox',
-      });
+      };
+      const earlier = options.resumeIds?.get(index);
+      const result = earlier !== undefined && provider.resume ? await provider.resume(call, earlier, runtime) : await provider.run(call, runtime);
       attempts.push({
         model: model.id,
         provider: model.provider,
@@ -64,6 +75,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
       });
       return result;
     } catch (error) {
+      options.onError?.(error);
       const e = error instanceof EaselError ? error : undefined;
       attempts.push({
         model: model.id,
@@ -79,10 +91,11 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
       throw error;
     } finally {
       dispose();
+      release?.();
     }
   };
 
-  const settled = await Promise.allSettled(calls.map(runOne));
+  const settled = await Promise.allSettled(calls.map((call, index) => runOne(call, index)));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);

@@ -1,0 +1,253 @@
+/**
+ * The batch engine: runs a job's items through the router with per-vendor pacing, a budget that
+ * holds under concurrency, and durable item states. A vendor job id is stored before anything
+ * waits on it, so a crashed run resumes by polling instead of paying twice.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { Budget, type Reservation } from '../budget/budget.js';
+import { BudgetExceededError, EaselError, InvalidRequestError } from '../core/errors.js';
+import type { ImageRequest } from '../core/request.js';
+import type { ImageResult } from '../core/result.js';
+import type { Easel } from '../easel.js';
+import type { RoutingPolicy } from '../router/policy.js';
+import { Listeners, ResultStream } from './events.js';
+import type { WorkloadItem } from './input.js';
+import { outputName, writeManifest } from './manifest.js';
+import { Pacer, type PaceLimits } from './pacer.js';
+import type { Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
+
+export interface BatchOptions {
+  easel: Easel;
+  store: JobStore;
+  outDir: string;
+  /** Where the items came from (a file path), for `easel jobs`. */
+  source?: string;
+  /** Items of a new job; not needed to resume. */
+  items?: readonly WorkloadItem[];
+  /** Resume this job instead of the output folder's unfinished one. */
+  jobId?: string;
+  model?: string;
+  budgetUsd?: number;
+  /** Most items in flight at once, over all vendors. Default 64. */
+  concurrency?: number;
+  allowUnpriced?: boolean;
+  policy?: RoutingPolicy;
+  /** Per-vendor pacing; default the catalog's (the guide's table). */
+  limits?: Record<string, PaceLimits | undefined>;
+  signal?: AbortSignal;
+}
+
+export interface BatchItemResult {
+  index: number;
+  line: number;
+  status: 'succeeded' | 'failed' | 'skipped';
+  model?: string;
+  files: string[];
+  costUsd: number;
+  error?: { code: string; message: string };
+}
+
+export interface BatchProgress extends JobCounts {
+  running: number;
+  /** Milliseconds left at the current pace; undefined until an item finishes. */
+  etaMs: number | undefined;
+  rateLimited: number;
+}
+
+export interface BatchRun extends AsyncIterable<BatchItemResult> {
+  job: Job;
+  /** True when this run picked up a job started earlier. */
+  resumed: boolean;
+  onProgress(fn: (progress: BatchProgress) => void): () => void;
+  /** Resolves with the final counts once every item has an outcome (or the run was cancelled). */
+  done: Promise<BatchProgress>;
+}
+
+const DEFAULT_CONCURRENCY = 64;
+
+export function startBatch(options: BatchOptions): BatchRun {
+  const outDir = resolvePath(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const { job, resumed } = openJob(options, outDir);
+  const stream = new ResultStream<BatchItemResult>();
+  const progress = new Listeners<BatchProgress>();
+  const done = runJob(job, options, outDir, stream, progress).finally(() => stream.end());
+  return { job, resumed, onProgress: (fn) => progress.on(fn), done, [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
+}
+
+function openJob(options: BatchOptions, outDir: string): { job: Job; resumed: boolean } {
+  const { store } = options;
+  if (options.jobId) {
+    const job = store.getJob(options.jobId);
+    if (!job) throw new InvalidRequestError(`no batch job ${options.jobId}; \`easel jobs\` lists them`, { field: 'job' });
+    return { job, resumed: true };
+  }
+  const unfinished = store.findUnfinished(outDir);
+  if (unfinished) return { job: unfinished, resumed: true };
+  if (!options.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
+  const job = store.createJob(
+    {
+      id: `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+      outDir,
+      source: options.source ?? 'library',
+      options: { model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced, policy: options.policy },
+    },
+    options.items.map((i) => ({ line: i.line, request: i.request })),
+  );
+  return { job, resumed: false };
+}
+
+async function runJob(job: Job, options: BatchOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
+  const { store, easel } = options;
+  const settings = { ...job.options, ...definedOnly({ model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced }) };
+  const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: store.counts(job.id).spentUsd, allowUnpriced: settings.allowUnpriced });
+  const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity);
+  // Items with a vendor job in flight first: they are already paid for.
+  const queue = [...store.items(job.id, ['submitted']), ...store.items(job.id, ['pending'])];
+  const lineWidth = String(Math.max(...store.items(job.id).map((i) => i.line), 1)).length;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const started = performance.now();
+  let finishedThisRun = 0;
+  let running = 0;
+
+  const snapshot = (): BatchProgress => {
+    const counts = store.counts(job.id);
+    const remaining = counts.pending + counts.submitted;
+    const elapsed = performance.now() - started;
+    return {
+      ...counts,
+      running,
+      etaMs: finishedThisRun > 0 ? (elapsed / finishedThisRun) * remaining : undefined,
+      rateLimited: [...pacer.rateLimited.values()].reduce((a, b) => a + b, 0),
+    };
+  };
+  let manifestTimer: NodeJS.Timeout | undefined;
+  let manifestWrite: Promise<unknown> = Promise.resolve();
+  const scheduleManifest = () => {
+    manifestTimer ??= setTimeout(() => {
+      manifestTimer = undefined;
+      manifestWrite = manifestWrite.then(() => writeManifest(outDir, store.items(job.id, ['succeeded'])));
+    }, 500);
+  };
+  // `easel jobs cancel` from another process flips the job's status; notice it and stop.
+  const watch = setInterval(() => {
+    if (store.getJob(job.id)?.status === 'canceled') controller.abort();
+  }, 1000);
+  watch.unref();
+
+  const settle = (result: BatchItemResult) => {
+    finishedThisRun++;
+    stream.push(result);
+    progress.emit(snapshot());
+    scheduleManifest();
+  };
+
+  const worker = async () => {
+    for (let item = queue.shift(); item && !signal.aborted; item = queue.shift()) {
+      running++;
+      try {
+        settle(await runItem(item, { ...options, model: settings.model }, easel, store, budget, pacer, outDir, lineWidth, signal));
+      } finally {
+        running--;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(settings.concurrency ?? DEFAULT_CONCURRENCY, Math.max(queue.length, 1)) }, worker));
+  } finally {
+    clearInterval(watch);
+    clearTimeout(manifestTimer);
+    await manifestWrite;
+    await writeManifest(outDir, store.items(job.id, ['succeeded']));
+  }
+  const final = snapshot();
+  if (store.getJob(job.id)?.status !== 'canceled' && final.pending === 0 && final.submitted === 0) store.setStatus(job.id, 'done');
+  return final;
+}
+
+async function runItem(
+  item: Item,
+  options: BatchOptions,
+  easel: Easel,
+  store: JobStore,
+  budget: Budget,
+  pacer: Pacer,
+  outDir: string,
+  lineWidth: number,
+  signal: AbortSignal,
+): Promise<BatchItemResult> {
+  const base = { index: item.index, line: item.line };
+  const request: ImageRequest = { ...item.request, model: item.request.model ?? options.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}) }, signal };
+  const resume = item.status === 'submitted' && item.model ? { model: item.model, ids: new Map(item.submissions.map((s) => [s.call, s.vendorRequestId])) } : undefined;
+
+  let reservation: Reservation;
+  try {
+    reservation = budget.reserve(await worstCaseCost(easel, resume ? { ...request, model: resume.model } : request), `line ${item.line}`);
+  } catch (error) {
+    if (error instanceof BudgetExceededError) {
+      store.skip(item.jobId, item.index, error.message);
+      return { ...base, status: 'skipped', files: [], costUsd: 0, error: { code: error.code, message: error.message } };
+    }
+    return fail(error, 0);
+  }
+
+  let result: ImageResult;
+  try {
+    result = await easel.run(request, {
+      resume,
+      onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
+      acquire: (provider, s) => pacer.acquire(provider, s),
+      onError: (error) => {
+        if (error instanceof EaselError && error.provider) pacer.observe(error.provider, error);
+      },
+    });
+  } catch (error) {
+    budget.release(reservation);
+    if (signal.aborted) return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } };
+    return fail(error, 0);
+  }
+  pacer.recovered(result.provider);
+  const files = await Promise.all(
+    result.images.map((image, k) => image.save(join(outDir, outputName(item.line, lineWidth, item.request.prompt, k, result.images.length, image.format)))),
+  );
+  const costUsd = result.route?.totalCostUsd ?? result.cost.usd;
+  const output: ItemOutput = {
+    files: files.map((f) => f.slice(outDir.length + 1)),
+    model: result.model,
+    seeds: result.images.map((i) => i.seed),
+    sha256: result.images.map((i) => i.sha256),
+    costUsd,
+    latencyMs: result.latencyMs,
+    requestIds: result.requestIds,
+    cached: result.cached === true,
+  };
+  store.succeed(item.jobId, item.index, output, costUsd ?? 0);
+  budget.settle(reservation, costUsd);
+  return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: costUsd ?? 0 };
+
+  function fail(error: unknown, costUsd: number): BatchItemResult {
+    const e = error instanceof EaselError ? { code: error.code, message: error.message } : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
+    store.fail(item.jobId, item.index, e, costUsd);
+    return { ...base, status: 'failed', files: [], costUsd, error: e };
+  }
+}
+
+/** Compute-time prices vary run to run; reserve this many times the typical figure. */
+const PER_SECOND_HEADROOM = 3;
+
+/** The most this item can cost: the dearest candidate it may fall back to (null when any price is unknown). */
+async function worstCaseCost(easel: Easel, request: ImageRequest): Promise<number | null> {
+  const plan = await easel.route(request);
+  const fallback = request.policy?.fallback !== false;
+  const costs = (fallback ? plan.ranked : plan.ranked.slice(0, 1)).map((c) =>
+    c.report.estimatedCostUsd === null ? null : c.report.estimatedCostUsd * (c.model.price.kind === 'per-second' ? PER_SECOND_HEADROOM : 1),
+  );
+  return costs.some((c) => c === null) ? null : Math.max(...(costs as number[]));
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+

@@ -1,0 +1,50 @@
+/** Output names and the manifest: a projection of the job store, rewritten atomically. */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/result.js';
+import type { Item } from './types.js';
+
+const EXTENSIONS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/** `<line>-<prompt slug>[-<k>].<ext>`: stable across runs and resumes, unique per image. */
+export function outputName(line: number, width: number, prompt: string | undefined, k: number, count: number, format: string): string {
+  const slug =
+    (prompt ?? 'image')
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40)
+      .replace(/-+$/, '') || 'image';
+  return `${String(line).padStart(width, '0')}-${slug}${count > 1 ? `-${k + 1}` : ''}.${EXTENSIONS[format] ?? format}`;
+}
+
+/** One line per image: prompt, seed, model, cost, latency, sha256, file, vendor request id. */
+export function manifestLines(items: readonly Item[]): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    if (item.status !== 'succeeded' || !item.output) continue;
+    const out = item.output;
+    out.files.forEach((file, k) => {
+      lines.push(
+        JSON.stringify({
+          line: item.line,
+          prompt: item.request.prompt,
+          seed: out.seeds[k] ?? null,
+          model: out.model,
+          costUsd: out.files.length > 0 && out.costUsd !== null ? Math.round((out.costUsd / out.files.length) * 1e6) / 1e6 : out.costUsd,
+          latencyMs: Math.round(out.latencyMs),
+          sha256: out.sha256[k],
+          file,
+          vendorRequestId: out.requestIds[Math.min(k, out.requestIds.length - 1)] ?? null,
+          cached: out.cached,
+        }),
+      );
+    });
+  }
+  return lines;
+}
+
+export async function writeManifest(outDir: string, items: readonly Item[]): Promise<string> {
+  const lines = manifestLines(items);
+  return writeFileAtomic(join(outDir, 'manifest.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+}

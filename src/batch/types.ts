@@ -1,0 +1,92 @@
+/** Batch jobs and items, as every job store keeps them. */
+import type { ImageRequest } from '../core/request.js';
+
+export type JobStatus = 'running' | 'done' | 'canceled';
+/** pending → submitted (vendor id stored before waiting) → succeeded | failed | skipped (budget). */
+export type ItemStatus = 'pending' | 'submitted' | 'succeeded' | 'failed' | 'skipped';
+
+export interface JobOptions {
+  model?: string;
+  budgetUsd?: number;
+  concurrency?: number;
+  /** Allow items whose price is unknown to run under a budget. */
+  allowUnpriced?: boolean;
+  policy?: unknown;
+}
+
+export interface Job {
+  id: string;
+  /** Absolute output folder; one unfinished job per folder. */
+  outDir: string;
+  /** The workload file the job came from. */
+  source: string;
+  options: JobOptions;
+  status: JobStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One vendor job started for an item (one per call when `n` was split). */
+export interface Submission {
+  call: number;
+  model: string;
+  vendorRequestId: string;
+}
+
+export interface ItemOutput {
+  files: string[];
+  model: string;
+  seeds: (number | undefined)[];
+  sha256: string[];
+  costUsd: number | null;
+  latencyMs: number;
+  requestIds: string[];
+  cached: boolean;
+}
+
+export interface Item {
+  jobId: string;
+  index: number;
+  /** Line (or record) in the workload file. */
+  line: number;
+  request: ImageRequest;
+  status: ItemStatus;
+  /** Model the item is committed to once a vendor job exists (resume must use the same one). */
+  model?: string;
+  submissions: Submission[];
+  output?: ItemOutput;
+  error?: { code: string; message: string };
+  /** USD charged for this item so far (failed attempts included). */
+  costUsd: number;
+  updatedAt: string;
+}
+
+export interface JobCounts {
+  pending: number;
+  submitted: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  total: number;
+  spentUsd: number;
+}
+
+/** Where jobs live. SQLite is the embedded default; a Redis store lets many workers share one queue. */
+export interface JobStore {
+  createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job;
+  getJob(id: string): Job | undefined;
+  /** The newest job for an output folder that is not done, if any. */
+  findUnfinished(outDir: string): Job | undefined;
+  listJobs(): (Job & { counts: JobCounts })[];
+  counts(jobId: string): JobCounts;
+  items(jobId: string, statuses?: readonly ItemStatus[]): Item[];
+  /** Stores a vendor job id before anything waits on it. */
+  addSubmission(jobId: string, index: number, submission: Submission): void;
+  succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void;
+  fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void;
+  skip(jobId: string, index: number, reason: string): void;
+  /** Failed and skipped items go back to pending (`retry-failed`). */
+  resetFailed(jobId: string): number;
+  setStatus(jobId: string, status: JobStatus): void;
+  close(): void;
+}
