@@ -6,6 +6,7 @@
  * and optional hedging → result with images, cost, latency, attempts, warnings and the decision.
  */
 import { join } from 'node:path';
+import { PROVIDER_LIMITS } from './catalog/limits.js';
 import { cacheKey, isCacheable } from './cache/fingerprint.js';
 import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
@@ -34,6 +35,8 @@ export interface EaselOptions {
   config?: EaselConfig;
   /** Path of a JSON config file; default $EASEL_CONFIG, else ./easel.config.json when present. */
   configFile?: string;
+  /** Lowest-precedence settings (the CLI sets `stateDir: '.easel'` here). */
+  defaults?: EaselConfig;
   /** Environment to read keys from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /** Injected fetch for every vendor call. */
@@ -58,7 +61,9 @@ export interface RunHooks {
   /** A vendor job id exists for call `call` of `model`: persist it before anything waits on it. */
   onSubmitted?: (model: string, call: number, vendorRequestId: string) => void;
   /** Resume calls submitted by an earlier run on `model` (by call index) instead of paying again. */
-  resume?: { model: string; ids: ReadonlyMap<number, string> };
+  resume?: { model: string; ids: ReadonlyMap<number, string>; orphans?: { sinceMs: number; taken: Set<string> } };
+  /** Write-ahead: a call of `model` is about to be submitted. */
+  onSubmitting?: (model: string, call: number) => void;
   /** Every failed vendor call (rate limits slow the batch pacer down). */
   onError?: (error: unknown) => void;
   /** Waits for a slot with the vendor before each call; returns the release (the batch pacer). */
@@ -95,7 +100,7 @@ const REMOTE: readonly RemoteProviderId[] = ['openai', 'stability', 'replicate',
 
 export function createEasel(options: EaselOptions = {}): Easel {
   const env = options.env ?? process.env;
-  const config: EaselConfig = { ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
+  const config: EaselConfig = { ...parseConfig(options.defaults ?? {}), ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
   const notice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const sandbox = new InProcessSandbox(config.sandbox?.timeScale);
   const health = options.health ?? new ProviderHealth(config.resilience);
@@ -175,16 +180,17 @@ export function createEasel(options: EaselOptions = {}): Easel {
           pollIntervalMs: config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
           attempts,
           onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
-          resumeIds: resumable?.model === candidate.model.id ? takeOnce() : undefined,
+          ...(resumable?.model === candidate.model.id ? resumeOptions(takeOnce()) : {}),
+          onSubmitting: hooks.onSubmitting && ((call) => hooks.onSubmitting!(candidate.model.id, call)),
           onError: hooks.onError,
           acquire: hooks.acquire,
         });
       },
     });
     function takeOnce() {
-      const ids = resumable?.ids;
+      const taken = resumable;
       resumable = undefined;
-      return ids;
+      return taken;
     }
     const known = outcome.attempts.map((a) => a.costUsd);
     const result: ImageResult = {
@@ -215,7 +221,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
     route: async (request) => plan(await prepare(request)),
     batch(items, batchOptions) {
       const workload = items.map((item, i) => ('request' in item && 'line' in item ? item : { line: i + 1, request: item as ImageRequest }));
-      return startBatch({ ...batchOptions, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
+      const limits = batchOptions.limits ?? { ...PROVIDER_LIMITS, ...config.limits };
+      return startBatch({ ...batchOptions, limits, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
     },
     jobStore,
     endpoint,
@@ -229,6 +236,10 @@ export function createEasel(options: EaselOptions = {}): Easel {
     },
   };
   return api;
+}
+
+function resumeOptions(resume: RunHooks['resume']) {
+  return { resumeIds: resume?.ids, orphans: resume?.orphans };
 }
 
 export function parseRequest(request: ImageRequest): ParsedRequest {

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { Budget, type Reservation } from '../budget/budget.js';
+import { sha256 } from '../cache/fingerprint.js';
 import { BudgetExceededError, EaselError, InvalidRequestError } from '../core/errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
@@ -86,12 +87,16 @@ function openJob(options: BatchOptions, outDir: string): { job: Job; resumed: bo
   const unfinished = store.findUnfinished(outDir);
   if (unfinished) return { job: unfinished, resumed: true };
   if (!options.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
+  // The same workload into the same folder again: that job is finished, there is nothing to pay for.
+  const itemsHash = sha256(JSON.stringify([options.items.map((i) => [i.line, i.request]), options.model ?? null]));
+  const latest = store.findLatest(outDir);
+  if (latest?.status === 'done' && latest.options.itemsHash === itemsHash) return { job: latest, resumed: true };
   const job = store.createJob(
     {
       id: `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
       outDir,
       source: options.source ?? 'library',
-      options: { model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced, policy: options.policy },
+      options: { model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced, policy: options.policy, itemsHash },
     },
     options.items.map((i) => ({ line: i.line, request: i.request })),
   );
@@ -110,6 +115,8 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const started = performance.now();
   let finishedThisRun = 0;
+  // Vendor jobs adopted by this run, so two interrupted items never adopt the same one.
+  const orphansTaken = new Set<string>(store.items(job.id).flatMap((i) => i.submissions.map((s) => s.vendorRequestId)));
   let running = 0;
 
   const snapshot = (): BatchProgress => {
@@ -148,7 +155,7 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
     for (let item = queue.shift(); item && !signal.aborted; item = queue.shift()) {
       running++;
       try {
-        settle(await runItem(item, { ...options, model: settings.model }, easel, store, budget, pacer, outDir, lineWidth, signal));
+        settle(await runItem(orphansTaken, item, { ...options, model: settings.model }, easel, store, budget, pacer, outDir, lineWidth, signal));
       } finally {
         running--;
       }
@@ -168,6 +175,7 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
 }
 
 async function runItem(
+  orphansTaken: Set<string>,
   item: Item,
   options: BatchOptions,
   easel: Easel,
@@ -180,7 +188,7 @@ async function runItem(
 ): Promise<BatchItemResult> {
   const base = { index: item.index, line: item.line };
   const request: ImageRequest = { ...item.request, model: item.request.model ?? options.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}) }, signal };
-  const resume = item.status === 'submitted' && item.model ? { model: item.model, ids: new Map(item.submissions.map((s) => [s.call, s.vendorRequestId])) } : undefined;
+  const resume = resumeFor(item, orphansTaken);
 
   let reservation: Reservation;
   try {
@@ -197,6 +205,7 @@ async function runItem(
   try {
     result = await easel.run(request, {
       resume,
+      onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
       onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
       acquire: (provider, s) => pacer.acquire(provider, s),
       onError: (error) => {
@@ -232,6 +241,20 @@ async function runItem(
     store.fail(item.jobId, item.index, e, costUsd);
     return { ...base, status: 'failed', files: [], costUsd, error: e };
   }
+}
+
+/** How far a vendor's clock may run behind ours when matching orphaned jobs by creation time. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * What an interrupted item picks up: its stored vendor ids, and — when a submit was under way as the
+ * process died — permission to look for the orphaned vendor job instead of paying for another.
+ */
+function resumeFor(item: Item, taken: Set<string>) {
+  const model = item.model ?? item.intent?.model;
+  if (!model || (item.status !== 'submitted' && !item.intent)) return undefined;
+  const ids = new Map(item.submissions.map((s) => [s.call, s.vendorRequestId]));
+  return { model, ids, orphans: item.intent ? { sinceMs: item.intent.at - CLOCK_SKEW_MS, taken } : undefined };
 }
 
 /** Compute-time prices vary run to run; reserve this many times the typical figure. */

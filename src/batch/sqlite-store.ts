@@ -29,6 +29,7 @@ interface ItemRow {
   output: string | null;
   error: string | null;
   cost_usd: number;
+  intent: string | null;
   updated_at: string;
 }
 
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS items (
   output TEXT,
   error TEXT,
   cost_usd REAL NOT NULL DEFAULT 0,
+  intent TEXT,
   updated_at TEXT NOT NULL,
   PRIMARY KEY (job_id, idx)
 );
@@ -93,6 +95,11 @@ export class SqliteJobStore implements JobStore {
     return row && toJob(row);
   }
 
+  findLatest(outDir: string): Job | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE out_dir = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(outDir) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
   listJobs(): (Job & { counts: JobCounts })[] {
     const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC').all() as JobRow[];
     return rows.map((row) => ({ ...toJob(row), counts: this.counts(row.id) }));
@@ -117,6 +124,10 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toItem);
   }
 
+  markSubmitting(jobId: string, index: number, model: string, at: number): void {
+    this.update(jobId, index, 'intent = ?', [JSON.stringify({ model, at })]);
+  }
+
   addSubmission(jobId: string, index: number, submission: Submission): void {
     this.db.transaction(() => {
       const row = this.db.prepare('SELECT submissions FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as { submissions: string } | undefined;
@@ -128,11 +139,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void {
-    this.update(jobId, index, "status = 'succeeded', output = ?, error = NULL, cost_usd = cost_usd + ?", [JSON.stringify(output), costUsd]);
+    this.update(jobId, index, "status = 'succeeded', output = ?, error = NULL, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(output), costUsd]);
   }
 
   fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void {
-    this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, cost_usd = cost_usd + ?", [JSON.stringify(error), costUsd]);
+    this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(error), costUsd]);
   }
 
   skip(jobId: string, index: number, reason: string): void {
@@ -174,6 +185,7 @@ function toItem(row: ItemRow): Item {
     output: row.output ? JSON.parse(row.output) : undefined,
     error: row.error ? JSON.parse(row.error) : undefined,
     costUsd: row.cost_usd,
+    intent: row.intent ? JSON.parse(row.intent) : undefined,
     updatedAt: row.updated_at,
   };
 }

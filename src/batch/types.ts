@@ -12,6 +12,8 @@ export interface JobOptions {
   /** Allow items whose price is unknown to run under a budget. */
   allowUnpriced?: boolean;
   policy?: unknown;
+  /** sha256 of the items: a finished job re-run with the same items is already done. */
+  itemsHash?: string;
 }
 
 export interface Job {
@@ -58,6 +60,8 @@ export interface Item {
   error?: { code: string; message: string };
   /** USD charged for this item so far (failed attempts included). */
   costUsd: number;
+  /** Write-ahead: a vendor call was being submitted on `model` at `at` (ms); its answer may never have arrived. */
+  intent?: { model: string; at: number };
   updatedAt: string;
 }
 
@@ -77,9 +81,13 @@ export interface JobStore {
   getJob(id: string): Job | undefined;
   /** The newest job for an output folder that is not done, if any. */
   findUnfinished(outDir: string): Job | undefined;
+  /** The newest job for an output folder, whatever its status. */
+  findLatest(outDir: string): Job | undefined;
   listJobs(): (Job & { counts: JobCounts })[];
   counts(jobId: string): JobCounts;
   items(jobId: string, statuses?: readonly ItemStatus[]): Item[];
+  /** Records that a call is about to be submitted (before the request leaves). */
+  markSubmitting(jobId: string, index: number, model: string, at: number): void;
   /** Stores a vendor job id before anything waits on it. */
   addSubmission(jobId: string, index: number, submission: Submission): void;
   succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void;

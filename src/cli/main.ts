@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /** The `easel` command line: one file per command. */
 import { Command } from 'commander';
+import { batchCommand } from './batch.js';
 import { editCommand } from './edit.js';
 import { estimateCommand } from './estimate.js';
 import { generateCommand } from './generate.js';
+import { jobsCommand } from './jobs.js';
 import { modelsCommand } from './models.js';
 import { routeCommand } from './route.js';
 import { sandboxCommand } from './sandbox.js';
@@ -16,6 +18,8 @@ const program = new Command('easel')
   .addCommand(generateCommand())
   .addCommand(editCommand())
   .addCommand(upscaleCommand())
+  .addCommand(batchCommand())
+  .addCommand(jobsCommand())
   .addCommand(routeCommand())
   .addCommand(estimateCommand())
   .addCommand(modelsCommand())

@@ -2,10 +2,13 @@
 import { type Easel, createEasel } from '../easel.js';
 import { EaselError } from '../core/errors.js';
 
-export async function withEasel(configFile: string | undefined, body: (easel: Easel) => Promise<void>): Promise<void> {
+/** Where the CLI keeps its cache and job store unless the config says otherwise. */
+export const CLI_STATE_DIR = '.easel';
+
+export async function withEasel(configFile: string | undefined, body: (easel: Easel) => Promise<void>, stateDir?: string): Promise<void> {
   let easel: Easel | undefined;
   try {
-    easel = createEasel({ configFile });
+    easel = createEasel({ configFile, defaults: { stateDir: CLI_STATE_DIR }, config: stateDir ? { stateDir } : undefined });
     await body(easel);
   } catch (error) {
     reportError(error);

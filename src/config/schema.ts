@@ -30,6 +30,13 @@ export const EaselConfigSchema = z
     defaultModel: z.string().min(1).optional(),
     /** Default routing policy, merged under each request's own. */
     policy: RoutingPolicySchema.optional(),
+    /** Per-vendor pacing for batches (requests per minute, concurrent requests); default the guide's table. */
+    limits: z
+      .partialRecord(
+        z.enum(['openai', 'stability', 'replicate', 'fal', 'local']),
+        z.object({ requestsPerMinute: z.number().positive().optional(), concurrent: z.number().int().positive().optional() }).strict(),
+      )
+      .optional(),
     /** Circuit breakers and backoff. */
     resilience: z
       .object({

@@ -104,4 +104,9 @@ export interface ImageProvider {
    * wait for its result without submitting again.
    */
   resume?(call: ProviderCall, vendorRequestId: string, runtime: ProviderRuntime): Promise<ProviderResult>;
+  /**
+   * Async vendors that can list their jobs: the id of a job for this call submitted at or after
+   * `sinceMs` whose answer never arrived (the process died mid-request), skipping ids in `taken`.
+   */
+  findSubmitted?(call: ProviderCall, sinceMs: number, taken: ReadonlySet<string>, runtime: ProviderRuntime): Promise<string | undefined>;
 }

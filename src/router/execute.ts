@@ -25,6 +25,13 @@ export interface ExecuteOptions {
   onSubmitted?: (call: number, vendorRequestId: string) => void | Promise<void>;
   /** Vendor job ids from an earlier run, by call: those calls are resumed (polled), not submitted again. */
   resumeIds?: ReadonlyMap<number, string>;
+  /**
+   * An earlier run started submitting at `sinceMs` but may have died before the answer: calls without
+   * a stored id first look for such an orphan at the vendor (ids in `taken` are already adopted).
+   */
+  orphans?: { sinceMs: number; taken: Set<string> };
+  /** Called right before a call is submitted (write-ahead, so a crash mid-request can be reconciled). */
+  onSubmitting?: (call: number) => void;
   /** Sees every failed call (the batch pacer slows a vendor down on 429s). */
   onError?: (error: unknown) => void;
   /** Waits for a slot with the vendor before each call (the batch pacer); returns the release. */
@@ -62,7 +69,15 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
         sandbox: options.endpoint.target === 'sandbox',
       };
-      const earlier = options.resumeIds?.get(index);
+      let earlier = options.resumeIds?.get(index);
+      if (earlier === undefined && options.orphans && provider.findSubmitted && provider.resume) {
+        earlier = await provider.findSubmitted(call, options.orphans.sinceMs, options.orphans.taken, runtime);
+        if (earlier !== undefined) {
+          options.orphans.taken.add(earlier);
+          await runtime.onSubmitted?.(earlier);
+        }
+      }
+      if (earlier === undefined) options.onSubmitting?.(index);
       const result = earlier !== undefined && provider.resume ? await provider.resume(call, earlier, runtime) : await provider.run(call, runtime);
       attempts.push({
         model: model.id,

@@ -12,6 +12,7 @@ import { authHeaders, cancelPrediction, chooseWait, createPrediction, getPredict
 import { parseReplicateOptions } from './options.js';
 import { buildCreateRequest, buildInput, parseModelRef } from './request.js';
 import { outcomeOf, type Prediction } from './response.js';
+import { findOrphan } from './adopt.js';
 
 function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
   return { provider: 'replicate', model: call.model.id, runtime, parseError: parseReplicateError };
@@ -46,6 +47,13 @@ export const replicateProvider: ImageProvider = {
     const { warnings } = buildInput(call, parseModelRef(call.model.vendorModel), options);
     const prediction = await waitForPrediction(scope, await getPrediction(scope, vendorRequestId));
     return collect(scope, call, prediction, warnings);
+  },
+
+  async findSubmitted(call, sinceMs, taken, runtime) {
+    const options = parseReplicateOptions(call.providerOptions, call.model.id);
+    const ref = parseModelRef(call.model.vendorModel);
+    const { input } = buildInput(call, ref, options);
+    return findOrphan(scopeFor(call, runtime), ref, input, sinceMs, taken);
   },
 };
 
