@@ -3,15 +3,18 @@
  * holds under concurrency, and durable item states. A vendor job id is stored before anything
  * waits on it, so a crashed run resumes by polling instead of paying twice.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { Budget, type Reservation } from '../budget/budget.js';
 import { sha256 } from '../cache/fingerprint.js';
+import { sleep } from '../core/abort.js';
 import { BudgetExceededError, EaselError, InvalidRequestError } from '../core/errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
 import type { Easel } from '../easel.js';
 import type { RoutingPolicy } from '../router/policy.js';
+import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
 import type { WorkloadItem } from './input.js';
 import { outputName, writeManifest } from './manifest.js';
@@ -113,6 +116,8 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
   const lineWidth = String(Math.max(...store.items(job.id).map((i) => i.line), 1)).length;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // Every item in flight listens to this one signal.
+  setMaxListeners(0, signal);
   const started = performance.now();
   let finishedThisRun = 0;
   // Vendor jobs adopted by this run, so two interrupted items never adopt the same one.
@@ -201,21 +206,38 @@ async function runItem(
     return fail(error, 0);
   }
 
-  let result: ImageResult;
-  try {
-    result = await easel.run(request, {
-      resume,
-      onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
-      onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
-      acquire: (provider, s) => pacer.acquire(provider, s),
-      onError: (error) => {
-        if (error instanceof EaselError && error.provider) pacer.observe(error.provider, error);
-      },
-    });
-  } catch (error) {
-    budget.release(reservation);
-    if (signal.aborted) return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } };
-    return fail(error, 0);
+  let result: ImageResult | undefined;
+  // The router already retried and fell back; a batch item that still fails for a temporary reason
+  // (a vendor down, its breaker open) waits and goes again rather than being given up on.
+  let circuitWaits = 0;
+  for (let attempt = 1; !result; attempt++) {
+    try {
+      result = await easel.run(request, {
+        resume: attempt === 1 ? resume : undefined,
+        onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
+        onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
+        acquire: (provider, s) => pacer.acquire(provider, s),
+        onError: (error) => {
+          if (error instanceof EaselError && error.provider) pacer.observe(error.provider, error);
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) {
+        budget.release(reservation);
+        return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } };
+      }
+      // An open breaker is the vendor resting, not this item failing: wait, without spending an attempt.
+      if (error instanceof EaselError && error.vendorCode === CIRCUIT_OPEN && circuitWaits++ < MAX_CIRCUIT_WAITS) {
+        attempt--;
+        await sleep(CIRCUIT_WAIT_MS, signal).catch(() => undefined);
+        continue;
+      }
+      if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) {
+        budget.release(reservation);
+        return fail(error, 0);
+      }
+      await sleep(ITEM_RETRY_DELAY_MS * attempt, signal).catch(() => undefined);
+    }
   }
   pacer.recovered(result.provider);
   const files = await Promise.all(
@@ -242,6 +264,13 @@ async function runItem(
     return { ...base, status: 'failed', files: [], costUsd, error: e };
   }
 }
+
+/** Times a batch item is run through the router before it is marked failed (temporary errors only). */
+const ITEM_ATTEMPTS = 5;
+const ITEM_RETRY_DELAY_MS = 250;
+/** While a vendor's breaker is open, items wait this long between looks, up to this many times (~10 min). */
+const CIRCUIT_WAIT_MS = 1_000;
+const MAX_CIRCUIT_WAITS = 600;
 
 /** How far a vendor's clock may run behind ours when matching orphaned jobs by creation time. */
 const CLOCK_SKEW_MS = 60_000;

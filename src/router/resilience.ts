@@ -24,6 +24,9 @@ export interface ResilienceOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** `vendorCode` of the error a call gets while its provider's breaker is open. */
+export const CIRCUIT_OPEN = 'circuit_open';
+
 /** Failures that say the vendor, not the request, is unwell: these count against its breaker. */
 export function isVendorFailure(error: unknown): boolean {
   return error instanceof ProviderUnavailableError || error instanceof TimeoutError;
@@ -80,7 +83,7 @@ export class ProviderHealth {
       try {
         return await breaker.execute(() => fn(signal), signal);
       } catch (raw) {
-        const error = raw instanceof BrokenCircuitError ? new ProviderUnavailableError(`${provider} is failing repeatedly: its circuit breaker is open`, { provider, cause: raw }) : raw;
+        const error = raw instanceof BrokenCircuitError ? new ProviderUnavailableError(`${provider} is failing repeatedly: its circuit breaker is open`, { provider, vendorCode: CIRCUIT_OPEN, cause: raw }) : raw;
         if (signal?.aborted) throw errorFromSignal(signal);
         if (!(error instanceof EaselError) || !error.retryable || raw instanceof BrokenCircuitError || attempt >= retries) throw error;
         backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.options.initialBackoffMs, maxDelay: this.options.maxBackoffMs }).next();
