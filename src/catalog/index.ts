@@ -1,12 +1,13 @@
 /** The catalog: every model easel knows, looked up by id. */
 import { falModels } from './models/fal.js';
+import { localModels } from './models/local.js';
 import { openaiModels } from './models/openai.js';
 import { replicateModels } from './models/replicate.js';
 import { stabilityModels } from './models/stability.js';
 import { syntheticModel } from './synthetic.js';
 import type { CatalogModel } from './types.js';
 
-export const CATALOG: readonly CatalogModel[] = [...openaiModels, ...stabilityModels, ...replicateModels, ...falModels];
+export const CATALOG: readonly CatalogModel[] = [...openaiModels, ...stabilityModels, ...replicateModels, ...falModels, ...localModels];
 
 const byId = new Map(CATALOG.map((m) => [m.id, m]));
 

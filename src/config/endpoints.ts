@@ -13,8 +13,11 @@ export interface VendorEndpoint {
   urls: Record<string, string>;
   apiKey: () => string;
   /** 'sandbox' when calls go to a sandbox (running or in-process), so results can say so. */
-  target: 'vendor' | 'custom' | 'sandbox';
+  target: 'vendor' | 'custom' | 'sandbox' | 'local';
 }
+
+/** Local models run in this process: no URL, no key. */
+export const LOCAL_ENDPOINT: VendorEndpoint = { baseUrl: 'local:', urls: {}, apiKey: () => '', target: 'local' };
 
 /** The key a sandbox accepts when the user has none (the sandbox takes any non-empty key). */
 export const SANDBOX_KEY = 'easel-sandbox';

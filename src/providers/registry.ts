@@ -1,6 +1,7 @@
 /** The vendor adapters by provider id, and each vendor's production endpoints. */
 import type { ProviderId } from '../core/task.js';
 import { falProvider } from './fal/index.js';
+import { localProvider } from './local/index.js';
 import { openaiProvider } from './openai/index.js';
 import { replicateProvider } from './replicate/index.js';
 import { stabilityProvider } from './stability/index.js';
@@ -14,6 +15,9 @@ export const PROVIDERS: Record<RemoteProviderId, ImageProvider> = {
   replicate: replicateProvider,
   fal: falProvider,
 };
+
+/** The on-machine upscalers (`local/lanczos`, `local/esrgan`): no key, no base URL, no HTTP. */
+export const LOCAL_PROVIDER: ImageProvider = localProvider;
 
 /** Production base URLs. Every adapter URL starts from the configured base, so these are only defaults. */
 export const VENDOR_BASE_URLS: Record<RemoteProviderId, { baseUrl: string; urls: Record<string, string> }> = {

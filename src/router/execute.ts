@@ -7,12 +7,12 @@ import sharp from 'sharp';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { deadlineSignal, sleep } from '../core/abort.js';
-import { EaselError, NoImageGeneratedError, ProviderError } from '../core/errors.js';
+import { EaselError, NoImageGeneratedError } from '../core/errors.js';
 import { type Attempt, type GeneratedImage, type ImageResult, makeImage } from '../core/result.js';
 import { formatFromMediaType } from '../core/task.js';
 import type { Warning } from '../core/warnings.js';
 import type { VendorEndpoint } from '../config/endpoints.js';
-import { PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
+import { LOCAL_PROVIDER, PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
 import type { ProviderCall, ProviderResult, VendorUsage } from '../providers/types.js';
 
 export interface ExecuteOptions {
@@ -41,8 +41,7 @@ export interface ExecuteOptions {
 }
 
 export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
-  if (model.provider === 'local') throw new ProviderError(`${model.id}: local models run through the upscaling pipeline`, { model: model.id });
-  const provider = PROVIDERS[model.provider as RemoteProviderId];
+  const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const started = performance.now();
   // One failing call aborts its siblings: a partial set of images is not what was asked for.
   const siblings = new AbortController();
