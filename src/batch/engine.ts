@@ -17,7 +17,7 @@ import type { RoutingPolicy } from '../router/policy.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
 import type { WorkloadItem } from './input.js';
-import { outputName, writeManifest } from './manifest.js';
+import { outputName, upscaleName, writeManifest } from './manifest.js';
 import { Pacer, type PaceLimits } from './pacer.js';
 import type { Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
 
@@ -241,7 +241,13 @@ async function runItem(
   }
   pacer.recovered(result.provider);
   const files = await Promise.all(
-    result.images.map((image, k) => image.save(join(outDir, outputName(item.line, lineWidth, item.request.prompt, k, result.images.length, image.format)))),
+    result.images.map((image, k) => {
+      const name =
+        item.request.task === 'upscale' && typeof item.request.image === 'string' && !item.request.image.startsWith('data:')
+          ? upscaleName(item.request.image, item.request.scale, k, result.images.length, image.format)
+          : outputName(item.line, lineWidth, item.request.prompt, k, result.images.length, image.format);
+      return image.save(join(outDir, name));
+    }),
   );
   const costUsd = result.route?.totalCostUsd ?? result.cost.usd;
   const output: ItemOutput = {

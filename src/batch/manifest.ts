@@ -18,6 +18,12 @@ export function outputName(line: number, width: number, prompt: string | undefin
   return `${String(line).padStart(width, '0')}-${slug}${count > 1 ? `-${k + 1}` : ''}.${EXTENSIONS[format] ?? format}`;
 }
 
+/** Upscales keep the photo's own name, as the guide's pipeline does: `<stem>_<scale>x.<ext>`. */
+export function upscaleName(imagePath: string, scale: number | undefined, k: number, count: number, format: string): string {
+  const stem = (imagePath.split(/[\\/]/).pop() ?? 'image').replace(/\.[^.]+$/, '');
+  return `${stem}_${scale ?? 4}x${count > 1 ? `-${k + 1}` : ''}.${EXTENSIONS[format] ?? format}`;
+}
+
 /** One line per image: prompt, seed, model, cost, latency, sha256, file, vendor request id. */
 export function manifestLines(items: readonly Item[]): string[] {
   const lines: string[] = [];
