@@ -27,7 +27,16 @@ export const replicateProvider: ImageProvider = {
     // A batch store must record the id before anything waits: no `Prefer: wait`, poll instead.
     const durable = runtime.onSubmitted !== undefined;
     const request = buildCreateRequest(call, runtime.baseUrl, options, durable ? undefined : chooseWait(options.wait, runtime));
-    let prediction = await createPrediction(scope, request);
+    const submittedAt = Date.now();
+    let prediction: Prediction;
+    try {
+      prediction = await createPrediction(scope, request);
+    } catch (error) {
+      // Aborted while `Prefer: wait` held the answer: the prediction exists but its id never came back.
+      // Find it by its input and cancel it, so it stops running (and billing).
+      if (runtime.signal.aborted) await cancelOrphan(call, options, runtime, submittedAt);
+      throw error;
+    }
     if (runtime.onSubmitted) {
       try {
         await runtime.onSubmitted(prediction.id);
@@ -56,6 +65,18 @@ export const replicateProvider: ImageProvider = {
     return findOrphan(scopeFor(call, runtime), ref, input, sinceMs, taken);
   },
 };
+
+async function cancelOrphan(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<void> {
+  const scope = scopeFor(call, { ...runtime, signal: AbortSignal.timeout(5_000) });
+  const ref = parseModelRef(call.model.vendorModel);
+  const { input } = buildInput(call, ref, options);
+  try {
+    const id = await findOrphan(scope, ref, input, since - 60_000, new Set());
+    if (id) await cancelPrediction(scope, id);
+  } catch {
+    /* best effort: the abort error is what the caller must see */
+  }
+}
 
 async function collect(scope: HttpScope, call: ProviderCall, prediction: Prediction, warnings: Warning[]): Promise<ProviderResult> {
   const outcome = outcomeOf(prediction, { model: call.model.id, provider: 'replicate' });
