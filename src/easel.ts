@@ -6,7 +6,9 @@
  * and optional hedging → result with images, cost, latency, attempts, warnings and the decision.
  */
 import { join } from 'node:path';
+import { CATALOG } from './catalog/index.js';
 import { PROVIDER_LIMITS } from './catalog/limits.js';
+import { applyOverrides } from './catalog/overrides.js';
 import { cacheKey, isCacheable } from './cache/fingerprint.js';
 import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
@@ -105,6 +107,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const sandbox = new InProcessSandbox(config.sandbox?.timeScale);
   const health = options.health ?? new ProviderHealth(config.resilience);
   const announced = new Set<RemoteProviderId>();
+  const catalog = applyOverrides(CATALOG, config.catalog);
   // With at least one vendor configured, auto routing stays among configured vendors: a user with a
   // real key must never get placeholders from a sandbox for another vendor. With none, all go to the sandbox.
   const configured = REMOTE.filter((p) => configuredEndpoint(p, config, env) !== undefined);
@@ -143,6 +146,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       policy,
       inputs,
       isOpen: (provider) => health.isOpen(provider),
+      catalog,
       unavailable: (provider) =>
         provider !== 'local' && configured.length > 0 && !configured.includes(provider as RemoteProviderId)
           ? `no ${VENDOR_KEY_ENV[provider as RemoteProviderId]} set (auto routing uses only configured vendors)`

@@ -6,8 +6,8 @@ import type { OutputFormat, ProviderId, Quality, Task } from '../core/task.js';
 
 /** Where a figure comes from, so users can judge and override it. */
 export interface Source {
-  /** `guide` (the March 2026 field guide), `vendor` (the vendor's own docs/spec), `third-party`, `estimate`. */
-  kind: 'guide' | 'vendor' | 'third-party' | 'estimate';
+  /** `guide` (the March 2026 field guide), `vendor` (the vendor's own docs/spec), `third-party`, `estimate`, `user` (config). */
+  kind: 'guide' | 'vendor' | 'third-party' | 'estimate' | 'user';
   ref: string;
   /** ISO date (YYYY-MM or YYYY-MM-DD) of the figure. */
   date: string;

@@ -1,6 +1,9 @@
 /** `easel estimate`: cost and time of a workload on every candidate model, and what the router would do. */
 import { Command, Option } from 'commander';
 import { readWorkload } from '../batch/input.js';
+import { CATALOG } from '../catalog/index.js';
+import { applyOverrides } from '../catalog/overrides.js';
+import { loadConfigFile } from '../config/load.js';
 import { parseRequest } from '../easel.js';
 import { estimateWorkload, type ModelEstimate } from '../router/estimate.js';
 import { intFlag } from './parse.js';
@@ -8,6 +11,7 @@ import { reportError } from './run-command.js';
 import { addRoutingOptions, policyFromFlags, type RoutingFlags } from './routing-options.js';
 
 interface EstimateFlags extends RoutingFlags {
+  config?: string;
   prompts?: string;
   count?: number;
   prompt?: string;
@@ -23,6 +27,7 @@ export function estimateCommand(): Command {
     .option('--prompt <text>', 'the prompt for --count', 'a product photo on a white background')
     .option('--compare <model...>', 'baselines to print beside the router', ['openai/dall-e-3'])
     .option('--json', 'print the estimate as JSON')
+    .option('--config <file>', 'config file (its catalog overrides apply)')
     .addHelpText('after', '\nExamples:\n  easel estimate --prompts examples/workloads/mixed-1000.txt\n  easel estimate --count 500 --prompt "mountain landscape" --objective fastest');
   addRoutingOptions(command);
   return command.action((flags: EstimateFlags) => {
@@ -32,7 +37,8 @@ export function estimateCommand(): Command {
         ? readWorkload(flags.prompts).map((item) => parseRequest(item.request))
         : Array.from({ length: flags.count! }, () => parseRequest({ prompt: flags.prompt }));
       const policy = policyFromFlags(flags);
-      const estimate = estimateWorkload(requests, flags.task ?? 'generate', policy);
+      const catalog = applyOverrides(CATALOG, loadConfigFile(flags.config).catalog);
+      const estimate = estimateWorkload(requests, flags.task ?? 'generate', policy, catalog);
       if (flags.json) {
         console.log(JSON.stringify(estimate, null, 2));
         return;

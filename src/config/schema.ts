@@ -1,6 +1,7 @@
 /** easel's configuration: a JSON file validated by zod, merged with the vendors' usual env variables. */
 import { z } from 'zod';
 import { RoutingPolicySchema } from '../router/policy.js';
+import { CatalogOverridesSchema } from '../catalog/overrides.js';
 
 const VendorSchema = z
   .object({
@@ -28,6 +29,8 @@ export const EaselConfigSchema = z
     sandboxUrl: z.string().url().optional(),
     /** Model used when a request names none (default `auto`: the router chooses). */
     defaultModel: z.string().min(1).optional(),
+    /** Your account's own prices, latencies and ratings, by model id, laid over the catalog. */
+    catalog: CatalogOverridesSchema.optional(),
     /** Default routing policy, merged under each request's own. */
     policy: RoutingPolicySchema.optional(),
     /** Per-vendor pacing for batches (requests per minute, concurrent requests); default the guide's table. */

@@ -37,7 +37,7 @@ export interface WorkloadEstimate {
 
 export function estimateWorkload(items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[] = CATALOG): WorkloadEstimate {
   const images = items.reduce((sum, item) => sum + (item.n ?? 1), 0);
-  const perModel = catalog.filter((m) => m.tasks.includes(task)).map((model) => modelEstimate(model, items, task, policy));
+  const perModel = catalog.filter((m) => m.tasks.includes(task)).map((model) => modelEstimate(model, items, task, policy, catalog));
 
   const byModel: Record<string, number> = {};
   const imagesByModel = new Map<CatalogModel, number>();
@@ -73,7 +73,7 @@ export function estimateWorkload(items: readonly ParsedRequest[], task: Task, po
   };
 }
 
-function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy): ModelEstimate {
+function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[]): ModelEstimate {
   let cost: number | null = 0;
   let fits = 0;
   let unmet = 0;
@@ -83,7 +83,7 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
     images += request.n ?? 1;
     let reason: string | undefined;
     try {
-      const plan = planRoute({ request, task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined } });
+      const plan = planRoute({ request, task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined }, catalog });
       const c = plan.ranked[0]!.report.estimatedCostUsd;
       cost = cost === null || c === null ? null : cost + c;
       const needs = [...(policy.require ?? []), ...(policy.promptHints === false ? [] : promptHints(request.prompt).map((h) => h.capability))];

@@ -132,7 +132,7 @@ export function planRoute(input: PlanInput): RoutePlan {
 }
 
 function singleModelPlan(id: string, input: PlanInput, objective: Objective, requirements: Requirement[]): RoutePlan {
-  const model = lookupModel(id);
+  const model = input.catalog?.find((m) => m.id === id) ?? lookupModel(id);
   if (!model) throw unknownModelError(id);
   const resolved = resolveCalls(input.request, input.task, model, input.inputs);
   const missing = requirements.filter((r) => r.source === 'policy' && !hasCapability(model, r.capability));
