@@ -79,6 +79,16 @@ export class RateLimiter {
     };
   }
 
+  /** The per-minute window as it stands, for vendors that report it in headers (OpenAI `x-ratelimit-*`). */
+  requestWindow(vendor: Vendor): { limit: number; remaining: number; resetMs: number } | undefined {
+    const limit = this.limits[vendor]?.requestsPerMinute;
+    if (!limit) return undefined;
+    const windowMs = 60_000 * this.timeScale();
+    const now = this.now();
+    const stamps = prune(this.stamps, vendor, now - windowMs);
+    return { limit, remaining: Math.max(0, limit - stamps.length), resetMs: stamps.length > 0 ? Math.max(0, stamps[0]! + windowMs - now) : 0 };
+  }
+
   inFlightCount(vendor: Vendor): number {
     return this.inFlight.get(vendor) ?? 0;
   }

@@ -1,10 +1,42 @@
-/** openai adapter — being built; see the core-library issue. */
-import { ProviderError } from '../../core/errors.js';
-import type { ImageProvider } from '../types.js';
+/**
+ * The OpenAI adapter: DALL·E 2/3 and the gpt-image models over the Images API. One synchronous
+ * request (generations JSON, edits/variations multipart), base64 images back, `x-request-id` as
+ * the request id, gpt-image token usage as vendor usage.
+ */
+import type { Warning } from '../../core/warnings.js';
+import { downloadImage } from '../download.js';
+import { type HttpScope, readJson, send } from '../http.js';
+import type { ImageProvider, ProviderImage } from '../types.js';
+import { parseOpenAIError } from './errors.js';
+import { parseOpenAIOptions } from './options.js';
+import { buildImagesRequest } from './request.js';
+import { ImagesResponseSchema, parseImages } from './response.js';
+import { toFormData } from './uploads.js';
 
 export const openaiProvider: ImageProvider = {
   id: 'openai',
-  async run(call) {
-    throw new ProviderError('the openai adapter is not built yet', { model: call.model.id, provider: 'openai' });
+
+  async run(call, runtime) {
+    const options = parseOpenAIOptions(call.providerOptions, call.model.id);
+    const scope: HttpScope = { provider: 'openai', model: call.model.id, runtime, parseError: parseOpenAIError };
+    const request = buildImagesRequest(call, runtime.baseUrl, options);
+    const body = request.endpoint === 'generations' ? request.fields : await toFormData(request);
+    const answer = await send(scope, { method: 'POST', url: request.url, headers: { authorization: `Bearer ${runtime.apiKey()}` }, body });
+    const { outputs, usage } = parseImages(readJson(scope, answer, ImagesResponseSchema), { model: call.model.id, requestId: answer.requestId });
+
+    const images: ProviderImage[] = await Promise.all(
+      outputs.map(async (output) => {
+        // Output URLs are pre-signed: no key goes with them.
+        const file = output.kind === 'bytes' ? output : await downloadImage(scope, output.url);
+        const image: ProviderImage = { bytes: file.bytes, mediaType: file.mediaType };
+        if (output.revisedPrompt !== undefined) image.revisedPrompt = output.revisedPrompt;
+        return image;
+      }),
+    );
+    const warnings: Warning[] = [...request.warnings];
+    if (images.length !== call.n) {
+      warnings.push({ kind: 'adjusted', model: call.model.id, field: 'n', requested: call.n, applied: images.length, message: `${call.model.id} returned ${images.length} of the ${call.n} images asked for` });
+    }
+    return { images, requestId: answer.requestId, usage, warnings };
   },
 };
