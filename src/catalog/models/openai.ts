@@ -45,6 +45,19 @@ const SHUTDOWN_NOTE =
 const SUCCESSOR_CONFLICT =
   'CONFLICT: the deprecations page names the replacement "gpt-image-2.6-sunburst or gpt-image-2.6-flare", a third-party copy says "gpt-image-2.5-sunburst/flare"; neither id is in the SDK enum or the OpenAPI spec. easel points at gpt-image-2, the newest model the SDK knows.';
 
+/**
+ * The guide rates only DALL-E 3 ("the only API that reliably renders legible text"); it predates the
+ * gpt-image family that replaced it. OpenAI presents these models as its text-rendering successors, so
+ * easel rates them like DALL-E 3 for text and adherence — an estimate, marked as one, that a user can
+ * override in config with their own measurements.
+ */
+const GPT_IMAGE_RATINGS = {
+  promptAdherence: 'excellent',
+  photorealism: 'good',
+  textInImage: 'good',
+  source: { kind: 'estimate', ref: 'easel: DALL-E 3 guide ratings carried to its gpt-image successors', date: '2026-11', note: 'not measured by the guide; override in config' },
+} as const;
+
 export const openaiModels: readonly CatalogModel[] = [
   {
     id: 'openai/dall-e-3',
@@ -131,6 +144,7 @@ export const openaiModels: readonly CatalogModel[] = [
       },
     ),
     latency: estimatedLatency(20_000, 60_000, 'gpt-image models are slower than DALL-E 3, more so at high quality'),
+    ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'active' },
     notes: 'Always returns base64 (response_format is rejected). Edits take up to 16 images (png/webp/jpg < 50 MB) and an optional PNG mask with alpha (transparent = edit).',
   },
@@ -175,6 +189,7 @@ export const openaiModels: readonly CatalogModel[] = [
       note: 'UNVERIFIED: no official OpenAI page for gpt-image-1.5 in the store; that page gives tokens at $5/M in, $10/M out.',
     }),
     latency: estimatedLatency(15_000, 45_000, 'faster than gpt-image-1 per third-party pages'),
+    ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'deprecated', shutdownDate: '2026-12-01', replacement: 'openai/gpt-image-2', note: `${OPENAI_DEPRECATIONS}. ${SUCCESSOR_CONFLICT}` },
     notes: 'The default model of /images/edits in the current OpenAPI spec.',
   },
@@ -197,6 +212,7 @@ export const openaiModels: readonly CatalogModel[] = [
       note: 'Token-priced; no official per-image figure in the store (a third-party page, fal.ai, estimates $0.02 low / $0.07 medium / $0.19 high per image).',
     },
     latency: estimatedLatency(20_000, 60_000, 'sizes above 2560x1440 are experimental and slower'),
+    ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'active' },
     notes: 'Free sizes: both edges multiples of 16, at most 3840x2160 (above 2560x1440 experimental), aspect between 1:3 and 3:1. Also served as gpt-image-2-2026-04-21.',
   },
