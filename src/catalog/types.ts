@@ -94,6 +94,8 @@ export interface ModelFeatures {
   strength: boolean;
   /** Vendor rewrites the prompt and reports it (`revised_prompt`). */
   revisedPrompt: boolean;
+  /** How the vendor reads a mask; easel redraws the user's mask to match. Default white-is-edit. */
+  maskConvention?: 'transparent-is-edit' | 'white-is-edit';
 }
 
 export interface CatalogModel {

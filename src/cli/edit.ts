@@ -9,7 +9,7 @@ export function editCommand(): Command {
     .description('edit part of an image (inpainting): the mask marks where to change')
     .argument('<image>', 'input image: file path, URL or data URL')
     .argument('<prompt>', 'what the edited area should show')
-    .option('--mask <file>', 'mask image (same size): OpenAI models edit its transparent pixels, Stability its white ones')
+    .option('--mask <file>', 'mask image, same size: transparent pixels (or, with no transparency, white pixels) mark the area to edit, for every vendor')
     .addHelpText('after', '\nExample:\n  easel edit room.png "a red sofa" --mask sofa-mask.png --model stability/inpaint');
   return addModelOptions(command).action(async (image: string, prompt: string, flags: CommonFlags & { mask?: string }) => {
     await withEasel(flags.config, async (easel) => {

@@ -6,9 +6,11 @@ import { editCommand } from './edit.js';
 import { estimateCommand } from './estimate.js';
 import { generateCommand } from './generate.js';
 import { jobsCommand } from './jobs.js';
+import { keysCommand } from './keys.js';
 import { modelsCommand } from './models.js';
 import { routeCommand } from './route.js';
 import { sandboxCommand } from './sandbox.js';
+import { serveCommand } from './serve.js';
 import { upscaleCommand } from './upscale.js';
 
 const program = new Command('easel')
@@ -23,6 +25,8 @@ const program = new Command('easel')
   .addCommand(routeCommand())
   .addCommand(estimateCommand())
   .addCommand(modelsCommand())
-  .addCommand(sandboxCommand());
+  .addCommand(sandboxCommand())
+  .addCommand(serveCommand())
+  .addCommand(keysCommand());
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { deadlineSignal, sleep } from '../core/abort.js';
+import { maskInConvention } from '../core/mask.js';
 import { EaselError, NoImageGeneratedError } from '../core/errors.js';
 import { type Attempt, type GeneratedImage, type ImageResult, makeImage } from '../core/result.js';
 import { formatFromMediaType } from '../core/task.js';
@@ -109,7 +110,9 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
     }
   };
 
-  const settled = await Promise.allSettled(calls.map((call, index) => runOne(call, index)));
+  // Every call of a model shares one mask, redrawn once in the convention that vendor reads.
+  const mask = calls[0]?.mask ? await maskInConvention(calls[0].mask, model.features.maskConvention ?? 'white-is-edit') : undefined;
+  const settled = await Promise.allSettled(calls.map((call, index) => runOne(mask ? { ...call, mask } : call, index)));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);

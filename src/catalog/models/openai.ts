@@ -16,7 +16,7 @@ const OPENAI_DEPRECATIONS = 'developers.openai.com deprecations page (stored cop
 /** The size list every gpt-image-1.x model takes (plus `auto`). */
 const GPT_IMAGE_SIZES = ['1024x1024', '1536x1024', '1024x1536'] as const;
 const GPT_IMAGE_QUALITIES = ['low', 'medium', 'high', 'auto'] as const;
-const GPT_IMAGE_FEATURES: ModelFeatures = { negativePrompt: false, seed: false, mask: true, strength: false, revisedPrompt: false };
+const GPT_IMAGE_FEATURES: ModelFeatures = { negativePrompt: false, seed: false, mask: true, strength: false, revisedPrompt: false, maskConvention: 'transparent-is-edit' };
 
 /** The guide has no figure for the gpt-image family: these are our estimates, marked as such. */
 function estimatedLatency(p50Ms: number, p99Ms: number, note: string): LatencyProfile {
@@ -99,7 +99,7 @@ export const openaiModels: readonly CatalogModel[] = [
     vendorModel: 'dall-e-2',
     displayName: 'DALL·E 2',
     tasks: ['generate', 'edit', 'variation'],
-    features: { negativePrompt: false, seed: false, mask: true, strength: false, revisedPrompt: false },
+    features: { negativePrompt: false, seed: false, mask: true, strength: false, revisedPrompt: false, maskConvention: 'transparent-is-edit' },
     dimensions: { kind: 'sizes', sizes: ['256x256', '512x512', '1024x1024'], default: '1024x1024' },
     maxImagesPerCall: 10,
     maxPromptLength: 1000,

@@ -1,0 +1,31 @@
+/** `easel serve`: the HTTP gateway (OpenAI-compatible images API over every vendor). */
+import { Command, Option } from 'commander';
+import { createEasel } from '../easel.js';
+import { startGateway } from '../server/serve.js';
+import { intFlag } from './parse.js';
+import { CLI_STATE_DIR, reportError } from './run-command.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the gateway: OpenAI-compatible /v1/images/* over every vendor, with routing, keys, budgets and metrics')
+    .addOption(new Option('--port <n>', 'port').argParser(intFlag('--port', 0, 65535)).default(8080))
+    .option('--host <address>', 'address to listen on (anything but loopback needs a gateway key)', '127.0.0.1')
+    .option('--config <file>', 'config file (default ./easel.config.json)')
+    .option('--state <dir>', 'state folder for keys, cache and jobs (default .easel)')
+    .option('--public-url <url>', 'URL clients reach the gateway at (for response_format=url)')
+    .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string }) => {
+      try {
+        const stateDir = flags.state ?? CLI_STATE_DIR;
+        const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined });
+        const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl });
+        console.log(`easel gateway listening on ${gateway.url}`);
+        console.log(`  OpenAI-compatible: ${gateway.url}/v1  (e.g. new OpenAI({ baseURL: '${gateway.url}/v1', apiKey }))`);
+        console.log(`  native: POST ${gateway.url}/v1/easel/generate · health: /healthz /readyz · metrics: /metrics`);
+        const stop = () => void gateway.close().then(() => easel.close()).then(() => process.exit(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (error) {
+        reportError(error);
+      }
+    });
+}

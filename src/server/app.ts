@@ -1,0 +1,42 @@
+/**
+ * The HTTP gateway: OpenAI-compatible images API, easel's native API, files, health and metrics,
+ * one error envelope everywhere. Route groups are mounted here and know nothing of each other.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
+import { authMiddleware } from './auth/middleware.js';
+import type { GatewayDeps, GatewayEnv } from './context.js';
+import { GatewayError, renderError } from './errors.js';
+import { openaiRoutes } from './openai/routes.js';
+import { nativeRoutes } from './native/routes.js';
+
+export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.onError((error, c) => renderError(c, error));
+  app.notFound((c) => renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, 'invalid_request_error', 'unknown_url')));
+  app.use('*', async (c, next) => {
+    await next();
+    deps.metrics.recordRequest(routePath(c) || c.req.path, c.res.status);
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', (c) => c.json({ ready: true }));
+  app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': deps.metrics.registry.contentType }));
+  app.get('/v1/files/:id', (c) => {
+    const file = deps.files.get(c.req.param('id'));
+    if (!file) throw new GatewayError(404, 'This image does not exist or its URL has expired (URLs last 60 minutes).', 'invalid_request_error', 'file_not_found');
+    return c.body(Buffer.from(file.bytes), 200, { 'content-type': file.mediaType, 'cache-control': 'private, max-age=3600' });
+  });
+
+  const limit = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: () => {
+      throw new GatewayError(413, `Request body too large: the gateway accepts at most ${deps.maxBodyBytes} bytes.`, 'invalid_request_error', 'request_too_large');
+    },
+  });
+  app.use('/v1/*', limit, authMiddleware(deps));
+  app.route('/v1', openaiRoutes(deps));
+  app.route('/v1/easel', nativeRoutes(deps));
+  return app;
+}

@@ -1,0 +1,117 @@
+/**
+ * Gateway keys, stored hashed (sha256 of a 256-bit random key: a leaked database reveals no key).
+ * Each key has its own budget, request rate and allowed models. Spend is booked with single SQL
+ * statements, so concurrent requests — even from several gateway processes — never pass a budget.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface GatewayKey {
+  id: string;
+  name: string;
+  /** First characters of the key, to recognise it in listings. */
+  prefix: string;
+  budgetUsd: number | null;
+  spentUsd: number;
+  requestsPerMinute: number | null;
+  /** Model ids this key may use; null = any. */
+  allowedModels: string[] | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  budget_usd: number | null;
+  spent_usd: number;
+  reserved_usd: number;
+  rpm: number | null;
+  allowed_models: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export class KeyStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS gateway_keys (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+      budget_usd REAL, spent_usd REAL NOT NULL DEFAULT 0, reserved_usd REAL NOT NULL DEFAULT 0,
+      rpm INTEGER, allowed_models TEXT, created_at TEXT NOT NULL, revoked_at TEXT)`);
+  }
+
+  /** Creates a key; the secret is returned once and never stored. */
+  create(options: { name: string; budgetUsd?: number; requestsPerMinute?: number; allowedModels?: string[] }): { key: string; record: GatewayKey } {
+    const secret = `esk_${randomBytes(32).toString('base64url')}`;
+    const id = `key_${randomBytes(6).toString('hex')}`;
+    this.db
+      .prepare('INSERT INTO gateway_keys (id, name, prefix, hash, budget_usd, rpm, allowed_models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, options.name, secret.slice(0, 10), hash(secret), options.budgetUsd ?? null, options.requestsPerMinute ?? null, options.allowedModels ? JSON.stringify(options.allowedModels) : null, new Date().toISOString());
+    return { key: secret, record: this.get(id)! };
+  }
+
+  /** The active key matching a presented secret, if any. */
+  authenticate(secret: string): GatewayKey | undefined {
+    const row = this.db.prepare('SELECT * FROM gateway_keys WHERE hash = ? AND revoked_at IS NULL').get(hash(secret)) as Row | undefined;
+    return row && toKey(row);
+  }
+
+  get(id: string): GatewayKey | undefined {
+    const row = this.db.prepare('SELECT * FROM gateway_keys WHERE id = ?').get(id) as Row | undefined;
+    return row && toKey(row);
+  }
+
+  list(): GatewayKey[] {
+    return (this.db.prepare('SELECT * FROM gateway_keys ORDER BY created_at').all() as Row[]).map(toKey);
+  }
+
+  /** Whether any key is active: then every call must present one. */
+  hasActiveKeys(): boolean {
+    return this.db.prepare('SELECT 1 FROM gateway_keys WHERE revoked_at IS NULL LIMIT 1').get() !== undefined;
+  }
+
+  revoke(id: string): boolean {
+    return this.db.prepare('UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(new Date().toISOString(), id).changes === 1;
+  }
+
+  /** Books `usd` against the key's budget if it fits; false when it would pass the budget. */
+  reserve(id: string, usd: number): boolean {
+    return this.db.prepare('UPDATE gateway_keys SET reserved_usd = reserved_usd + ? WHERE id = ? AND (budget_usd IS NULL OR spent_usd + reserved_usd + ? <= budget_usd + 1e-9)').run(usd, id, usd).changes === 1;
+  }
+
+  settle(id: string, reservedUsd: number, actualUsd: number): void {
+    this.db.prepare('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(reservedUsd, actualUsd, id);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function hash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function toKey(row: Row): GatewayKey {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    budgetUsd: row.budget_usd,
+    spentUsd: Math.round(row.spent_usd * 1e6) / 1e6,
+    requestsPerMinute: row.rpm,
+    allowedModels: row.allowed_models ? JSON.parse(row.allowed_models) : null,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}

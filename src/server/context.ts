@@ -1,0 +1,20 @@
+/** What every route group of the gateway receives: the easel instance and shared services. */
+import type { Easel } from '../easel.js';
+import type { GatewayKey, KeyStore } from './auth/keys.js';
+import type { ImageFileStore } from './files/store.js';
+import type { GatewayMetrics } from './metrics/metrics.js';
+
+export interface GatewayDeps {
+  easel: Easel;
+  files: ImageFileStore;
+  keys: KeyStore;
+  metrics: GatewayMetrics;
+  /** The gateway's own public base URL (for `url` responses). */
+  publicUrl: () => string;
+  /** Largest request body accepted (bytes). */
+  maxBodyBytes: number;
+  /** Largest input image accepted (pixels). */
+  maxImagePixels: number;
+}
+
+export type GatewayEnv = { Variables: { key: GatewayKey | undefined } };

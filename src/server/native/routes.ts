@@ -1,0 +1,37 @@
+/** easel's native API: the full request in, the full result (with the routing decision) out. */
+import { Hono } from 'hono';
+import { resultSummary } from '../../core/result.js';
+import { enforceKey, settleKey } from '../auth/enforce.js';
+import type { GatewayDeps, GatewayEnv } from '../context.js';
+import { GatewayError } from '../errors.js';
+
+export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  app.post('/generate', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError(400, 'The request body must be a JSON object (an easel ImageRequest).', 'invalid_request_error', 'invalid_json');
+    const request = body as Record<string, unknown>;
+    if (typeof request.image === 'string' || typeof request.mask === 'string') {
+      throw new GatewayError(400, 'image and mask must be data URLs on the native API (URL fetching goes through the OpenAI-compatible routes).', 'invalid_request_error', 'invalid_value', 'image');
+    }
+    const key = c.get('key');
+    const { request: allowed, reservation } = await enforceKey(deps, key, request);
+    let result;
+    try {
+      result = await deps.easel.run(allowed);
+    } catch (error) {
+      settleKey(deps, key, reservation, 0);
+      throw error;
+    }
+    settleKey(deps, key, reservation, result.route?.totalCostUsd ?? result.cost.usd ?? 0);
+    deps.metrics.recordResult(result);
+    const summary = resultSummary(result);
+    return c.json({ ...summary, images: result.images.map((image, i) => ({ ...(summary.images as object[])[i], b64_json: Buffer.from(image.bytes).toString('base64') })) });
+  });
+  return app;
+}

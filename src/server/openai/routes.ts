@@ -1,0 +1,89 @@
+/** OpenAI-compatible images API: generations (JSON), edits and variations (multipart), models. */
+import { Hono } from 'hono';
+import { CATALOG } from '../../catalog/index.js';
+import { inspectImage } from '../../core/image-input.js';
+import type { ImageRequest } from '../../core/request.js';
+import type { GatewayDeps, GatewayEnv } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { mapBody } from './mapping.js';
+import { runImages } from './run.js';
+
+export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+
+  app.post('/images/generations', async (c) => {
+    const body = await jsonBody(c.req.raw);
+    const { request, responseFormat } = mapBody(body, 'generate');
+    return runImages(c, deps, request, responseFormat);
+  });
+
+  app.post('/images/edits', async (c) => {
+    const { fields, files } = await multipartBody(c.req.raw);
+    const images = [...(files.image ?? []), ...(files['image[]'] ?? [])];
+    if (images.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    if (images.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
+    const { request, responseFormat } = mapBody(fields, 'edit');
+    const mask = files.mask?.[0];
+    await checkPixels(images[0]!, 'image', deps.maxImagePixels);
+    if (mask) await checkPixels(mask, 'mask', deps.maxImagePixels);
+    const edit: ImageRequest = { ...request, image: images[0]!, ...(mask ? { mask } : {}) };
+    return runImages(c, deps, edit, responseFormat);
+  });
+
+  app.post('/images/variations', async (c) => {
+    const { fields, files } = await multipartBody(c.req.raw);
+    const image = files.image?.[0];
+    if (!image) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    const { request, responseFormat } = mapBody(fields, 'variation');
+    await checkPixels(image, 'image', deps.maxImagePixels);
+    return runImages(c, deps, { ...request, image }, responseFormat);
+  });
+
+  app.get('/models', (c) =>
+    c.json({
+      object: 'list',
+      data: [{ id: 'auto', object: 'model', created: 0, owned_by: 'easel' }, ...CATALOG.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider }))],
+    }),
+  );
+
+  return app;
+}
+
+/** Refuses images over the gateway's pixel limit before anything else reads them. */
+async function checkPixels(bytes: Uint8Array, field: string, maxPixels: number): Promise<void> {
+  await inspectImage(bytes, { field, maxPixels }).catch((error: unknown) => {
+    throw new GatewayError(400, error instanceof Error ? error.message : `${field} is not a readable image`, 'invalid_request_error', 'invalid_image', field);
+  });
+}
+
+async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.includes('application/json')) throw new GatewayError(400, 'Send the request body as application/json.', 'invalid_request_error', 'invalid_content_type');
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError(400, 'The request body must be a JSON object.', 'invalid_request_error', 'invalid_json');
+  return body as Record<string, unknown>;
+}
+
+/** Multipart fields as text, files as bytes (by field name; repeated fields collect). */
+async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; files: Record<string, Uint8Array<ArrayBuffer>[]> }> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', 'invalid_request_error', 'invalid_content_type');
+  let form: FormData;
+  try {
+    form = await request.formData();
+  } catch {
+    throw new GatewayError(400, 'We could not parse the multipart body of your request.', 'invalid_request_error', 'invalid_multipart');
+  }
+  const fields: Record<string, unknown> = {};
+  const files: Record<string, Uint8Array<ArrayBuffer>[]> = {};
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') fields[name] = value;
+    else (files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));
+  }
+  return { fields, files };
+}
