@@ -9,6 +9,7 @@ import { authMiddleware } from './auth/middleware.js';
 import type { GatewayDeps, GatewayEnv } from './context.js';
 import { GatewayError, renderError } from './errors.js';
 import { openaiRoutes } from './openai/routes.js';
+import { jobsRoutes } from './jobs/routes.js';
 import { nativeRoutes } from './native/routes.js';
 
 export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
@@ -38,5 +39,6 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use('/v1/*', limit, authMiddleware(deps));
   app.route('/v1', openaiRoutes(deps));
   app.route('/v1/easel', nativeRoutes(deps));
+  app.route('/v1/jobs', jobsRoutes(deps));
   return app;
 }
