@@ -11,7 +11,12 @@ interface SandboxFlags {
   host: string;
   timeScale: number;
   faults?: string;
+  unlimited?: boolean;
+  grain?: number;
 }
+
+/** No vendor rate limits: for load tests of what sits in front of the sandbox. */
+const UNLIMITED = { requestsPerMinute: 100_000_000, concurrent: 100_000_000 };
 
 export function sandboxCommand(): Command {
   return new Command('sandbox')
@@ -20,10 +25,13 @@ export function sandboxCommand(): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--time-scale <factor>', 'multiply vendor latencies, windows and Retry-After (0.01 = 100x faster)').argParser(numberFlag('--time-scale', 0, 100)).default(1))
     .option('--faults <file>', 'JSON fault profile: { rates, script, retryAfterMs, hangMs }')
+    .option('--unlimited', 'turn off the vendors\' rate limits (for load tests)')
+    .addOption(new Option('--grain <0-255>', 'noise drawn over placeholders so they compress like photos').argParser(intFlag('--grain', 0, 255)))
     .action(async (flags: SandboxFlags) => {
       try {
         const faults = flags.faults ? readFaults(flags.faults) : undefined;
-        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults });
+        const limits = flags.unlimited ? { openai: UNLIMITED, stability: { ...UNLIMITED, burst: undefined }, replicate: UNLIMITED, fal: UNLIMITED } : undefined;
+        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain });
         const u = sandbox.urls;
         console.log(`easel sandbox listening on ${sandbox.url} (time scale ${flags.timeScale}; images are placeholders)`);
         console.log('');

@@ -16,9 +16,38 @@ export interface DrawSpec {
   seed: number;
 }
 
-export async function drawPlaceholder(spec: DrawSpec): Promise<Buffer> {
+/**
+ * Process-wide drawing settings. `grain` (0–255) adds seeded noise so images compress like photos
+ * (a 4K photo is megabytes, a flat placeholder a few hundred kilobytes): benchmarks of memory use
+ * need realistic sizes. Set through the sandbox's `grain` option.
+ */
+export const drawSettings = { grain: 0 };
+
+/** Recently drawn images: the drawing is deterministic, so a repeated request costs nothing to redraw. */
+const recent = new Map<string, Promise<Buffer>>();
+const RECENT_MAX = 32;
+
+export function drawPlaceholder(spec: DrawSpec): Promise<Buffer> {
+  const key = JSON.stringify([spec.width, spec.height, spec.format, spec.model, spec.prompt, spec.seed, drawSettings.grain]);
+  let drawn = recent.get(key);
+  if (!drawn) {
+    drawn = render(spec);
+    drawn.catch(() => recent.delete(key));
+    recent.set(key, drawn);
+    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  }
+  return drawn;
+}
+
+async function render(spec: DrawSpec): Promise<Buffer> {
   const svg = placeholderSvg(spec);
-  return encode(sharp(Buffer.from(svg)).resize(spec.width, spec.height, { fit: 'fill' }), spec.format);
+  const drawn = sharp(Buffer.from(svg)).resize(spec.width, spec.height, { fit: 'fill' });
+  if (drawSettings.grain <= 0) return encode(drawn, spec.format);
+  const raw = await drawn.removeAlpha().raw().toBuffer();
+  const rand = seededRandom(hashSeed('grain', spec.prompt, spec.seed));
+  const amplitude = drawSettings.grain;
+  for (let i = 0; i < raw.length; i++) raw[i] = Math.max(0, Math.min(255, raw[i]! + Math.round((rand() - 0.5) * amplitude)));
+  return encode(sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } }), spec.format);
 }
 
 function placeholderSvg({ width, height, model, prompt, seed }: DrawSpec): string {

@@ -25,6 +25,8 @@ export const SandboxOptionsSchema = z
     fixedKeys: z.partialRecord(VendorSchema, z.string().min(1)).optional(),
     /** URL the sandbox is reachable at, when not its listening address (used in URLs it hands out). */
     publicUrl: z.string().url().optional(),
+    /** Seeded noise (0–255) drawn over placeholders so they compress like photos (memory benchmarks). */
+    grain: z.number().min(0).max(255).optional(),
     /** Replicate cold starts: extra delay (ms, before scaling) and how often. */
     coldStart: z.object({ ms: z.number().min(0), rate: z.number().min(0).max(1) }).strict().optional(),
   })

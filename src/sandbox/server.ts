@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { makeDelay, makeGate, makeLatency, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
+import { drawSettings } from './draw.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './files.js';
@@ -54,6 +55,7 @@ export function sandboxUrls(root: string): SandboxUrls {
 
 export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void } {
   const options = SandboxOptionsSchema.parse(input);
+  if (options.grain !== undefined) drawSettings.grain = options.grain;
   let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
   let timeScale = options.timeScale;
   const scale = () => timeScale;

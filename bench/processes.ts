@@ -1,0 +1,48 @@
+/** Starts easel CLI servers (sandbox, gateway) as child processes and reads the URL they print. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TSX = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function startChild(args: string[], env: Record<string, string>, pattern: RegExp): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, resolve(ROOT, 'src/cli/main.ts'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((done, fail) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = pattern.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        done({
+          url: match[1]!,
+          pid: child.pid!,
+          stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (output += d));
+    child.once('exit', (code) => fail(new Error(`server exited (${code}): ${output}`)));
+  });
+}
+
+/** Resets the kernel's peak-RSS mark of a process (Linux), so a peak can be measured for one phase. */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** Peak and current RSS of a process, in bytes (Linux `/proc/PID/status`). */
+export function rss(pid: number): { peak: number; current: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { peak: kb('VmHWM'), current: kb('VmRSS') };
+}
