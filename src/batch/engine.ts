@@ -197,7 +197,9 @@ async function runItem(
 
   let reservation: Reservation;
   try {
-    reservation = budget.reserve(await worstCaseCost(easel, resume ? { ...request, model: resume.model } : request), `line ${item.line}`);
+    // Without a cap nothing needs reserving up front; the real cost is still booked after the call.
+    const worst = budget.capUsd === undefined ? 0 : await worstCaseCost(easel, resume ? { ...request, model: resume.model } : request);
+    reservation = budget.reserve(worst, `line ${item.line}`);
   } catch (error) {
     if (error instanceof BudgetExceededError) {
       store.skip(item.jobId, item.index, error.message);

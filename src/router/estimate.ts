@@ -113,12 +113,21 @@ function limitsOf(provider: string): ProviderLimits | undefined {
   return (PROVIDER_LIMITS as Record<string, ProviderLimits>)[provider];
 }
 
-/** The lower bound the vendor's limits allow: requests per minute, or waves of concurrent requests. */
-export function timeUnderLimits(images: number, p50Ms: number, limits: ProviderLimits | undefined): number {
+/**
+ * The time the vendor's limits allow for a workload: starts spread evenly at the rate limit (the
+ * last one after (N-1)/rate), plus a typical call; concurrency runs in waves of typical calls.
+ */
+export function timeUnderLimits(
+  images: number,
+  p50Ms: number,
+  limits: (Pick<ProviderLimits, 'requestsPerMinute' | 'concurrent'> & { burst?: { requests: number; windowMs: number }; windowMs?: number }) | undefined,
+): number {
   if (images === 0) return 0;
-  const byRate = limits?.requestsPerMinute ? ((images - 1) / limits.requestsPerMinute) * 60_000 + p50Ms : 0;
+  const windows = (perWindow: number | undefined, windowMs: number) => (perWindow ? ((images - 1) / perWindow) * windowMs + p50Ms : 0);
+  const byRate = windows(limits?.requestsPerMinute, limits?.windowMs ?? 60_000);
+  const byBurst = limits?.burst ? windows(limits.burst.requests, limits.burst.windowMs) : 0;
   const byConcurrency = limits?.concurrent ? Math.ceil(images / limits.concurrent) * p50Ms : p50Ms;
-  return Math.max(byRate, byConcurrency);
+  return Math.max(byRate, byBurst, byConcurrency);
 }
 
 function round(n: number): number {

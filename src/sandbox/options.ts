@@ -37,6 +37,7 @@ export type SandboxOptions = z.input<typeof SandboxOptionsSchema>;
 export const DEFAULT_LIMITS: Record<Vendor, VendorLimits> = {
   openai: { requestsPerMinute: 100 },
   stability: { requestsPerMinute: 200, burst: { requests: 150, windowMs: 10_000, lockoutMs: 60_000 } },
-  replicate: { concurrent: 1000 },
+  // The guide's 1000 concurrent, and Replicate's documented 600 creates per minute.
+  replicate: { concurrent: 1000, requestsPerMinute: 600 },
   fal: { concurrent: 100 },
 };
