@@ -32,3 +32,27 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     });
   });
 }
+
+/** Starts a long-running CLI command and resolves once its output matches `pattern`, then stops it. */
+export function cliOutputUntil(args: string[], pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const env = { ...process.env };
+  for (const key of KEYS) delete env[key];
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`no match for ${pattern} in: ${output}`));
+    }, timeoutMs);
+    const onData = (d: Buffer) => {
+      output += d;
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        child.kill('SIGTERM');
+        done(output);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+  });
+}
