@@ -6,7 +6,7 @@
 import { CATALOG, lookupModel } from '../catalog/index.js';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
-import { EaselError, UnsupportedCapabilityError } from '../core/errors.js';
+import { EaselError, InvalidRequestError, UnsupportedCapabilityError } from '../core/errors.js';
 import type { LoadedImage } from '../core/image.js';
 import { type ParsedRequest, type ResolvedCalls, resolveCalls } from '../core/resolve.js';
 import type { Task } from '../core/task.js';
@@ -204,8 +204,8 @@ function rank(candidates: PlannedCandidate[], objective: Objective, prefer: read
   });
 }
 
-export function unknownModelError(id: string): UnsupportedCapabilityError {
-  return new UnsupportedCapabilityError(
+export function unknownModelError(id: string): InvalidRequestError {
+  return new InvalidRequestError(
     `unknown model ${JSON.stringify(id)}: use a catalog id such as openai/gpt-image-1, stability/core, replicate/black-forest-labs/flux-schnell or fal/flux/dev (\`easel models\` lists them), or any replicate/<owner>/<name> or fal/<owner>/<app>`,
     { field: 'model' },
   );
