@@ -8,6 +8,7 @@ import { routePath } from 'hono/route';
 import { authMiddleware } from './auth/middleware.js';
 import type { GatewayDeps, GatewayEnv } from './context.js';
 import { GatewayError, renderError } from './errors.js';
+import { requestLog } from './log.js';
 import { openaiRoutes } from './openai/routes.js';
 import { jobsRoutes } from './jobs/routes.js';
 import { nativeRoutes } from './native/routes.js';
@@ -20,6 +21,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
     await next();
     deps.metrics.recordRequest(routePath(c) || c.req.path, c.res.status);
   });
+  if (deps.logger) app.use('*', requestLog(deps.logger));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', (c) => c.json({ ready: true }));

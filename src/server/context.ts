@@ -1,4 +1,5 @@
 /** What every route group of the gateway receives: the easel instance and shared services. */
+import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
 import type { GatewayKey, KeyStore } from './auth/keys.js';
 import type { ImageFileStore } from './files/store.js';
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   maxBodyBytes: number;
   /** Largest input image accepted (pixels). */
   maxImagePixels: number;
+  /** Structured request log; absent in tests. */
+  logger?: Logger;
 }
 
 export type GatewayEnv = { Variables: { key: GatewayKey | undefined } };

@@ -5,6 +5,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
 import { createGatewayApp } from './app.js';
 import { KeyStore } from './auth/keys.js';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   maxImagePixels?: number;
   onNotice?: (line: string) => void;
+  /** Structured request log (the CLI logs to stderr). */
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -51,6 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     publicUrl: () => options.publicUrl ?? url,
     maxBodyBytes: options.maxBodyBytes ?? 25 * 1024 * 1024,
     maxImagePixels: options.maxImagePixels ?? 16_777_216,
+    logger: options.logger,
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
