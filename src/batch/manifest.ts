@@ -1,27 +1,18 @@
 /** Output names and the manifest: a projection of the job store, rewritten atomically. */
 import { join } from 'node:path';
+import { extensionOf, slugOf } from '../core/file-names.js';
 import { writeFileAtomic } from '../core/result.js';
 import type { Item } from './types.js';
 
-const EXTENSIONS: Record<string, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
-
 /** `<line>-<prompt slug>[-<k>].<ext>`: stable across runs and resumes, unique per image. */
 export function outputName(line: number, width: number, prompt: string | undefined, k: number, count: number, format: string): string {
-  const slug =
-    (prompt ?? 'image')
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40)
-      .replace(/-+$/, '') || 'image';
-  return `${String(line).padStart(width, '0')}-${slug}${count > 1 ? `-${k + 1}` : ''}.${EXTENSIONS[format] ?? format}`;
+  return `${String(line).padStart(width, '0')}-${slugOf(prompt, 40)}${count > 1 ? `-${k + 1}` : ''}.${extensionOf(format)}`;
 }
 
 /** Upscales keep the photo's own name, as the guide's pipeline does: `<stem>_<scale>x.<ext>`. */
 export function upscaleName(imagePath: string, scale: number | undefined, k: number, count: number, format: string): string {
   const stem = (imagePath.split(/[\\/]/).pop() ?? 'image').replace(/\.[^.]+$/, '');
-  return `${stem}_${scale ?? 4}x${count > 1 ? `-${k + 1}` : ''}.${EXTENSIONS[format] ?? format}`;
+  return `${stem}_${scale ?? 4}x${count > 1 ? `-${k + 1}` : ''}.${extensionOf(format)}`;
 }
 
 /** One line per image: prompt, seed, model, cost, latency, sha256, file, vendor request id. */

@@ -1,20 +1,11 @@
 /** Writing a result's images under stable names, and printing what ran, what it cost and where it went. */
 import { join } from 'node:path';
+import { extensionOf, slugOf } from '../core/file-names.js';
 import { type ImageResult, resultSummary } from '../core/result.js';
 
-const EXTENSIONS = { png: 'png', jpeg: 'jpg', webp: 'webp' } as const;
-
 /** `<slug of the prompt>-<first 8 of sha256>.<ext>`: stable across runs, unique per image. */
-export function fileNameFor(prompt: string | undefined, sha256: string, format: keyof typeof EXTENSIONS): string {
-  const slug =
-    (prompt ?? 'image')
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 48)
-      .replace(/-+$/, '') || 'image';
-  return `${slug}-${sha256.slice(0, 8)}.${EXTENSIONS[format]}`;
+export function fileNameFor(prompt: string | undefined, sha256: string, format: string): string {
+  return `${slugOf(prompt)}-${sha256.slice(0, 8)}.${extensionOf(format)}`;
 }
 
 export async function saveImages(result: ImageResult, outDir: string, prompt: string | undefined): Promise<string[]> {
