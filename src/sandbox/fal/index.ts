@@ -1,7 +1,94 @@
-/** fal routes of the sandbox — being built; see the sandbox issue. */
-import { Hono } from 'hono';
-import type { SandboxContext, SandboxEnv } from '../context.js';
+/**
+ * FAL under `/fal`: the queue host (`/fal/queue`, production `https://queue.fal.run`), the
+ * synchronous host (`/fal/run`, production `https://fal.run`) and the JWKS that verifies its
+ * webhooks (`/fal/rest/.well-known/jwks.json`). Status, result and cancel drop the app's subpath:
+ * `fal-ai/flux/requests/{id}/status` for `fal-ai/flux/dev` (protocols.md 4.2).
+ */
+import { Hono, type Context } from 'hono';
+import { type SandboxContext, type SandboxEnv, moderationRequested } from '../context.js';
+import { FAL_APPS, validateInput } from './apps.js';
+import { FalEngine, type FalRequest } from './engine.js';
+import { falError, falGate } from './errors.js';
+import { FalWebhookSigner } from './signing.js';
 
-export function falSandbox(_ctx: SandboxContext): Hono<SandboxEnv> {
-  return new Hono<SandboxEnv>();
+export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
+  const app = new Hono<SandboxEnv>();
+  const signer = new FalWebhookSigner();
+  const engine = new FalEngine(ctx, signer);
+  const gate = ctx.gate(falGate);
+  const submitGate = ctx.gate(falGate, { submit: true });
+  const queueRoot = () => `${ctx.baseUrl()}/fal/queue`;
+
+  app.get('/rest/.well-known/jwks.json', (c) => c.json(signer.jwks()));
+
+  const find = (c: Context<SandboxEnv>): FalRequest | Response => {
+    const request = engine.get(c.req.param('id')!);
+    const base = `${c.req.param('owner')}/${c.req.param('app')}`;
+    // Results belong to the key that submitted them.
+    if (!request || request.base !== base || request.apiKey !== c.get('apiKey')) return falError(c, 404, `Request ${c.req.param('id')} not found`);
+    return request;
+  };
+  const urls = (request: FalRequest) => {
+    const root = `${queueRoot()}/${request.base}/requests/${request.id}`;
+    return { response_url: root, status_url: `${root}/status`, cancel_url: `${root}/cancel` };
+  };
+
+  app.get('/queue/:owner/:app/requests/:id/status', gate, (c) => {
+    const request = find(c);
+    if (request instanceof Response) return request;
+    const logs = c.req.query('logs') === '1' || c.req.query('logs') === 'true';
+    const body = {
+      status: request.status,
+      request_id: request.id,
+      ...urls(request),
+      ...(request.status === 'IN_QUEUE' ? { queue_position: engine.queuePosition(request) } : {}),
+      ...(logs && request.status !== 'IN_QUEUE' ? { logs: request.logs } : { logs: null }),
+      ...(request.status === 'COMPLETED' && request.inferenceSeconds !== undefined ? { metrics: { inference_time: request.inferenceSeconds } } : {}),
+    };
+    return c.json(body, request.status === 'COMPLETED' ? 200 : 202);
+  });
+
+  app.get('/queue/:owner/:app/requests/:id', gate, (c) => {
+    const request = find(c);
+    if (request instanceof Response) return request;
+    if (!request.outcome) return falError(c, 400, 'Request is still in progress');
+    return c.body(JSON.stringify(request.outcome.body), request.outcome.status as 200, { 'content-type': 'application/json', 'x-fal-request-id': request.id });
+  });
+
+  app.put('/queue/:owner/:app/requests/:id/cancel', gate, (c) => {
+    const request = find(c);
+    if (request instanceof Response) return c.json({ status: 'NOT_FOUND' }, 404);
+    const status = engine.cancel(request);
+    return c.json({ status }, status === 'ALREADY_COMPLETED' ? 400 : 202);
+  });
+
+  const accept = async (c: Context<SandboxEnv>, host: 'queue' | 'run') => {
+    const path = new URL(c.req.url).pathname.replace(new RegExp(`^.*?/fal/${host}/`), '');
+    const parts = path.split('/').filter(Boolean);
+    const falApp = FAL_APPS[parts.slice(0, 3).join('/')];
+    if (parts.length < 2 || !falApp) return falError(c, 404, `Application '${parts.slice(0, 2).join('/') || '(none)'}' not found`);
+    const body = await c.req.json().catch(() => undefined);
+    const checked = validateInput(falApp, body);
+    if ('errors' in checked) return falError(c, 422, checked.errors);
+    const fields = {
+      app: falApp,
+      base: parts.slice(0, 2).join('/'),
+      input: checked.input,
+      apiKey: c.get('apiKey'),
+      moderated: checked.input.safetyChecker && moderationRequested(c, checked.input.prompt),
+      webhook: c.req.query('fal_webhook') || undefined,
+    };
+    if (host === 'run') {
+      // The synchronous host answers in one go (and is never retried by FAL itself).
+      const { request, done } = engine.submit({ ...fields, webhook: undefined });
+      const outcome = await done;
+      return c.body(JSON.stringify(outcome.body), outcome.status as 200, { 'content-type': 'application/json', 'x-fal-request-id': request.id });
+    }
+    const { request } = engine.submit(fields);
+    return c.json({ status: 'IN_QUEUE', request_id: request.id, ...urls(request), queue_position: engine.queuePosition(request) }, 200, { 'x-fal-request-id': request.id });
+  };
+
+  app.post('/queue/*', submitGate, (c) => accept(c, 'queue'));
+  app.post('/run/*', submitGate, (c) => accept(c, 'run'));
+  return app;
 }

@@ -1,0 +1,46 @@
+/** ProviderCall → FAL app input and URLs (pure). */
+import type { Warning } from '../../core/warnings.js';
+import type { ProviderCall } from '../types.js';
+import type { FalOptions } from './options.js';
+
+export interface FalSubmit {
+  url: string;
+  body: Record<string, unknown>;
+  warnings: Warning[];
+}
+
+/** `owner/app` of an app id: status, result and cancel live under it, without the subpath. */
+export function appBase(appId: string): string {
+  return appId.split('/').slice(0, 2).join('/');
+}
+
+export function buildInput(call: ProviderCall, options: FalOptions): { input: Record<string, unknown>; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const presets = call.model.dimensions.kind === 'free' ? (call.model.dimensions.presets ?? {}) : {};
+  const preset = Object.entries(presets).find(([, [w, h]]) => w === call.width && h === call.height)?.[0];
+  const input: Record<string, unknown> = {
+    prompt: call.prompt,
+    ...(call.width && call.height ? { image_size: preset ?? { width: call.width, height: call.height } } : {}),
+    num_images: call.n,
+    ...(call.seed !== undefined ? { seed: call.seed } : {}),
+    ...(call.outputFormat === 'png' || call.outputFormat === 'jpeg' ? { output_format: call.outputFormat } : {}),
+    enable_safety_checker: options.enable_safety_checker ?? true,
+    ...(options.num_inference_steps !== undefined ? { num_inference_steps: options.num_inference_steps } : {}),
+    ...(options.guidance_scale !== undefined ? { guidance_scale: options.guidance_scale } : {}),
+    ...(options.acceleration !== undefined ? { acceleration: options.acceleration } : {}),
+    ...(options.sync_mode !== undefined ? { sync_mode: options.sync_mode } : {}),
+    ...options.input,
+  };
+  if (call.outputFormat === 'webp') {
+    warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
+  }
+  return { input, warnings };
+}
+
+export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string | undefined, options: FalOptions): FalSubmit {
+  const { input, warnings } = buildInput(call, options);
+  const app = call.model.vendorModel;
+  const root = options.sync ? (runUrl ?? queueUrl) : queueUrl;
+  const webhook = !options.sync && options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : '';
+  return { url: `${root.replace(/\/+$/, '')}/${app}${webhook}`, body: input, warnings };
+}

@@ -1,0 +1,140 @@
+/**
+ * FAL's request lifecycle: `IN_QUEUE` (waiting for one of the account's concurrent slots — FAL
+ * queues rather than refuses) → `IN_PROGRESS` → `COMPLETED`. A failed or cancelled run also ends
+ * `COMPLETED` (the official client's poll loop stops on nothing else); its result GET carries the error.
+ */
+import { randomUUID } from 'node:crypto';
+import { findModel } from '../../catalog/index.js';
+import { costOf } from '../../catalog/pricing.js';
+import { type SandboxContext, VENDOR_LATENCY } from '../context.js';
+import { sampleLatencyMs } from '../latency.js';
+import { drawPlaceholder } from '../draw.js';
+import { randomVendorSeed } from '../random.js';
+import type { FalApp, FalInput } from './apps.js';
+import type { FalWebhookSigner } from './signing.js';
+
+export type FalStatus = 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED';
+
+export interface FalOutcome {
+  status: number;
+  body: unknown;
+}
+
+export interface FalRequest {
+  id: string;
+  app: FalApp;
+  /** `owner/app` without the subpath: status, result and cancel live under it. */
+  base: string;
+  input: FalInput;
+  apiKey: string;
+  status: FalStatus;
+  outcome?: FalOutcome;
+  logs: { message: string; level: string; source: 'USER'; timestamp: string }[];
+  inferenceSeconds?: number;
+  cancel: AbortController;
+  webhook?: string;
+  moderated: boolean;
+}
+
+export class FalEngine {
+  private readonly requests = new Map<string, FalRequest>();
+  private waiting = 0;
+
+  constructor(private readonly ctx: SandboxContext, private readonly signer: FalWebhookSigner) {}
+
+  get(id: string): FalRequest | undefined {
+    return this.requests.get(id);
+  }
+
+  /** Requests ahead of this one that are still waiting for a slot. */
+  queuePosition(request: FalRequest): number {
+    return request.status === 'IN_QUEUE' ? Math.max(0, this.waiting - 1) : 0;
+  }
+
+  /** Queues a request; `done` settles with its outcome (the synchronous host awaits it). */
+  submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel'>): { request: FalRequest; done: Promise<FalOutcome> } {
+    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController() };
+    this.requests.set(request.id, request);
+    return { request, done: this.process(request) };
+  }
+
+  private async process(request: FalRequest): Promise<FalOutcome> {
+    this.waiting++;
+    let slot: { release: () => void } | undefined;
+    try {
+      while (!slot) {
+        if (request.cancel.signal.aborted) return this.finish(request, { status: 400, body: { detail: 'Request was cancelled before it started' } });
+        const taken = this.ctx.limits.acquire('fal');
+        if ('release' in taken) slot = taken;
+        else await this.ctx.delay(100, request.cancel.signal).catch(() => undefined);
+      }
+    } finally {
+      this.waiting--;
+    }
+    try {
+      request.status = 'IN_PROGRESS';
+      this.log(request, `Running ${request.app.id} with ${request.input.steps} steps`);
+      const catalog = findModel(request.app.catalogId);
+      // Sampled in vendor time: the wait is time-scaled, the reported inference time is not.
+      const vendorMs = sampleLatencyMs(catalog?.latency ?? VENDOR_LATENCY.fal);
+      await this.ctx.delay(vendorMs, request.cancel.signal);
+      if (request.moderated) {
+        return this.finish(request, {
+          status: 422,
+          body: { detail: [{ loc: ['body', 'prompt'], msg: 'The content was flagged by a content checker.', type: 'content_policy_violation', url: 'https://docs.fal.ai/errors#content_policy_violation' }] },
+        });
+      }
+      const seed = request.input.seed ?? randomVendorSeed();
+      const { width, height, format, numImages } = request.input;
+      const contentType = format === 'png' ? 'image/png' : 'image/jpeg';
+      const images = await Promise.all(
+        Array.from({ length: numImages }, async (_, i) => {
+          const bytes = await drawPlaceholder({ width, height, format, model: request.app.catalogId, prompt: request.input.prompt, seed: seed + i });
+          const url = request.input.syncMode ? `data:${contentType};base64,${bytes.toString('base64')}` : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, 7 * 24 * 3_600_000)}`;
+          return { url, width, height, content_type: contentType, file_size: bytes.length };
+        }),
+      );
+      request.inferenceSeconds = Math.round(vendorMs) / 1000;
+      const usd = catalog ? costOf(catalog, { images: numImages, width, height }).usd : null;
+      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages });
+      return this.finish(request, {
+        status: 200,
+        body: { images, timings: { inference: request.inferenceSeconds }, seed, has_nsfw_concepts: images.map(() => false), prompt: request.input.prompt },
+      });
+    } catch {
+      return this.finish(request, { status: 400, body: { detail: 'Request was cancelled' } });
+    } finally {
+      slot.release();
+    }
+  }
+
+  cancel(request: FalRequest): 'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED' {
+    if (request.status === 'COMPLETED') return 'ALREADY_COMPLETED';
+    request.cancel.abort();
+    return 'CANCELLATION_REQUESTED';
+  }
+
+  private finish(request: FalRequest, outcome: FalOutcome): FalOutcome {
+    request.outcome = outcome;
+    request.status = 'COMPLETED';
+    this.log(request, outcome.status === 200 ? 'Completed' : 'Failed');
+    if (request.webhook) this.deliver(request, outcome);
+    return outcome;
+  }
+
+  private deliver(request: FalRequest, outcome: FalOutcome): void {
+    const ok = outcome.status === 200;
+    const body = JSON.stringify({
+      request_id: request.id,
+      gateway_request_id: request.id,
+      status: ok ? 'OK' : 'ERROR',
+      ...(ok ? {} : { error: `Invalid status code: ${outcome.status}` }),
+      payload: outcome.body,
+    });
+    this.ctx.webhooks.send('fal', request.webhook!, 'completed', body, this.signer.headers(request.id, body));
+  }
+
+  private log(request: FalRequest, message: string): void {
+    request.logs.push({ message, level: 'INFO', source: 'USER', timestamp: new Date().toISOString() });
+  }
+}
