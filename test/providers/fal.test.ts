@@ -1,0 +1,138 @@
+/** The FAL adapter against the sandbox: exact requests, the queue flow, and every error path. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortedError, AuthenticationError, ContentRejectedError, InvalidRequestError, NotFoundError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
+import { syntheticModel } from '../../src/catalog/synthetic.js';
+import { falProvider } from '../../src/providers/fal/index.js';
+import type { ProviderRuntime } from '../../src/providers/types.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { makeCall, sandboxRuntime, TEST_KEYS } from '../helpers/runtime.js';
+
+interface Recorded {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+function recorder(): { fetch: typeof fetch; calls: Recorded[] } {
+  const calls: Recorded[] = [];
+  const wrapped: typeof fetch = async (input, init) => {
+    const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    if (headers.authorization !== undefined) {
+      expect(headers.authorization).toBe(`Key ${TEST_KEYS.fal}`);
+      headers.authorization = '<redacted>';
+    }
+    calls.push({ method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? JSON.parse(init.body) : init?.body });
+    return globalThis.fetch(input, init);
+  };
+  return { fetch: wrapped, calls };
+}
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ timeScale: 0.001, fixedKeys: { fal: TEST_KEYS.fal } });
+});
+afterAll(() => sandbox.close());
+
+const runtime = (overrides: Partial<ProviderRuntime> & { timeoutMs?: number } = {}) => sandboxRuntime(sandbox, 'fal', overrides);
+const dev = (overrides = {}) => makeCall('fal/flux/dev', { width: 1024, height: 1024, outputFormat: 'png', ...overrides });
+
+describe('fal adapter: requests and results', () => {
+  it('submits to the queue, polls the status without the subpath, then fetches the result', async () => {
+    const rec = recorder();
+    const submitted: string[] = [];
+    const result = await falProvider.run(dev({ n: 2, seed: 7, providerOptions: { num_inference_steps: 28, guidance_scale: 3.5 } }), runtime({ fetch: rec.fetch, onSubmitted: (id) => void submitted.push(id) }));
+    expect(rec.calls[0]).toEqual({
+      method: 'POST',
+      url: `${sandbox.urls.falQueue}/fal-ai/flux/dev`,
+      headers: { authorization: '<redacted>', accept: 'application/json', 'content-type': 'application/json' },
+      body: { prompt: 'a cozy coffee shop interior', image_size: 'square_hd', num_images: 2, seed: 7, output_format: 'png', enable_safety_checker: true, num_inference_steps: 28, guidance_scale: 3.5 },
+    });
+    const id = submitted[0]!;
+    expect(rec.calls.slice(1, -3).every((c) => c.method === 'GET' && c.url === `${sandbox.urls.falQueue}/fal-ai/flux/requests/${id}/status`)).toBe(true);
+    expect(rec.calls.at(-3)?.url).toBe(`${sandbox.urls.falQueue}/fal-ai/flux/requests/${id}`);
+    expect(result.requestId).toBe(id);
+    expect(result.images.map((i) => [i.mediaType, i.seed])).toEqual([
+      ['image/png', 7],
+      ['image/png', 8],
+    ]);
+    expect(result.usage.inferenceSeconds).toBeGreaterThan(0);
+  });
+
+  it('sends a custom size, and uses the sync host when asked', async () => {
+    const rec = recorder();
+    await falProvider.run(makeCall('fal/flux/schnell', { width: 768, height: 512, providerOptions: { sync: true } }), runtime({ fetch: rec.fetch }));
+    expect(rec.calls[0]).toMatchObject({ url: `${sandbox.urls.falRun}/fal-ai/flux/schnell`, body: { image_size: { width: 768, height: 512 } } });
+  });
+
+  it('runs any app id with raw input from providerOptions', async () => {
+    const rec = recorder();
+    const model = syntheticModel('fal/fal-ai/flux/dev')!;
+    await falProvider.run(makeCall('fal/flux/dev', { model, providerOptions: { input: { acceleration: 'high' } } }), runtime({ fetch: rec.fetch }));
+    expect(rec.calls[0]!.body).toMatchObject({ acceleration: 'high' });
+  });
+
+  it('refuses an unknown option, naming the allowed ones', async () => {
+    await expect(falProvider.run(dev({ providerOptions: { steps: 3 } }), runtime())).rejects.toThrow(/unknown providerOptions.fal option steps; allowed: sync, input/);
+  });
+
+  it('resumes a request submitted earlier without submitting again', async () => {
+    const submitted: string[] = [];
+    await falProvider.run(dev(), runtime({ onSubmitted: (id) => void submitted.push(id) }));
+    const rec = recorder();
+    const again = await falProvider.resume!(dev(), submitted[0]!, runtime({ fetch: rec.fetch }));
+    expect(again.images).toHaveLength(1);
+    expect(rec.calls.some((c) => c.method === 'POST')).toBe(false);
+  });
+});
+
+describe('fal adapter: errors', () => {
+  const withFault = (fault: string): Partial<ProviderRuntime> => ({
+    fetch: (input, init) => globalThis.fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-sandbox-fault': fault } }),
+  });
+
+  it.each([
+    ['400', InvalidRequestError],
+    ['404', NotFoundError],
+    ['500', ProviderUnavailableError],
+    ['503', ProviderUnavailableError],
+    ['malformed', ProviderUnavailableError],
+  ])('maps a %s answer', async (fault, type) => {
+    await expect(falProvider.run(dev(), runtime(withFault(fault)))).rejects.toBeInstanceOf(type);
+  });
+
+  it('reads Retry-After on a 429', async () => {
+    const error = await falProvider.run(dev(), runtime(withFault('429'))).catch((e) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('a wrong key is an authentication error', async () => {
+    await expect(falProvider.run(dev(), runtime({ apiKey: () => 'wrong' }))).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
+  it('a 422 names the field; a content-policy 422 is a content rejection', async () => {
+    const invalid = await falProvider.run(dev({ providerOptions: { input: { num_images: 9 } } }), runtime()).catch((e) => e);
+    expect(invalid).toBeInstanceOf(InvalidRequestError);
+    expect(invalid.message).toContain('num_images');
+    await expect(falProvider.run(dev({ prompt: 'x [sandbox:moderation]' }), runtime())).rejects.toBeInstanceOf(ContentRejectedError);
+  });
+
+  it('times out, and an abort mid-poll cancels the request at FAL', async () => {
+    const slow = await startSandbox({ timeScale: 1 });
+    try {
+      const timeout = await falProvider.run(dev(), sandboxRuntime(slow, 'fal', { timeoutMs: 150 })).catch((e) => e);
+      expect(timeout).toBeInstanceOf(TimeoutError);
+      const controller = new AbortController();
+      const pending = falProvider.run(dev(), sandboxRuntime(slow, 'fal', { parentSignal: controller.signal }));
+      await new Promise((r) => setTimeout(r, 100));
+      controller.abort();
+      await expect(pending).rejects.toBeInstanceOf(AbortedError);
+      const cancels = slow.context.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/cancel'));
+      expect(cancels).toHaveLength(2);
+      expect(slow.context.ledger.list()).toHaveLength(0);
+    } finally {
+      await slow.close();
+    }
+  });
+});
