@@ -25,10 +25,12 @@ const RATIO_TOLERANCE = 0.01;
 /** …and this much before it needs `allowAdjustments`. */
 const RATIO_ADJUST_LIMIT = 0.05;
 
-export function resolveDimensions(model: CatalogModel, ask: Ask, warnings: Warning[]): AppliedDimensions {
+export function resolveDimensions(model: CatalogModel, ask: Ask, warnings: Warning[], input?: Dimensions): AppliedDimensions {
   const dims = model.dimensions;
   if (dims.kind === 'from-input') {
-    if (ask.size || ask.aspectRatio) {
+    // Clients of OpenAI's edits API send a size; the input's own size is what such a model makes anyway.
+    const sameAsInput = ask.size !== undefined && input !== undefined && ask.size === formatSize(input);
+    if ((ask.size && !sameAsInput) || ask.aspectRatio) {
       reject(model, ask.size ? 'size' : 'aspectRatio', 'the output size follows the input image (use scale)', ask, warnings);
     }
     return { width: undefined, height: undefined, aspectRatio: undefined };

@@ -112,7 +112,7 @@ export function resolveCalls(
   }
   if (task === 'upscale' && scale === undefined) scale = model.scales?.includes(4) ? 4 : model.scales?.[0];
 
-  const dims = resolveDimensions(model, { size: request.size, aspectRatio: request.aspectRatio, allowAdjustments }, warnings);
+  const dims = resolveDimensions(model, { size: request.size, aspectRatio: request.aspectRatio, allowAdjustments }, warnings, inputs.image);
   const providerOptions = (request.providerOptions?.[model.provider] ?? {}) as Record<string, unknown>;
   for (const vendor of Object.keys(request.providerOptions ?? {})) {
     if (vendor !== model.provider) {

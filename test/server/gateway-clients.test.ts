@@ -29,8 +29,8 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const GENERATE_MODELS = ['openai/gpt-image-1', 'replicate/black-forest-labs/flux-schnell'];
-const EDIT_MODELS = ['openai/gpt-image-1', 'replicate/stability-ai/sdxl'];
+const GENERATE_MODELS = ['openai/gpt-image-1', 'stability/sd3.5-large', 'replicate/black-forest-labs/flux-schnell', 'fal/flux/dev'];
+const EDIT_MODELS = ['openai/gpt-image-1', 'stability/inpaint', 'replicate/stability-ai/sdxl'];
 
 async function squarePng(size = 256): Promise<Buffer> {
   return sharp({ create: { width: size, height: size, channels: 4, background: '#4a7' } }).png().toBuffer();
