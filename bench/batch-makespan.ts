@@ -15,7 +15,9 @@ import { PROVIDER_LIMITS } from '../src/catalog/limits.js';
 import { findModel } from '../src/catalog/index.js';
 import { createEasel } from '../src/easel.js';
 import { timeUnderLimits } from '../src/router/estimate.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/server.js';
+import { meanLatencyMs } from '../src/router/hedge.js';
+import { sandboxUrls, type SandboxUrls } from '../src/sandbox/server.js';
+import { startChild } from './processes.js';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 1000);
 
@@ -25,7 +27,7 @@ interface Profile {
   /** Chosen so the bound is ~10 s of wall time: long enough to measure, short enough to run. */
   timeScale: number;
   request: Record<string, unknown>;
-  naive: (sandbox: Sandbox, i: number) => Promise<unknown>;
+  naive: (sandbox: { url: string; urls: SandboxUrls }, i: number) => Promise<unknown>;
 }
 
 const PROFILES: Profile[] = [
@@ -40,7 +42,7 @@ const PROFILES: Profile[] = [
     vendor: 'replicate',
     model: 'replicate/stability-ai/sdxl',
     timeScale: 0.1,
-    request: { size: '256x256' },
+    request: { size: '256x256', seed: 7 },
     naive: (sandbox, i) =>
       new Replicate({ auth: 'bench', baseUrl: sandbox.urls.replicate }).run('stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b', { input: { prompt: `naive ${i}`, width: 256, height: 256 } }),
   },
@@ -48,7 +50,7 @@ const PROFILES: Profile[] = [
     vendor: 'fal',
     model: 'fal/flux/schnell',
     timeScale: 0.25,
-    request: { size: '512x512' },
+    request: { size: '512x512', seed: 7 },
     naive: (sandbox, i) =>
       createFalClient({
         credentials: 'bench',
@@ -59,7 +61,7 @@ const PROFILES: Profile[] = [
     vendor: 'stability',
     model: 'stability/sdxl-1.0',
     timeScale: 0.04,
-    request: { size: '1024x1024' },
+    request: { size: '1024x1024', seed: 7 },
     naive: async (sandbox, i) => {
       const response = await fetch(`${sandbox.urls.stability}/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image`, {
         method: 'POST',
@@ -72,8 +74,21 @@ const PROFILES: Profile[] = [
   },
 ];
 
+/**
+ * The sandbox runs in its own process, as a vendor does: on one event loop with easel, the two would
+ * share a core and the figures would measure this machine rather than the pacing.
+ */
+async function startVendor(timeScale: number) {
+  const child = await startChild(['sandbox', '--port', '0', '--time-scale', String(timeScale), '--no-cold-starts'], {}, /listening on (http:\/\/\S+)/);
+  const tooMany = async () => {
+    const { requests } = (await (await fetch(`${child.url}/_sandbox/requests`)).json()) as { requests: { status?: number }[] };
+    return requests.filter((r) => r.status === 429).length;
+  };
+  return { url: child.url, urls: sandboxUrls(child.url), tooMany, close: () => child.stop() };
+}
+
 async function measureEasel(profile: Profile) {
-  const sandbox = await startSandbox({ timeScale: profile.timeScale, coldStart: { ms: 0, rate: 0 } });
+  const sandbox = await startVendor(profile.timeScale);
   const limits = PROVIDER_LIMITS[profile.vendor];
   // The pacer works in wall time; the sandbox's windows are scaled, so scale the limits to match.
   const scaled = {
@@ -82,18 +97,20 @@ async function measureEasel(profile: Profile) {
     concurrent: limits.concurrent,
     burst: limits.burst ? { requests: limits.burst.requests, windowMs: limits.burst.windowMs * profile.timeScale } : undefined,
   };
-  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-makespan-')), pollIntervalMs: Math.max(5, 500 * profile.timeScale) } });
+  const model = findModel(profile.model)!;
+  // latencyScale: easel times its polls (and hedges) on the sandbox's scaled clock.
+  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-makespan-')) }, latencyScale: profile.timeScale });
   try {
-    const items = Array.from({ length: ITEMS }, (_, i) => ({ prompt: `makespan ${i}`, model: profile.model, allowAdjustments: true, ...profile.request }));
+    // One prompt and seed throughout, so the sandbox draws once and the figures measure pacing, not
+    // this machine's CPU; `cache: false` so easel still calls the vendor for every item.
+    const items = Array.from({ length: ITEMS }, () => ({ prompt: 'makespan', model: profile.model, allowAdjustments: true, cache: false, ...profile.request }));
     const started = performance.now();
     const run = easel.batch(items, { outDir: mkdtempSync(join(tmpdir(), 'easel-makespan-out-')), limits: { [profile.vendor]: scaled }, concurrency: 2000 });
     const final = await run.done;
     const makespan = performance.now() - started;
-    const model = findModel(profile.model)!;
     // The vendor's limits and latency, on the sandbox's scaled clock.
-    const bound = timeUnderLimits(ITEMS, model.latency.p50Ms * profile.timeScale, scaled);
-    const tooMany = sandbox.context.requests.filter((r) => r.status === 429).length;
-    return { makespan, bound, ratio: makespan / bound, succeeded: final.succeeded, failed: final.failed, tooMany };
+    const bound = timeUnderLimits(ITEMS, meanLatencyMs(model.latency) * profile.timeScale, scaled);
+    return { makespan, bound, ratio: makespan / bound, succeeded: final.succeeded, failed: final.failed, tooMany: await sandbox.tooMany() };
   } finally {
     await easel.close();
     await sandbox.close();
@@ -101,13 +118,12 @@ async function measureEasel(profile: Profile) {
 }
 
 async function measureNaive(profile: Profile) {
-  const sandbox = await startSandbox({ timeScale: profile.timeScale, coldStart: { ms: 0, rate: 0 } });
+  const sandbox = await startVendor(profile.timeScale);
   try {
     const started = performance.now();
     const outcomes = await Promise.allSettled(Array.from({ length: ITEMS }, (_, i) => profile.naive(sandbox, i)));
     const makespan = performance.now() - started;
-    const tooMany = sandbox.context.requests.filter((r) => r.status === 429).length;
-    return { makespan, tooMany, failed: outcomes.filter((o) => o.status === 'rejected').length };
+    return { makespan, tooMany: await sandbox.tooMany(), failed: outcomes.filter((o) => o.status === 'rejected').length };
   } finally {
     await sandbox.close();
   }

@@ -98,6 +98,9 @@ export interface Easel {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
+const MIN_POLL_INTERVAL_MS = 100;
+/** The first status poll comes after this share of the model's typical latency. */
+const FIRST_POLL_FRACTION = 0.7;
 const REMOTE: readonly RemoteProviderId[] = ['openai', 'stability', 'replicate', 'fal'];
 
 export function createEasel(options: EaselOptions = {}): Easel {
@@ -154,6 +157,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
     });
   }
 
+  const latencyScale = options.latencyScale ?? 1;
+
   async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
     // A resumed item must finish on the model its vendor jobs belong to.
     const prepared = await prepare(hooks.resume ? { ...request, model: hooks.resume.model } : request);
@@ -181,7 +186,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
           fetch: options.fetch ?? globalThis.fetch,
           signal,
           timeoutMs: parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-          pollIntervalMs: config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          pollIntervalMs: pollIntervalFor(candidate.model.latency.p50Ms * latencyScale, config.pollIntervalMs, latencyScale),
+          firstPollDelayMs: candidate.model.latency.p50Ms * latencyScale * FIRST_POLL_FRACTION,
           attempts,
           onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
           ...(resumable?.model === candidate.model.id ? resumeOptions(takeOnce()) : {}),
@@ -240,6 +246,15 @@ export function createEasel(options: EaselOptions = {}): Easel {
     },
   };
   return api;
+}
+
+/**
+ * How often to ask an async vendor: a twentieth of the model's typical latency (a 2-second FAL call is
+ * polled every 100 ms, a 30-second upscale every 1.5 s), never more often than every 100 ms, and never
+ * less often than the configured interval.
+ */
+function pollIntervalFor(p50Ms: number, configured = DEFAULT_POLL_INTERVAL_MS, scale = 1): number {
+  return Math.min(configured, Math.max(MIN_POLL_INTERVAL_MS * scale, p50Ms / 20));
 }
 
 function resumeOptions(resume: RunHooks['resume']) {

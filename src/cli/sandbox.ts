@@ -13,6 +13,7 @@ interface SandboxFlags {
   faults?: string;
   unlimited?: boolean;
   grain?: number;
+  coldStarts: boolean;
 }
 
 /** No vendor rate limits: for load tests of what sits in front of the sandbox. */
@@ -26,12 +27,13 @@ export function sandboxCommand(): Command {
     .addOption(new Option('--time-scale <factor>', 'multiply vendor latencies, windows and Retry-After (0.01 = 100x faster)').argParser(numberFlag('--time-scale', 0, 100)).default(1))
     .option('--faults <file>', 'JSON fault profile: { rates, script, retryAfterMs, hangMs }')
     .option('--unlimited', 'turn off the vendors\' rate limits (for load tests)')
+    .option('--no-cold-starts', 'no Replicate cold starts (for steady benchmarks)')
     .addOption(new Option('--grain <0-255>', 'noise drawn over placeholders so they compress like photos').argParser(intFlag('--grain', 0, 255)))
     .action(async (flags: SandboxFlags) => {
       try {
         const faults = flags.faults ? readFaults(flags.faults) : undefined;
         const limits = flags.unlimited ? { openai: UNLIMITED, stability: { ...UNLIMITED, burst: undefined }, replicate: UNLIMITED, fal: UNLIMITED } : undefined;
-        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain });
+        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain, coldStart: flags.coldStarts ? undefined : { ms: 0, rate: 0 } });
         const u = sandbox.urls;
         console.log(`easel sandbox listening on ${sandbox.url} (time scale ${flags.timeScale}; images are placeholders)`);
         console.log('');

@@ -52,6 +52,11 @@ export interface ProviderRuntime {
   /** Interval between status polls (ms). */
   pollIntervalMs: number;
   /**
+   * How long to wait before the first status poll (ms): most of the model's typical latency, since
+   * asking sooner only loads the vendor. Undefined: poll at `pollIntervalMs` from the start.
+   */
+  firstPollDelayMs?: number;
+  /**
    * When the per-attempt timeout fires, on the `now()` clock (ms), when known. Adapters that hold a
    * synchronous wait (Replicate `Prefer: wait`) keep it shorter, so the vendor's job id comes back
    * (and can be cancelled or resumed) before the deadline.

@@ -9,6 +9,7 @@ import type { CatalogModel, ProviderLimits } from '../catalog/types.js';
 import type { ParsedRequest } from '../core/resolve.js';
 import type { Task } from '../core/task.js';
 import { hasCapability } from './capabilities.js';
+import { meanLatencyMs } from './hedge.js';
 import { planRoute } from './plan.js';
 import type { ParsedPolicy } from './policy.js';
 import { promptHints } from './prompt-hints.js';
@@ -59,7 +60,7 @@ export function estimateWorkload(items: readonly ParsedRequest[], task: Task, po
   for (const [model, count] of imagesByModel) {
     const entry = byProvider.get(model.provider) ?? { images: 0, p50Ms: 0 };
     entry.images += count;
-    entry.p50Ms = Math.max(entry.p50Ms, model.latency.p50Ms);
+    entry.p50Ms = Math.max(entry.p50Ms, meanLatencyMs(model.latency));
     byProvider.set(model.provider, entry);
   }
   const routedTime = Math.max(0, ...[...byProvider].map(([provider, e]) => timeUnderLimits(e.images, e.p50Ms, limitsOf(provider))));
@@ -101,7 +102,7 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
   return {
     model: model.id,
     costUsd: cost === null ? null : round(cost),
-    timeMs: timeUnderLimits(images, model.latency.p50Ms, limitsOf(model.provider)),
+    timeMs: timeUnderLimits(images, meanLatencyMs(model.latency), limitsOf(model.provider)),
     fits,
     unmet,
     unmetExample,
@@ -115,18 +116,19 @@ function limitsOf(provider: string): ProviderLimits | undefined {
 
 /**
  * The time the vendor's limits allow for a workload: starts spread evenly at the rate limit (the
- * last one after (N-1)/rate), plus a typical call; concurrency runs in waves of typical calls.
+ * last one after (N-1)/rate), plus one call; with a concurrency limit, N calls of mean latency
+ * share the slots.
  */
 export function timeUnderLimits(
   images: number,
-  p50Ms: number,
+  latencyMs: number,
   limits: (Pick<ProviderLimits, 'requestsPerMinute' | 'concurrent'> & { burst?: { requests: number; windowMs: number }; windowMs?: number }) | undefined,
 ): number {
   if (images === 0) return 0;
-  const windows = (perWindow: number | undefined, windowMs: number) => (perWindow ? ((images - 1) / perWindow) * windowMs + p50Ms : 0);
+  const windows = (perWindow: number | undefined, windowMs: number) => (perWindow ? ((images - 1) / perWindow) * windowMs + latencyMs : 0);
   const byRate = windows(limits?.requestsPerMinute, limits?.windowMs ?? 60_000);
   const byBurst = limits?.burst ? windows(limits.burst.requests, limits.burst.windowMs) : 0;
-  const byConcurrency = limits?.concurrent ? Math.ceil(images / limits.concurrent) * p50Ms : p50Ms;
+  const byConcurrency = limits?.concurrent ? (images / limits.concurrent) * latencyMs : latencyMs;
   return Math.max(byRate, byBurst, byConcurrency);
 }
 

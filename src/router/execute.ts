@@ -22,6 +22,7 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   timeoutMs: number;
   pollIntervalMs: number;
+  firstPollDelayMs?: number;
   /** Called with each call's vendor job id as soon as it exists (batch stores persist it). */
   onSubmitted?: (call: number, vendorRequestId: string) => void | Promise<void>;
   /** Vendor job ids from an earlier run, by call: those calls are resumed (polled), not submitted again. */
@@ -65,6 +66,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         sleep,
         now: Date.now,
         pollIntervalMs: options.pollIntervalMs,
+        firstPollDelayMs: options.firstPollDelayMs,
         deadlineAt: Date.now() + options.timeoutMs,
         onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
         sandbox: options.endpoint.target === 'sandbox',

@@ -27,3 +27,9 @@ export function latencyPercentileMs(profile: Pick<LatencyProfile, 'p50Ms' | 'p99
   const sigma = Math.log(Math.max(profile.p99Ms, profile.p50Ms + 1) / profile.p50Ms) / Z99;
   return profile.p50Ms * Math.exp(sigma * normalQuantile(percentile / 100));
 }
+
+/** Expected latency of the log-normal fitted to p50/p99 (above the median: the tail pulls it up). */
+export function meanLatencyMs(profile: Pick<LatencyProfile, 'p50Ms' | 'p99Ms'>): number {
+  const sigma = Math.log(Math.max(profile.p99Ms, profile.p50Ms + 1) / profile.p50Ms) / Z99;
+  return profile.p50Ms * Math.exp((sigma * sigma) / 2);
+}

@@ -29,6 +29,7 @@ export async function submit(scope: HttpScope, url: string, body: unknown): Prom
 export async function waitForCompletion(scope: HttpScope, app: string, id: string): Promise<void> {
   const { runtime } = scope;
   try {
+    if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
     for (;;) {
       const answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status'), headers: authHeaders(runtime) });
       if (readJson(scope, answer, StatusSchema).status === 'COMPLETED') return;

@@ -60,10 +60,13 @@ export async function waitForPrediction(scope: HttpScope, first: Prediction): Pr
   const { runtime } = scope;
   let prediction = first;
   let failures = 0;
+  let firstPoll = true;
   let lastError: RateLimitedError | ProviderUnavailableError | undefined;
   try {
     while (!isFinished(prediction)) {
-      const pause = failures > 0 ? backoff(runtime.pollIntervalMs, failures, lastError) : runtime.pollIntervalMs;
+      const interval = firstPoll ? Math.max(runtime.pollIntervalMs, runtime.firstPollDelayMs ?? 0) : runtime.pollIntervalMs;
+      firstPoll = false;
+      const pause = failures > 0 ? backoff(runtime.pollIntervalMs, failures, lastError) : interval;
       await runtime.sleep(pause, runtime.signal);
       try {
         prediction = await getPrediction(scope, prediction.id);

@@ -57,6 +57,7 @@ export const stabilityProvider: ImageProvider = {
 async function poll(scope: HttpScope, id: string): Promise<HttpAnswer> {
   const { runtime } = scope;
   const url = `${runtime.baseUrl.replace(/\/+$/, '')}/v2beta/results/${encodeURIComponent(id)}`;
+  if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
   for (;;) {
     if (runtime.signal.aborted) throw errorFromSignal(runtime.signal, scope);
     const answer = await send(scope, { method: 'GET', url, headers: { ...auth(runtime), accept: 'image/*' } });
