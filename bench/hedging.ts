@@ -13,7 +13,7 @@ import { runConcurrently, summarize } from './stats.js';
 const TIME_SCALE = 0.05;
 const REQUESTS = 300;
 const CONCURRENCY = 12;
-const HEDGE_PERCENTILE = 97;
+const HEDGE_PERCENTILE = 98;
 
 interface Figures {
   p50: number;
