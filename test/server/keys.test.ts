@@ -81,3 +81,17 @@ describe('gateway keys', () => {
     expect(metrics).toContain('easel_breaker_state{provider="replicate"} 0');
   });
 });
+
+describe('native API inputs', () => {
+  it('refuses file paths and private URLs for images, with a clear error', async () => {
+    const gw = gateway();
+    const send = (image: string) =>
+      gw.app.request('/v1/easel/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'edit', prompt: 'x', image, model: 'stability/inpaint' }) });
+    const path = await send('/etc/passwd');
+    expect(path.status).toBe(400);
+    expect(await path.json()).toMatchObject({ error: { param: 'image', message: expect.stringContaining('data URL or an http(s) URL') } });
+    const internal = await send('http://169.254.169.254/latest/meta-data');
+    expect(internal.status).toBe(400);
+    expect(((await internal.json()) as { error: { message: string } }).error.message).toMatch(/non-public address/);
+  });
+});

@@ -4,6 +4,19 @@ import { resultSummary } from '../../core/result.js';
 import { enforceKey, settleKey } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
+import { safeFetchImage } from '../ssrf/safe-fetch.js';
+
+/**
+ * Images on the native API: data URLs as they are, http(s) URLs fetched SSRF-safely here. Anything
+ * else (a file path above all) is refused: the gateway never reads its own disk for a client.
+ */
+async function remoteImage(value: unknown, field: 'image' | 'mask'): Promise<unknown> {
+  if (typeof value !== 'string') return value;
+  if (value.startsWith('data:')) return value;
+  if (!/^https?:\/\//i.test(value)) throw new GatewayError(400, `${field} must be a data URL or an http(s) URL.`, 'invalid_request_error', 'invalid_value', field);
+  const fetched = await safeFetchImage(value, { field });
+  return fetched.bytes;
+}
 
 export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -16,9 +29,7 @@ export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError(400, 'The request body must be a JSON object (an easel ImageRequest).', 'invalid_request_error', 'invalid_json');
     const request = body as Record<string, unknown>;
-    if (typeof request.image === 'string' || typeof request.mask === 'string') {
-      throw new GatewayError(400, 'image and mask must be data URLs on the native API (URL fetching goes through the OpenAI-compatible routes).', 'invalid_request_error', 'invalid_value', 'image');
-    }
+    for (const field of ['image', 'mask'] as const) request[field] = await remoteImage(request[field], field);
     const key = c.get('key');
     const { request: allowed, reservation } = await enforceKey(deps, key, request);
     let result;
