@@ -12,6 +12,7 @@ import { requestLog } from './log.js';
 import { openaiRoutes } from './openai/routes.js';
 import { jobsRoutes } from './jobs/routes.js';
 import { nativeRoutes } from './native/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -38,6 +39,8 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
       throw new GatewayError(413, `Request body too large: the gateway accepts at most ${deps.maxBodyBytes} bytes.`, 'invalid_request_error', 'request_too_large');
     },
   });
+  // Vendors sign their webhooks; they carry no gateway key.
+  app.route('/v1/webhooks', webhookRoutes(deps.webhooks ?? {}));
   app.use('/v1/*', limit, authMiddleware(deps));
   app.route('/v1', openaiRoutes(deps));
   app.route('/v1/easel', nativeRoutes(deps));

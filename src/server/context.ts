@@ -1,6 +1,7 @@
 /** What every route group of the gateway receives: the easel instance and shared services. */
 import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
+import type { WebhookOptions } from './webhooks/routes.js';
 import type { GatewayKey, KeyStore } from './auth/keys.js';
 import type { ImageFileStore } from './files/store.js';
 import type { GatewayMetrics } from './metrics/metrics.js';
@@ -18,6 +19,8 @@ export interface GatewayDeps {
   maxImagePixels: number;
   /** Structured request log; absent in tests. */
   logger?: Logger;
+  /** Where vendors' webhook secrets and keys come from; receivers answer 404 without them. */
+  webhooks?: WebhookOptions;
 }
 
 export type GatewayEnv = { Variables: { key: GatewayKey | undefined } };

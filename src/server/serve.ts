@@ -25,6 +25,31 @@ export interface GatewayOptions {
   onNotice?: (line: string) => void;
   /** Structured request log (the CLI logs to stderr). */
   logger?: Logger;
+  /** Verified vendor webhook deliveries. */
+  onWebhook?: (vendor: 'replicate' | 'fal', id: string, body: unknown) => void;
+}
+
+/**
+ * Replicate's signing secret comes from its API (one per account); FAL's public keys from its JWKS.
+ * Both are fetched from wherever easel sends that vendor's calls (the sandbox serves its own), once.
+ */
+function vendorWebhookKeys(easel: Easel) {
+  let secret: Promise<string> | undefined;
+  let jwks: Promise<{ keys: { kty: string; crv: string; x: string }[] }> | undefined;
+  const getJson = async (url: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, { headers });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
+  };
+  return {
+    replicateSecret: () =>
+      (secret ??= easel.endpoint('replicate').then(async (e) => ((await getJson(`${e.baseUrl}/webhooks/default/secret`, { authorization: `Bearer ${e.apiKey()}` })) as { key: string }).key)),
+    falJwks: () =>
+      (jwks ??= easel.endpoint('fal').then(async (e) => {
+        const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
+        return (await getJson(url)) as { keys: { kty: string; crv: string; x: string }[] };
+      })),
+  };
 }
 
 export interface Gateway {
@@ -55,6 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxBodyBytes: options.maxBodyBytes ?? 25 * 1024 * 1024,
     maxImagePixels: options.maxImagePixels ?? 16_777_216,
     logger: options.logger,
+    webhooks: { ...vendorWebhookKeys(options.easel), onDelivery: options.onWebhook },
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
