@@ -3,7 +3,7 @@
  * so a misspelt option fails loudly instead of being dropped.
  */
 import { z } from 'zod';
-import { InvalidRequestError } from '../../core/errors.js';
+import { parseVendorOptions } from '../vendor-options.js';
 
 export const OpenAIOptionsSchema = z
   .object({
@@ -22,19 +22,6 @@ export const OpenAIOptionsSchema = z
 
 export type OpenAIOptions = z.output<typeof OpenAIOptionsSchema>;
 
-const ALLOWED = Object.keys(OpenAIOptionsSchema.shape).join(', ');
-
 export function parseOpenAIOptions(raw: Record<string, unknown>, model: string): OpenAIOptions {
-  const parsed = OpenAIOptionsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    throw new InvalidRequestError(`openai: unknown providerOptions.openai option ${issue.keys.join(', ')}; allowed: ${ALLOWED}`, {
-      model,
-      provider: 'openai',
-      field: `providerOptions.openai.${issue.keys[0]}`,
-    });
-  }
-  const where = issue.path.join('.');
-  throw new InvalidRequestError(`openai: providerOptions.openai.${where}: ${issue.message}`, { model, provider: 'openai', field: `providerOptions.openai.${where}` });
+  return parseVendorOptions(OpenAIOptionsSchema, raw, 'openai', model);
 }

@@ -1,6 +1,6 @@
 /** `providerOptions.replicate`: strict, so a misspelt option fails loudly instead of being dropped. */
 import { z } from 'zod';
-import { InvalidRequestError } from '../../core/errors.js';
+import { parseVendorOptions } from '../vendor-options.js';
 
 export const ReplicateOptionsSchema = z
   .object({
@@ -16,19 +16,6 @@ export const ReplicateOptionsSchema = z
 
 export type ReplicateOptions = z.output<typeof ReplicateOptionsSchema>;
 
-const ALLOWED = Object.keys(ReplicateOptionsSchema.shape).join(', ');
-
 export function parseReplicateOptions(raw: Record<string, unknown>, model: string): ReplicateOptions {
-  const parsed = ReplicateOptionsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    throw new InvalidRequestError(`replicate: unknown providerOptions.replicate option ${issue.keys.join(', ')}; allowed: ${ALLOWED}`, {
-      model,
-      provider: 'replicate',
-      field: `providerOptions.replicate.${issue.keys[0]}`,
-    });
-  }
-  const where = issue.path.join('.');
-  throw new InvalidRequestError(`replicate: providerOptions.replicate.${where}: ${issue.message}`, { model, provider: 'replicate', field: `providerOptions.replicate.${where}` });
+  return parseVendorOptions(ReplicateOptionsSchema, raw, 'replicate', model);
 }
