@@ -3,7 +3,7 @@
  * 503, Retry-After honoured, no fallback on a content rejection, and an abort that stops every
  * attempt and calls the vendor's cancel endpoint.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortedError, ContentRejectedError } from '../../src/core/errors.js';
 import { createEasel } from '../../src/easel.js';
 import { ProviderHealth } from '../../src/router/resilience.js';
@@ -57,6 +57,28 @@ describe('router against the sandbox', () => {
     expect(error).toBeInstanceOf(ContentRejectedError);
     const creates = sandbox.context.requests.filter((r) => r.method === 'POST' && !r.path.endsWith('/cancel'));
     expect(creates).toHaveLength(1);
+  });
+
+  it('opens the breaker after repeated 503s (no more calls reach the vendor), half-opens after the pause (fake clock)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await faults({ script: [{ vendor: 'replicate', method: 'POST', steps: [503, 503, 503] }] });
+      const health = new ProviderHealth({ breakerThreshold: 3, halfOpenAfterMs: 30_000, sleep: async () => undefined });
+      const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5 }, health });
+      const request = { prompt: 'a lighthouse', model: SCHNELL, policy: { retries: 5 } };
+      await expect(easel.generate(request)).rejects.toThrow(/circuit breaker is open/);
+      const reached = () => sandbox.context.requests.filter((r) => r.method === 'POST').length;
+      expect(reached()).toBe(3);
+      await expect(easel.generate(request)).rejects.toThrow(/circuit breaker is open/);
+      expect(reached()).toBe(3);
+      vi.setSystemTime(Date.now() + 30_001);
+      const result = await easel.generate(request);
+      expect(result.model).toBe(SCHNELL);
+      expect(health.state('replicate')).toBe('closed');
+      await easel.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an abort mid-poll stops every attempt and cancels the vendor job', async () => {
