@@ -25,7 +25,14 @@ afterAll(async () => {
 
 /** Captures what the sandbox posted to the gateway, so the test can replay and tamper with it. */
 async function lastDelivery(vendor: 'replicate' | 'fal') {
-  await vi.waitFor(() => expect(delivered.some((d) => d.vendor === vendor)).toBe(true), { timeout: 10_000, interval: 20 });
+  // The gateway hands the delivery on before it answers; the sandbox records the answer a moment later.
+  await vi.waitFor(
+    () => {
+      expect(delivered.some((d) => d.vendor === vendor)).toBe(true);
+      expect(sandbox.context.webhooks.list().filter((d) => d.vendor === vendor).at(-1)?.status).not.toBeNull();
+    },
+    { timeout: 10_000, interval: 20 },
+  );
   return sandbox.context.webhooks.list().filter((d) => d.vendor === vendor).at(-1)!;
 }
 
