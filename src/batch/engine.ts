@@ -69,6 +69,7 @@ export interface BatchRun extends AsyncIterable<BatchItemResult> {
 }
 
 const DEFAULT_CONCURRENCY = 64;
+const PROGRESS_EVERY_MS = 100;
 
 export function startBatch(options: BatchOptions): BatchRun {
   const outDir = resolvePath(options.outDir);
@@ -149,10 +150,16 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
   }, 1000);
   watch.unref();
 
+  // Counting is a query over every item: report progress at most every 100 ms, not per item.
+  let lastProgress = 0;
   const settle = (result: BatchItemResult) => {
     finishedThisRun++;
     stream.push(result);
-    progress.emit(snapshot());
+    const now = performance.now();
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      progress.emit(snapshot());
+    }
     scheduleManifest();
   };
 
@@ -175,6 +182,7 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
     await writeManifest(outDir, store.items(job.id, ['succeeded']));
   }
   const final = snapshot();
+  progress.emit(final);
   if (store.getJob(job.id)?.status !== 'canceled' && final.pending === 0 && final.submitted === 0) store.setStatus(job.id, 'done');
   return final;
 }
