@@ -1,20 +1,25 @@
 /**
- * Paces vendor calls to each vendor's published limits instead of retrying 429s: at most
- * `requestsPerMinute` starts in any sliding minute (the way the vendors count), Stability's burst
- * window on top, at most `concurrent` in flight, and a pause plus halved concurrency when a 429
- * gets through anyway.
+ * Paces vendor calls to each vendor's published limits instead of retrying 429s: starts spaced
+ * evenly just under `requestsPerMinute` (and Stability's burst window), at most `concurrent` in
+ * flight, and a pause plus halved concurrency when a 429 gets through anyway.
  */
 import PQueue from 'p-queue';
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
+import { errorFromSignal, sleep } from '../core/abort.js';
 import { AbortedError, RateLimitedError } from '../core/errors.js';
 
 /**
- * Starts are spread evenly over the window in small slices, so a late timer can catch up within a
- * slice. A sliding window would also allow a whole window's worth at once, but a burst arrives
- * spread out while the next one starts on time, so its edges collide with the vendor's count (for
- * Stability, a 60-second lockout). One slice of slack absorbs arrival jitter.
+ * Starts a schedule may fall behind and then make up at once. A late timer (a busy event loop)
+ * costs nothing while the lag stays within this; the spacing is widened by the same amount, so no
+ * window of the vendor's ever counts more than its limit.
  */
-const SLICES = 50;
+const CATCH_UP = 2;
+/**
+ * The vendor counts a request when it arrives, a little after we started it, and arrivals bunch up
+ * by a few milliseconds: that much of each window is kept unused (nothing against a 60-second window;
+ * a few per cent against a time-scaled sandbox's).
+ */
+const ARRIVAL_JITTER_MS = 30;
 
 export interface PaceLimits {
   requestsPerMinute?: number;
@@ -24,15 +29,37 @@ export interface PaceLimits {
   burst?: { requests: number; windowMs: number };
 }
 
-interface VendorQueues {
-  /** Concurrency and the per-minute window; a slot is held until the call is done. */
-  main: PQueue;
-  /** The short burst window (Stability: 150 per 10 s), counted at start only. */
-  burst?: PQueue;
+/**
+ * A start schedule in the manner of GCRA: the k-th start is due at t0 + k·spacing. A start that comes
+ * late does not push the others back, up to CATCH_UP starts; so over any window at most
+ * window/spacing + CATCH_UP + 1 calls start, which the spacing keeps within `requests`.
+ */
+class StartSchedule {
+  private next = 0;
+  private readonly spacingMs: number;
+
+  constructor(requests: number, windowMs: number) {
+    // Spacing such that any window holds at most `requests` arrivals, jitter and catch-up included.
+    this.spacingMs = Math.max(1, windowMs - ARRIVAL_JITTER_MS) / Math.max(1, requests - CATCH_UP - 1);
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    const now = performance.now();
+    this.next = Math.max(this.next, now - CATCH_UP * this.spacingMs);
+    const at = this.next;
+    this.next += this.spacingMs;
+    if (at > now) await sleep(at - now, signal);
+  }
+}
+
+interface VendorPace {
+  /** Concurrency; a slot is held until the call is done. */
+  slots: PQueue;
+  schedules: StartSchedule[];
 }
 
 export class Pacer {
-  private readonly queues = new Map<string, VendorQueues>();
+  private readonly paces = new Map<string, VendorPace>();
   private readonly ceilings = new Map<string, number>();
   /** 429s seen per vendor, for progress and benchmarks. */
   readonly rateLimited = new Map<string, number>();
@@ -46,15 +73,23 @@ export class Pacer {
     private readonly maxConcurrency = Infinity,
   ) {}
 
-  /** Waits for a slot with `provider`; returns the function that gives it back. */
+  /** Waits for a slot with `provider` and its turn to start; returns the function that gives the slot back. */
   acquire(provider: string, signal?: AbortSignal): Promise<() => void> {
-    const { main, burst } = this.queue(provider);
+    const { slots, schedules } = this.pace(provider);
     return new Promise((resolve, reject) => {
-      main
+      slots
         .add(
           async () => {
-            if (burst) await burst.add(() => undefined, { signal });
-            await new Promise<void>((release) => resolve(once(release)));
+            let release!: () => void;
+            const held = new Promise<void>((r) => (release = r));
+            try {
+              for (const schedule of schedules) await schedule.take(signal);
+            } catch (error) {
+              reject(signal?.aborted ? errorFromSignal(signal) : error);
+              return;
+            }
+            resolve(once(release));
+            await held;
           },
           { signal },
         )
@@ -66,41 +101,33 @@ export class Pacer {
   observe(provider: string, error: unknown): void {
     if (!(error instanceof RateLimitedError)) return;
     this.rateLimited.set(provider, (this.rateLimited.get(provider) ?? 0) + 1);
-    const { main } = this.queue(provider);
-    main.concurrency = Math.max(1, Math.floor(main.concurrency / 2));
-    main.pause();
-    setTimeout(() => main.start(), error.retryAfterMs ?? 1000).unref?.();
+    const { slots } = this.pace(provider);
+    slots.concurrency = Math.max(1, Math.floor(slots.concurrency / 2));
+    slots.pause();
+    setTimeout(() => slots.start(), error.retryAfterMs ?? 1000).unref?.();
   }
 
   /** A call succeeded: creep back towards the ceiling. */
   recovered(provider: string): void {
-    const queues = this.queues.get(provider);
+    const pace = this.paces.get(provider);
     const ceiling = this.ceilings.get(provider) ?? Infinity;
-    if (queues && queues.main.concurrency < ceiling) queues.main.concurrency = Math.min(ceiling, queues.main.concurrency + 1);
+    if (pace && pace.slots.concurrency < ceiling) pace.slots.concurrency = Math.min(ceiling, pace.slots.concurrency + 1);
   }
 
-  private queue(provider: string): VendorQueues {
-    let queues = this.queues.get(provider);
-    if (!queues) {
+  private pace(provider: string): VendorPace {
+    let pace = this.paces.get(provider);
+    if (!pace) {
       const limits = this.limits[provider] ?? {};
       const concurrency = Math.min(limits.concurrent ?? Infinity, this.maxConcurrency);
-      const rpm = limits.requestsPerMinute;
-      queues = {
-        main: new PQueue({ concurrency, ...(rpm ? slices(rpm, limits.windowMs ?? 60_000) : {}) }),
-        burst: limits.burst ? new PQueue(slices(limits.burst.requests, limits.burst.windowMs)) : undefined,
-      };
-      this.queues.set(provider, queues);
+      const schedules: StartSchedule[] = [];
+      if (limits.requestsPerMinute) schedules.push(new StartSchedule(limits.requestsPerMinute, limits.windowMs ?? 60_000));
+      if (limits.burst) schedules.push(new StartSchedule(limits.burst.requests, limits.burst.windowMs));
+      pace = { slots: new PQueue({ concurrency }), schedules };
+      this.paces.set(provider, pace);
       this.ceilings.set(provider, concurrency);
     }
-    return queues;
+    return pace;
   }
-}
-
-/** At most `requests` per `windowMs` even if arrivals shift by a slice: `perSlice` starts every `interval`. */
-function slices(requests: number, windowMs: number): { intervalCap: number; interval: number; strict: true } {
-  const perSlice = Math.max(1, Math.floor(requests / SLICES));
-  const room = Math.max(1, requests - perSlice);
-  return { intervalCap: perSlice, interval: (windowMs * perSlice) / room, strict: true };
 }
 
 function once(fn: () => void): () => void {
