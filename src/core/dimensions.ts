@@ -37,6 +37,8 @@ export function resolveDimensions(model: CatalogModel, ask: Ask, warnings: Warni
   }
   if (dims.kind === 'sizes') return fromSizeList(model, dims, ask, warnings);
   if (dims.kind === 'aspect-ratios') return fromRatioTable(model, dims, ask, warnings);
+  // Editing or transforming an image keeps its size unless another one is asked for.
+  if (input && !ask.size && !ask.aspectRatio) return sized(fitFree(input, dims));
   return fromFreeRange(model, dims, ask, warnings);
 }
 

@@ -58,6 +58,13 @@ describe('resolveCalls', () => {
     expect(warnings[0]).toMatchObject({ field: 'size', applied: '1008x576' });
   });
 
+  it('keeps an input image’s size on free-size models unless another is asked for', () => {
+    const image = { bytes: new Uint8Array(), mediaType: 'image/png', format: 'png' as const, width: 800, height: 600, hasAlpha: false };
+    const edit = { ...freeModel, tasks: ['image-to-image' as const] };
+    expect(resolveCalls(parseRequest({ prompt: 'p' }), 'image-to-image', edit, { image, mask: undefined }).calls[0]).toMatchObject({ width: 800, height: 608 });
+    expect(resolveCalls(parseRequest({ prompt: 'p', size: '512x512' }), 'image-to-image', edit, { image, mask: undefined }).calls[0]).toMatchObject({ width: 512, height: 512 });
+  });
+
   it('splits n above the per-call limit into parallel calls with consecutive seeds', () => {
     const { calls } = resolve({ prompt: 'p', n: 10, seed: 7 }, freeModel);
     expect(calls.map((c) => c.n)).toEqual([4, 4, 2]);
