@@ -11,6 +11,7 @@ import { createGatewayApp } from './app.js';
 import { KeyStore } from './auth/keys.js';
 import { ImageFileStore } from './files/store.js';
 import { GatewayMetrics } from './metrics/metrics.js';
+import { fetchJwks } from './webhooks/jwks.js';
 
 export interface GatewayOptions {
   easel: Easel;
@@ -35,20 +36,25 @@ export interface GatewayOptions {
  */
 function vendorWebhookKeys(easel: Easel) {
   let secret: Promise<string> | undefined;
-  let jwks: Promise<{ keys: { kty: string; crv: string; x: string }[] }> | undefined;
-  const getJson = async (url: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(url, { headers });
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    return response.json();
-  };
   return {
     replicateSecret: () =>
-      (secret ??= easel.endpoint('replicate').then(async (e) => ((await getJson(`${e.baseUrl}/webhooks/default/secret`, { authorization: `Bearer ${e.apiKey()}` })) as { key: string }).key)),
-    falJwks: () =>
-      (jwks ??= easel.endpoint('fal').then(async (e) => {
-        const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
-        return (await getJson(url)) as { keys: { kty: string; crv: string; x: string }[] };
-      })),
+      (secret ??= easel
+        .endpoint('replicate')
+        .then(async (e) => {
+          const response = await fetch(`${e.baseUrl}/webhooks/default/secret`, { headers: { authorization: `Bearer ${e.apiKey()}` } });
+          if (!response.ok) throw new Error(`replicate: the webhook signing secret could not be read (HTTP ${response.status})`);
+          return ((await response.json()) as { key: string }).key;
+        })
+        .catch((error: unknown) => {
+          secret = undefined; // a failed read is tried again on the next delivery
+          throw error;
+        })),
+    // Cached for 24 h by fetchJwks, as FAL asks; refreshed early when a signature fails to verify.
+    falJwks: async (refresh = false) => {
+      const e = await easel.endpoint('fal');
+      const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
+      return fetchJwks(url, refresh ? { maxAgeMs: 0 } : {});
+    },
   };
 }
 

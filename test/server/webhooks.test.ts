@@ -57,8 +57,8 @@ describe('gateway webhook receivers', () => {
     const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': new Webhook(key).sign(id, ts, body), 'content-type': 'application/json' };
     expect((await fetch(hook, { method: 'POST', headers, body })).status).toBe(204);
     const replayed = await fetch(hook, { method: 'POST', headers, body });
-    expect(replayed.status).toBe(401);
-    expect(await replayed.json()).toMatchObject({ error: { code: 'invalid_signature', message: expect.stringContaining('replayed') } });
+    expect(replayed.status).toBe(409);
+    expect(await replayed.json()).toMatchObject({ error: { code: 'replayed_webhook', message: expect.stringContaining('replayed') } });
     const tampered = await fetch(hook, { method: 'POST', headers: { ...headers, 'webhook-id': 'msg_other' }, body: body.replace('succeeded', 'failed') });
     expect(tampered.status).toBe(401);
     const forged = await fetch(hook, { method: 'POST', headers: { ...headers, 'webhook-id': 'msg_forged', 'webhook-signature': 'v1,AAAA' }, body });
@@ -94,7 +94,7 @@ describe('gateway webhook receivers', () => {
     const { headers, body } = captured[0]!;
     const falHeaders = Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-fal-webhook')));
     expect((await fetch(hook, { method: 'POST', headers: falHeaders, body })).status).toBe(204);
-    expect((await fetch(hook, { method: 'POST', headers: falHeaders, body })).status).toBe(401);
+    expect((await fetch(hook, { method: 'POST', headers: falHeaders, body })).status).toBe(409);
     const tampered = await fetch(hook, { method: 'POST', headers: { ...falHeaders, 'x-fal-webhook-timestamp': String(Math.floor(Date.now() / 1000)) }, body: body.replace('captured', 'changed') });
     expect(((await tampered.json()) as { error: { message: string } }).error.message).toMatch(/signature does not match/);
     const forged = await fetch(hook, { method: 'POST', headers: { ...falHeaders, 'x-fal-webhook-signature': 'ab'.repeat(64) }, body });

@@ -1,122 +1,151 @@
 /**
  * Fetches an image URL a gateway client sent, without letting it reach inside the network:
- * http(s) only, every address the name resolves to must be public, the connection goes to the
- * address that was checked (no second DNS answer can swap it), redirects are checked hop by hop,
- * and size and time are bounded.
+ * http(s) only, no credentials, every address the name resolves to must be allowed (public by
+ * default), the connection goes to the address that was checked, each redirect hop is checked the
+ * same way, and size and time are bounded. Refusals happen before any socket is opened.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { InvalidRequestError } from '../../core/errors.js';
+import { isIP } from 'node:net';
+import { deadlineSignal, errorFromSignal } from '../../core/abort.js';
+import { InvalidRequestError, TimeoutError } from '../../core/errors.js';
 import { safeUrl } from '../../providers/http.js';
-import { isPublicAddress } from './addresses.js';
+import { classifyAddress } from './addresses.js';
+import { type PinnedAddress, pinnedGet, readLimited } from './pinned-get.js';
 
 export interface SafeFetchOptions {
+  /** Largest body accepted; default 20 MiB. */
   maxBytes?: number;
+  /** For the whole fetch, DNS and redirects included; default 10 s. */
   timeoutMs?: number;
+  /** Default 3. */
   maxRedirects?: number;
-  /** DNS, injectable for tests. */
-  lookup?: (hostname: string) => Promise<{ address: string; family: number }[]>;
-  /** Which (address, port) pairs may be fetched; default public addresses only. */
-  isAllowed?: (address: string, port: number) => boolean;
+  /** DNS, injectable for tests; default `dns.promises.lookup(hostname, { all: true })`. */
+  lookup?: (hostname: string) => Promise<readonly { address: string; family: number }[]>;
+  /** Which (address, port) pairs may be connected to; default: public unicast addresses, any port. */
+  isAllowedAddress?: (address: string, port: number) => boolean;
   signal?: AbortSignal;
+  /** The request field the URL came from (`image`, `mask`): prefixed to messages and set on errors. */
   field?: string;
 }
 
 export interface FetchedImage {
   bytes: Uint8Array;
   mediaType: string;
+  /** The URL the image finally came from, after redirects. */
   finalUrl: string;
 }
 
+const DEFAULTS = { maxBytes: 20 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3 };
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+type Refuse = (why: string) => InvalidRequestError;
+
 export async function safeFetchImage(url: string, options: SafeFetchOptions = {}): Promise<FetchedImage> {
-  const field = options.field ?? 'image';
-  const refuse = (why: string) => new InvalidRequestError(`${field}: ${why}`, { field });
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 10_000);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    const target = parse(current, refuse);
-    const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
-    const address = await vet(target.hostname.replace(/^\[|\]$/g, ''), port, options, refuse);
-    const response = await get(target, address, signal, refuse);
-    if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
-      response.resume();
-      if (hop >= (options.maxRedirects ?? 3)) throw refuse(`image URL redirects more than ${options.maxRedirects ?? 3} times`);
-      current = new URL(response.headers.location, target).toString();
-      continue;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const refuse: Refuse = (why) => new InvalidRequestError(options.field ? `${options.field}: ${why}` : why, { field: options.field });
+  const { signal, dispose } = deadlineSignal(options.signal, timeoutMs, 'fetching the image URL');
+  try {
+    return await follow(url, options, signal, refuse);
+  } catch (error) {
+    if (error instanceof InvalidRequestError) throw error;
+    if (signal.aborted) {
+      const reason = errorFromSignal(signal);
+      // A slow URL is the client's to fix; the client's own abort stays an AbortedError.
+      throw reason instanceof TimeoutError ? refuse(`image URL took longer than ${timeoutMs} ms to fetch`) : reason;
     }
-    if (response.statusCode !== 200) {
-      response.resume();
-      throw refuse(`image URL answered ${response.statusCode}`);
-    }
-    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (!mediaType.startsWith('image/')) {
-      response.resume();
-      throw refuse(`image URL sent ${mediaType || 'no content type'}, not an image`);
-    }
-    const bytes = await readLimited(response, options.maxBytes ?? 20 * 1024 * 1024, refuse);
-    return { bytes, mediaType, finalUrl: current };
+    const code = (error as NodeJS.ErrnoException).code;
+    throw refuse(`could not fetch the image URL ${safeUrl(url)} (${code ?? 'connection failed or dropped'})`);
+  } finally {
+    dispose();
   }
 }
 
-function parse(url: string, refuse: (why: string) => Error): URL {
+async function follow(url: string, options: SafeFetchOptions, signal: AbortSignal, refuse: Refuse): Promise<FetchedImage> {
+  const maxRedirects = options.maxRedirects ?? DEFAULTS.maxRedirects;
+  let target = checkUrl(url, 'image URL', refuse);
+  let where = 'image URL';
+  for (let redirects = 0; ; redirects++) {
+    const pinned = await vetHost(target, where, options, signal, refuse);
+    const response = await pinnedGet(target, pinned, signal);
+    const status = response.statusCode ?? 0;
+    if (REDIRECTS.has(status) && response.headers.location) {
+      response.destroy();
+      if (redirects >= maxRedirects) throw refuse(`image URL redirects more than ${maxRedirects} times`);
+      let next: string;
+      try {
+        next = new URL(response.headers.location, target).toString();
+      } catch {
+        throw refuse(`image URL redirects to an invalid URL`);
+      }
+      where = `image URL redirect to ${safeUrl(next)}`;
+      target = checkUrl(next, where, refuse);
+      continue;
+    }
+    if (status !== 200) {
+      response.destroy();
+      throw refuse(`image URL answered HTTP ${status}`);
+    }
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!mediaType.startsWith('image/')) {
+      response.destroy();
+      throw refuse(`image URL sent ${mediaType || 'no content type'}, not an image`);
+    }
+    const maxBytes = options.maxBytes ?? DEFAULTS.maxBytes;
+    const bytes = await readLimited(response, maxBytes, () => refuse(`image is larger than ${maxBytes} bytes`));
+    return { bytes, mediaType, finalUrl: target.toString() };
+  }
+}
+
+function checkUrl(url: string, where: string, refuse: Refuse): URL {
   let target: URL;
   try {
     target = new URL(url);
   } catch {
-    throw refuse('is not a valid URL');
+    throw refuse(`${where} is not a valid URL`);
   }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw refuse(`URLs must be http or https, not ${target.protocol.replace(':', '')}`);
-  if (target.username || target.password) throw refuse('URLs with credentials are not fetched');
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw refuse(`${where} must be http or https, not ${target.protocol.slice(0, -1)}`);
+  // Credentials in a client URL would be sent on the client's behalf from the gateway's network.
+  if (target.username || target.password) throw refuse(`${where} contains credentials; URLs with credentials are not fetched`);
+  if (!target.hostname) throw refuse(`${where} has no host`);
   return target;
 }
 
-/** Resolves the host and returns the one address the connection may use. */
-async function vet(host: string, port: number, options: SafeFetchOptions, refuse: (why: string) => Error): Promise<{ address: string; family: number }> {
-  const allowed = options.isAllowed ?? ((address: string) => isPublicAddress(address));
-  const answers = /^[\d.]+$|:/.test(host) ? [{ address: host, family: host.includes(':') ? 6 : 4 }] : await (options.lookup ?? ((h: string) => dnsLookup(h, { all: true })))(host).catch(() => []);
-  if (answers.length === 0) throw refuse(`image URL host ${host} does not resolve`);
-  const bad = answers.find((a) => !allowed(a.address, port));
-  if (bad) throw refuse(`image URL resolves to a non-public address (${bad.address}); only public addresses are fetched`);
-  return answers[0]!;
-}
-
-function get(target: URL, pinned: { address: string; family: number }, signal: AbortSignal, refuse: (why: string) => Error): Promise<IncomingMessage> {
-  // The socket connects to the vetted address whatever DNS says now; Host and TLS name stay the URL's.
-  const lookup: LookupFunction = (_host, opts, callback) => {
-    if ((opts as { all?: boolean }).all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [pinned]);
-    else callback(null, pinned.address, pinned.family);
-  };
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(target, { method: 'GET', lookup, signal, headers: { accept: 'image/*', 'user-agent': 'easel-gateway' } }, resolve);
-    req.on('error', (error) => reject(signal.aborted ? refuse('image URL took too long to answer') : refuse(`could not fetch ${safeUrl(target.toString())} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)));
-    req.end();
-  });
-}
-
-async function readLimited(response: IncomingMessage, maxBytes: number, refuse: (why: string) => Error): Promise<Uint8Array> {
-  const declared = Number(response.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    response.destroy();
-    throw refuse(`image is larger than ${maxBytes} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of response) {
-      total += (chunk as Buffer).length;
-      if (total > maxBytes) {
-        response.destroy();
-        throw refuse(`image is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(chunk as Buffer);
+/** Resolves the URL's host and returns the one address the connection may use, or refuses. */
+async function vetHost(target: URL, where: string, options: SafeFetchOptions, signal: AbortSignal, refuse: Refuse): Promise<PinnedAddress> {
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  const answers = isIP(host) ? [host] : await resolve(host, where, options, signal, refuse);
+  const allowed = options.isAllowedAddress ?? ((address: string) => classifyAddress(address).public);
+  // Every answer must pass, not just the one we would use: a mixed answer is a rebinding attempt.
+  for (const address of answers) {
+    if (!allowed(address, port)) {
+      const { label } = classifyAddress(address);
+      if (options.isAllowedAddress) throw refuse(`${where} resolves to ${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label} address (${address}) on port ${port}, which is not allowed`);
+      throw refuse(`${where} resolves to a non-public address (${address}, ${label}); only public addresses are fetched`);
     }
-  } catch (error) {
-    if (error instanceof InvalidRequestError) throw error;
-    throw refuse('image URL took too long to answer, or the connection dropped');
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  const address = answers[0]!;
+  return { address, family: isIP(address) === 6 ? 6 : 4 };
+}
+
+async function resolve(host: string, where: string, options: SafeFetchOptions, signal: AbortSignal, refuse: Refuse): Promise<string[]> {
+  const lookup = options.lookup ?? ((h: string) => dnsLookup(h, { all: true }));
+  // DNS has no signal of its own; racing it keeps the whole fetch inside the time limit.
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
+  let answers: readonly { address: string }[];
+  try {
+    answers = await Promise.race([lookup(host), aborted]);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    answers = [];
+  }
+  if (answers.length === 0) throw refuse(`${where} host ${host} does not resolve`);
+  const addresses = answers.map((a) => a.address);
+  const bad = addresses.find((a) => !isIP(a));
+  if (bad !== undefined) throw refuse(`${where} host ${host} resolved to something that is not an IP address`);
+  return addresses;
 }

@@ -1,17 +1,57 @@
-/** Remembers webhook ids for the tolerance window, so a delivery replayed inside it is refused. */
+/**
+ * Remembers webhook ids for as long as a delivery carrying them could still pass the timestamp
+ * check, so a captured delivery replayed inside the tolerance window is refused. Only deliveries
+ * with a valid signature are recorded, so a forger cannot fill it.
+ */
+export interface ReplayCacheOptions {
+  /** Upper bound on remembered ids; when full of live ids the oldest is forgotten. Default 100 000. */
+  maxEntries?: number;
+  /** How long `firstTime` remembers an id; default 10 min (twice the usual ±5 min tolerance). */
+  windowMs?: number;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
 export class ReplayCache {
-  private readonly seen = new Map<string, number>();
+  /** id -> time (ms) after which a delivery with it could no longer pass the timestamp check. */
+  private readonly expiries = new Map<string, number>();
+  private readonly maxEntries: number;
+  private readonly windowMs: number;
+  private lastSweep = 0;
 
-  constructor(private readonly windowMs = 10 * 60_000, private readonly maxEntries = 100_000) {}
+  constructor(options: ReplayCacheOptions = {}) {
+    this.maxEntries = Math.max(1, options.maxEntries ?? 100_000);
+    this.windowMs = options.windowMs ?? 10 * 60_000;
+  }
 
-  /** True the first time an id is seen within the window. */
-  firstTime(id: string, now = Date.now()): boolean {
-    for (const [key, at] of this.seen) {
-      if (at > now - this.windowMs && this.seen.size < this.maxEntries) break;
-      this.seen.delete(key);
-    }
-    if (this.seen.has(id)) return false;
-    this.seen.set(id, now);
+  /**
+   * Records `key` until `expiresAtMs`; true if it was not already recorded (an expired record counts
+   * as not recorded).
+   */
+  claim(key: string, expiresAtMs: number, nowMs = Date.now()): boolean {
+    this.evict(nowMs);
+    const known = this.expiries.get(key);
+    if (known !== undefined && known > nowMs) return false;
+    this.expiries.delete(key);
+    // Evicting a live id reopens a replay of it; a bounded map is still preferred to unbounded memory,
+    // and the oldest id is the one closest to failing the timestamp check anyway.
+    while (this.expiries.size >= this.maxEntries) this.expiries.delete(this.expiries.keys().next().value!);
+    this.expiries.set(key, expiresAtMs);
     return true;
+  }
+
+  /** True the first time `id` is seen within the cache's window. */
+  firstTime(id: string, nowMs = Date.now()): boolean {
+    return this.claim(id, nowMs + this.windowMs, nowMs);
+  }
+
+  get size(): number {
+    return this.expiries.size;
+  }
+
+  private evict(nowMs: number): void {
+    if (nowMs - this.lastSweep < SWEEP_EVERY_MS && this.expiries.size < this.maxEntries) return;
+    this.lastSweep = nowMs;
+    for (const [key, expiresAt] of this.expiries) if (expiresAt <= nowMs) this.expiries.delete(key);
   }
 }
