@@ -13,8 +13,8 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-export function startChild(args: string[], env: Record<string, string>, pattern: RegExp): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', TSX, resolve(ROOT, 'src/cli/main.ts'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(args: string[], env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', TSX, resolve(ROOT, 'src/cli/main.ts'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((done, fail) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -45,4 +45,11 @@ export function rss(pid: number): { peak: number; current: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
   return { peak: kb('VmHWM'), current: kb('VmRSS') };
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux `/proc/PID/stat`). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name: utime and stime are fields 14 and 15 of the whole line, in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

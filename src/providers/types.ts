@@ -67,6 +67,12 @@ export interface ProviderRuntime {
    * it so a crash resumes by polling instead of paying twice.
    */
   onSubmitted?: (vendorRequestId: string) => void | Promise<void>;
+  /**
+   * Called when the vendor has finished computing (its concurrency slot is free again) and only
+   * fetching the result remains: the pacer gives the slot to the next call instead of idling it
+   * through the download. Synchronous vendors never call it.
+   */
+  onVendorDone?: () => void;
   /** Set by easel so adapters can say "sandbox" in warnings; adapters otherwise ignore it. */
   sandbox: boolean;
 }

@@ -69,6 +69,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         firstPollDelayMs: options.firstPollDelayMs,
         deadlineAt: Date.now() + options.timeoutMs,
         onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
+        onVendorDone: release,
         sandbox: options.endpoint.target === 'sandbox',
       };
       let earlier = options.resumeIds?.get(index);

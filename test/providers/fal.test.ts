@@ -38,7 +38,7 @@ const runtime = (overrides: Partial<ProviderRuntime> & { timeoutMs?: number } = 
 const dev = (overrides = {}) => makeCall('fal/flux/dev', { width: 1024, height: 1024, outputFormat: 'png', ...overrides });
 
 describe('fal adapter: requests and results', () => {
-  it('submits to the queue, polls the status without the subpath, then fetches the result', async () => {
+  it('submits to the queue, waits on the status stream without the subpath, then fetches the result', async () => {
     const rec = recorder();
     const submitted: string[] = [];
     const result = await falProvider.run(dev({ n: 2, seed: 7, providerOptions: { num_inference_steps: 28, guidance_scale: 3.5 } }), runtime({ fetch: rec.fetch, onSubmitted: (id) => void submitted.push(id) }));
@@ -49,14 +49,39 @@ describe('fal adapter: requests and results', () => {
       body: { prompt: 'a cozy coffee shop interior', image_size: 'square_hd', num_images: 2, seed: 7, output_format: 'png', enable_safety_checker: true, num_inference_steps: 28, guidance_scale: 3.5 },
     });
     const id = submitted[0]!;
-    expect(rec.calls.slice(1, -3).every((c) => c.method === 'GET' && c.url === `${sandbox.urls.falQueue}/fal-ai/flux/requests/${id}/status`)).toBe(true);
-    expect(rec.calls.at(-3)?.url).toBe(`${sandbox.urls.falQueue}/fal-ai/flux/requests/${id}`);
+    // One open stream instead of a poll every interval, then the result and the two image files.
+    expect(rec.calls.slice(1).map((c) => [c.method, c.url.replace(sandbox.url, ''), c.headers.accept])).toEqual([
+      ['GET', `/fal/queue/fal-ai/flux/requests/${id}/status/stream`, 'text/event-stream'],
+      ['GET', `/fal/queue/fal-ai/flux/requests/${id}`, 'application/json'],
+      ...rec.calls.slice(-2).map((c) => ['GET', c.url.replace(sandbox.url, ''), c.headers.accept]),
+    ]);
     expect(result.requestId).toBe(id);
     expect(result.images.map((i) => [i.mediaType, i.seed])).toEqual([
       ['image/png', 7],
       ['image/png', 8],
     ]);
     expect(result.usage.inferenceSeconds).toBeGreaterThan(0);
+  });
+
+  it('polls the status where no status stream is offered', async () => {
+    const rec = recorder();
+    const noStream: typeof fetch = (input, init) => (String(input).endsWith('/status/stream') ? Promise.resolve(new Response('{"detail":"Not Found"}', { status: 404 })) : rec.fetch(input, init));
+    const submitted: string[] = [];
+    const result = await falProvider.run(dev(), runtime({ fetch: noStream, onSubmitted: (id) => void submitted.push(id) }));
+    expect(result.images).toHaveLength(1);
+    const polls = rec.calls.filter((c) => c.url === `${sandbox.urls.falQueue}/fal-ai/flux/requests/${submitted[0]}/status`);
+    expect(polls.length).toBeGreaterThan(0);
+  });
+
+  it('tells the pacer the vendor is done before it fetches the result', async () => {
+    const order: string[] = [];
+    const rec = recorder();
+    const fetching: typeof fetch = (input, init) => {
+      order.push(String(input).replace(/^.*\/requests\/[^/]+/, 'request'));
+      return rec.fetch(input, init);
+    };
+    await falProvider.run(dev(), runtime({ fetch: fetching, onVendorDone: () => void order.push('vendor done') }));
+    expect(order.slice(1, 4)).toEqual(['request/status/stream', 'vendor done', 'request']);
   });
 
   it('sends a custom size, and uses the sync host when asked', async () => {

@@ -36,6 +36,16 @@ describe('FAL sandbox with the official client', () => {
     expect(paths).toContain(`GET /fal/queue/fal-ai/flux/requests/${requestId}/status`);
   });
 
+  it('subscribe in streaming mode follows the status stream to COMPLETED', async () => {
+    const updates: string[] = [];
+    const { data, requestId } = await client().subscribe('fal-ai/flux/schnell', { input: { prompt: 'a paper boat' }, mode: 'streaming', onQueueUpdate: (u) => void updates.push(u.status) });
+    expect((data as { images: unknown[] }).images).toHaveLength(1);
+    expect(updates.at(-1)).toBe('COMPLETED');
+    expect(updates).toContain('IN_PROGRESS');
+    const streams = sandbox.context.requests.filter((r) => r.path === `/fal/queue/fal-ai/flux/requests/${requestId}/status/stream`);
+    expect(streams).toHaveLength(1);
+  });
+
   it('queue.submit, status and result', async () => {
     const fal = client();
     const { request_id } = await fal.queue.submit('fal-ai/flux/schnell', { input: { prompt: 'a red kite', image_size: { width: 512, height: 384 }, num_images: 2 } });

@@ -1,8 +1,10 @@
 /**
- * FAL's queue flow: submit, hand the request id to `onSubmitted`, poll the status until COMPLETED,
- * then fetch the result. Every wait observes the runtime signal; on abort or timeout the request is
- * cancelled (fresh short signal) so it stops running, then the abort error is thrown.
+ * FAL's queue flow: submit, hand the request id to `onSubmitted`, wait for COMPLETED on the status
+ * stream (server-sent events, protocols.md 4.2) — or by polling the status where no stream is
+ * offered — then fetch the result. Every wait observes the runtime signal; on abort or timeout the
+ * request is cancelled (fresh short signal) so it stops running, then the abort error is thrown.
  */
+import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import { errorFromSignal } from '../../core/abort.js';
 import { type HttpScope, readJson, send } from '../http.js';
@@ -29,6 +31,7 @@ export async function submit(scope: HttpScope, url: string, body: unknown): Prom
 export async function waitForCompletion(scope: HttpScope, app: string, id: string): Promise<void> {
   const { runtime } = scope;
   try {
+    if (await streamUntilCompleted(scope, app, id)) return;
     if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
     for (;;) {
       const answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status'), headers: authHeaders(runtime) });
@@ -42,6 +45,49 @@ export async function waitForCompletion(scope: HttpScope, app: string, id: strin
     }
     throw error;
   }
+}
+
+/** How often a stream that ends early (a proxy's idle timeout) is opened again before polling instead. */
+const STREAM_REOPENS = 3;
+
+/**
+ * Waits on `GET …/status/stream`: one open request instead of a poll every interval, and COMPLETED
+ * is known the moment FAL says it. The stream ends after COMPLETED. False when FAL offered no
+ * stream (an error, another content type, or a stream that kept ending without news): the caller
+ * polls, which also reports any real error.
+ */
+async function streamUntilCompleted(scope: HttpScope, app: string, id: string): Promise<boolean> {
+  const { runtime } = scope;
+  for (let reopen = 0; reopen <= STREAM_REOPENS; reopen++) {
+    let answer;
+    try {
+      answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status/stream'), headers: { ...authHeaders(runtime), accept: 'text/event-stream' } });
+    } catch (error) {
+      if (runtime.signal.aborted) throw error;
+      return false;
+    }
+    if (!answer.headers.get('content-type')?.startsWith('text/event-stream')) return false;
+    const statuses = sseStatuses(answer.bytes);
+    if (statuses.at(-1) === 'COMPLETED') return true;
+    if (statuses.length === 0) return false;
+  }
+  return false;
+}
+
+function sseStatuses(bytes: Uint8Array): string[] {
+  const statuses: string[] = [];
+  const parser = createParser({
+    onEvent: (event) => {
+      try {
+        const parsed = StatusSchema.safeParse(JSON.parse(event.data));
+        if (parsed.success) statuses.push(parsed.data.status);
+      } catch {
+        /* a keep-alive or an event that is not a status */
+      }
+    },
+  });
+  parser.feed(new TextDecoder().decode(bytes));
+  return statuses;
 }
 
 export async function fetchResult(scope: HttpScope, app: string, id: string) {

@@ -30,6 +30,7 @@ export const falProvider: ImageProvider = {
     const id = await submit(scope, request.url, request.body);
     await runtime.onSubmitted?.(id);
     await waitForCompletion(scope, call.model.vendorModel, id);
+    runtime.onVendorDone?.();
     return collect(scope, call, await fetchResult(scope, call.model.vendorModel, id), request.warnings);
   },
 
@@ -37,6 +38,7 @@ export const falProvider: ImageProvider = {
     const scope = scopeFor(call, runtime);
     const { warnings } = buildInput(call, parseFalOptions(call.providerOptions, call.model.id));
     await waitForCompletion(scope, call.model.vendorModel, id);
+    runtime.onVendorDone?.();
     return collect(scope, call, await fetchResult(scope, call.model.vendorModel, id), warnings);
   },
 };

@@ -80,6 +80,7 @@ async function cancelOrphan(call: ProviderCall, options: ReturnType<typeof parse
 
 async function collect(scope: HttpScope, call: ProviderCall, prediction: Prediction, warnings: Warning[]): Promise<ProviderResult> {
   const outcome = outcomeOf(prediction, { model: call.model.id, provider: 'replicate' });
+  scope.runtime.onVendorDone?.();
   // The seed the model logged, else the one that was sent; Replicate reports no per-image seeds.
   const seed = outcome.seed ?? call.seed;
   const images: ProviderImage[] = await Promise.all(

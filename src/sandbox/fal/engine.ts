@@ -34,11 +34,15 @@ export interface FalRequest {
   cancel: AbortController;
   webhook?: string;
   moderated: boolean;
+  /** Status streams listening for this request's changes. */
+  watchers: Set<(request: FalRequest) => void>;
 }
 
 export class FalEngine {
   private readonly requests = new Map<string, FalRequest>();
   private waiting = 0;
+  /** Requests waiting for a concurrency slot, woken in order as slots free up (FIFO, like FAL's queue). */
+  private readonly wakeups: (() => void)[] = [];
 
   constructor(private readonly ctx: SandboxContext, private readonly signer: FalWebhookSigner) {}
 
@@ -52,8 +56,8 @@ export class FalEngine {
   }
 
   /** Queues a request; `done` settles with its outcome (the synchronous host awaits it). */
-  submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel'>): { request: FalRequest; done: Promise<FalOutcome> } {
-    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController() };
+  submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers'>): { request: FalRequest; done: Promise<FalOutcome> } {
+    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set() };
     this.requests.set(request.id, request);
     return { request, done: this.process(request) };
   }
@@ -61,18 +65,20 @@ export class FalEngine {
   private async process(request: FalRequest): Promise<FalOutcome> {
     this.waiting++;
     let slot: { release: () => void } | undefined;
+    let woken = 0;
     try {
       while (!slot) {
         if (request.cancel.signal.aborted) return this.finish(request, { status: 400, body: { detail: 'Request was cancelled before it started' } });
         const taken = this.ctx.limits.acquire('fal');
         if ('release' in taken) slot = taken;
-        else await this.ctx.delay(100, request.cancel.signal).catch(() => undefined);
+        // A request woken but beaten to the slot by a new arrival keeps its place at the front.
+        else await this.nextFreeSlot(request.cancel.signal, woken++ > 0);
       }
     } finally {
       this.waiting--;
     }
     try {
-      request.status = 'IN_PROGRESS';
+      this.setStatus(request, 'IN_PROGRESS');
       this.log(request, `Running ${request.app.id} with ${request.input.steps} steps`);
       const catalog = findModel(request.app.catalogId);
       // Sampled in vendor time: the wait is time-scaled, the reported inference time is not.
@@ -105,7 +111,31 @@ export class FalEngine {
       return this.finish(request, { status: 400, body: { detail: 'Request was cancelled' } });
     } finally {
       slot.release();
+      this.wakeups.shift()?.();
     }
+  }
+
+  /** Resolves when a running request gives its slot back, or the waiting request is cancelled. */
+  private nextFreeSlot(signal: AbortSignal, front: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = this.wakeups.indexOf(wake);
+        if (at >= 0) this.wakeups.splice(at, 1);
+        resolve();
+      };
+      if (front) this.wakeups.unshift(wake);
+      else this.wakeups.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private setStatus(request: FalRequest, status: FalStatus): void {
+    request.status = status;
+    for (const watcher of request.watchers) watcher(request);
   }
 
   cancel(request: FalRequest): 'CANCELLATION_REQUESTED' | 'ALREADY_COMPLETED' {
@@ -116,8 +146,8 @@ export class FalEngine {
 
   private finish(request: FalRequest, outcome: FalOutcome): FalOutcome {
     request.outcome = outcome;
-    request.status = 'COMPLETED';
     this.log(request, outcome.status === 200 ? 'Completed' : 'Failed');
+    this.setStatus(request, 'COMPLETED');
     if (request.webhook) this.deliver(request, outcome);
     return outcome;
   }

@@ -5,6 +5,7 @@
  * `fal-ai/flux/requests/{id}/status` for `fal-ai/flux/dev` (protocols.md 4.2).
  */
 import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import { type SandboxContext, type SandboxEnv, moderationRequested } from '../context.js';
 import { FAL_APPS, validateInput } from './apps.js';
 import { FalEngine, type FalRequest } from './engine.js';
@@ -33,19 +34,48 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     return { response_url: root, status_url: `${root}/status`, cancel_url: `${root}/cancel` };
   };
 
+  const statusBody = (request: FalRequest, logs: boolean) => ({
+    status: request.status,
+    request_id: request.id,
+    ...urls(request),
+    ...(request.status === 'IN_QUEUE' ? { queue_position: engine.queuePosition(request) } : {}),
+    ...(logs && request.status !== 'IN_QUEUE' ? { logs: request.logs } : { logs: null }),
+    ...(request.status === 'COMPLETED' && request.inferenceSeconds !== undefined ? { metrics: { inference_time: request.inferenceSeconds } } : {}),
+  });
+  const wantsLogs = (c: Context<SandboxEnv>) => c.req.query('logs') === '1' || c.req.query('logs') === 'true';
+
   app.get('/queue/:owner/:app/requests/:id/status', gate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
-    const logs = c.req.query('logs') === '1' || c.req.query('logs') === 'true';
-    const body = {
-      status: request.status,
-      request_id: request.id,
-      ...urls(request),
-      ...(request.status === 'IN_QUEUE' ? { queue_position: engine.queuePosition(request) } : {}),
-      ...(logs && request.status !== 'IN_QUEUE' ? { logs: request.logs } : { logs: null }),
-      ...(request.status === 'COMPLETED' && request.inferenceSeconds !== undefined ? { metrics: { inference_time: request.inferenceSeconds } } : {}),
-    };
-    return c.json(body, request.status === 'COMPLETED' ? 200 : 202);
+    return c.json(statusBody(request, wantsLogs(c)), request.status === 'COMPLETED' ? 200 : 202);
+  });
+
+  // The status as server-sent events: the current status at once, then every change; the stream
+  // ends after COMPLETED (the official client's streaming mode waits for that end).
+  app.get('/queue/:owner/:app/requests/:id/status/stream', gate, (c) => {
+    const request = find(c);
+    if (request instanceof Response) return request;
+    const logs = wantsLogs(c);
+    return streamSSE(c, async (stream) => {
+      let finished!: () => void;
+      const ended = new Promise<void>((resolve) => (finished = resolve));
+      // Writes are chained so the COMPLETED event is on the wire before the stream closes.
+      let written = Promise.resolve();
+      const send = (current: FalRequest) => {
+        const data = JSON.stringify(statusBody(current, logs));
+        written = written.then(() => stream.writeSSE({ data }));
+        if (current.status === 'COMPLETED') finished();
+      };
+      request.watchers.add(send);
+      stream.onAbort(finished);
+      try {
+        send(request);
+        await ended;
+        await written;
+      } finally {
+        request.watchers.delete(send);
+      }
+    });
   });
 
   app.get('/queue/:owner/:app/requests/:id', gate, (c) => {
