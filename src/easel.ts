@@ -21,6 +21,7 @@ import { type ImageRequest, ImageRequestSchema } from './core/request.js';
 import type { ParsedRequest } from './core/resolve.js';
 import type { ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
+import type { WebhookCompletion } from './providers/completion.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { executeModel } from './router/execute.js';
 import { type RoutePlan, planRoute } from './router/plan.js';
@@ -70,6 +71,8 @@ export interface RunHooks {
   onError?: (error: unknown) => void;
   /** Waits for a slot with the vendor before each call; returns the release (the batch pacer). */
   acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
+  /** Webhook completion for a vendor's async jobs (vendors that call back), instead of polling. */
+  completion?: (provider: string) => WebhookCompletion | undefined;
 }
 
 export interface Easel {
@@ -193,6 +196,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
           onSubmitting: hooks.onSubmitting && ((call) => hooks.onSubmitting!(candidate.model.id, call)),
           onError: hooks.onError,
           acquire: hooks.acquire,
+          completion: hooks.completion?.(candidate.model.provider),
         });
       },
     });

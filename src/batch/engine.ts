@@ -12,7 +12,9 @@ import { sleep } from '../core/abort.js';
 import { BudgetExceededError, EaselError, InvalidRequestError } from '../core/errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
-import type { Easel } from '../easel.js';
+import type { Easel, RunHooks } from '../easel.js';
+import { WebhookCompletions } from '../server/webhooks/completions.js';
+import { startWebhookReceiver } from '../server/webhooks/receiver.js';
 import type { RoutingPolicy } from '../router/policy.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
@@ -39,6 +41,13 @@ export interface BatchOptions {
   policy?: RoutingPolicy;
   /** Per-vendor pacing; default the catalog's (the guide's table). */
   limits?: Record<string, PaceLimits | undefined>;
+  /**
+   * Webhook completion (Replicate, FAL): the vendor calls `<publicUrl>/v1/webhooks/<vendor>` when a
+   * job ends, and the item stops polling (a slow safety-net poll stays). Deliveries are verified.
+   * Without `completions` a receiver is started in this process on `port` (default: any free port,
+   * and then `publicUrl` defaults to its loopback address, which only a local sandbox can reach).
+   */
+  webhooks?: { publicUrl?: string; port?: number; host?: string; completions?: WebhookCompletions };
   signal?: AbortSignal;
 }
 
@@ -108,6 +117,28 @@ function openJob(options: BatchOptions, outDir: string): { job: Job; resumed: bo
 }
 
 async function runJob(job: Job, options: BatchOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
+  const webhooks = await openWebhooks(options);
+  try {
+    return await runItems(job, { ...options, completion: webhooks?.completions.for.bind(webhooks.completions) }, outDir, stream, progress);
+  } finally {
+    await webhooks?.close();
+  }
+}
+
+/** The completions registry for webhook mode, with this process's receiver when it needs one. */
+async function openWebhooks(options: BatchOptions): Promise<{ completions: WebhookCompletions; close: () => Promise<void> } | undefined> {
+  const settings = options.webhooks;
+  if (!settings) return undefined;
+  if (settings.completions) return { completions: settings.completions, close: async () => {} };
+  const completions = new WebhookCompletions(settings.publicUrl);
+  const receiver = await startWebhookReceiver({ easel: options.easel, completions, port: settings.port, host: settings.host });
+  if (!settings.publicUrl) completions.reachableAt(receiver.url);
+  return { completions, close: () => receiver.close() };
+}
+
+type ItemOptions = BatchOptions & { completion?: RunHooks['completion'] };
+
+async function runItems(job: Job, options: ItemOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
   const { store, easel } = options;
   const settings = { ...job.options, ...definedOnly({ model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced }) };
   const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: store.counts(job.id).spentUsd, allowUnpriced: settings.allowUnpriced });
@@ -190,7 +221,7 @@ async function runJob(job: Job, options: BatchOptions, outDir: string, stream: R
 async function runItem(
   orphansTaken: Set<string>,
   item: Item,
-  options: BatchOptions,
+  options: ItemOptions,
   easel: Easel,
   store: JobStore,
   budget: Budget,
@@ -227,6 +258,7 @@ async function runItem(
         onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
         onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
         acquire: (provider, s) => pacer.acquire(provider, s),
+        completion: options.completion,
         onError: (error) => {
           if (error instanceof EaselError && error.provider) pacer.observe(error.provider, error);
         },

@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { readWorkload } from '../batch/input.js';
 import type { BatchProgress } from '../batch/engine.js';
 import { parseRequest } from '../easel.js';
+import { InvalidRequestError } from '../core/errors.js';
 import { estimateWorkload } from '../router/estimate.js';
 import { intFlag, numberFlag } from './parse.js';
 import { addRoutingOptions, policyFromFlags, type RoutingFlags } from './routing-options.js';
@@ -21,6 +22,8 @@ interface BatchFlags extends RoutingFlags {
   state?: string;
   config?: string;
   json?: boolean;
+  webhookUrl?: string;
+  webhookPort?: number;
 }
 
 export function batchCommand(): Command {
@@ -36,12 +39,22 @@ export function batchCommand(): Command {
     .option('--state <dir>', 'state folder for the job store and cache (default .easel)')
     .option('--config <file>', 'config file (default ./easel.config.json)')
     .option('--json', 'print the final summary as JSON')
+    .option('--webhook-url <url>', 'public URL that reaches --webhook-port: Replicate and FAL call it when a job ends, instead of being polled')
+    .addOption(new Option('--webhook-port <n>', 'port of the webhook receiver this run starts (with --webhook-url)').argParser(intFlag('--webhook-port', 1, 65_535)))
     .addHelpText('after', '\nExamples:\n  easel batch prompts.txt --out ./images --budget 5\n  easel batch jobs.jsonl --out ./assets --model fal/flux/schnell --concurrency 20\n  easel batch prompts.txt --out ./images --dry-run');
   addRoutingOptions(command, { task: false });
   return command.action(async (file: string, flags: BatchFlags) => {
     await withEasel(
       flags.config,
       async (easel) => {
+        if (flags.webhookUrl) {
+          try {
+            if (!/^https?:$/.test(new URL(flags.webhookUrl).protocol)) throw new Error();
+          } catch {
+            throw new InvalidRequestError(`--webhook-url must be an http(s) URL that vendors can reach, not ${JSON.stringify(flags.webhookUrl)}`, { field: 'webhook-url' });
+          }
+          if (!flags.webhookPort) throw new InvalidRequestError('--webhook-url needs --webhook-port: the port the URL reaches on this machine', { field: 'webhook-port' });
+        }
         const items = readWorkload(file);
         const policy = policyFromFlags(flags);
         if (flags.dryRun) {
@@ -62,6 +75,7 @@ export function batchCommand(): Command {
           concurrency: flags.concurrency,
           allowUnpriced: flags.allowUnpriced,
           policy,
+          ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined } } : {}),
         });
         const counts = easel.jobStore().counts(run.job.id);
         process.stderr.write(`${run.resumed ? 'resuming' : 'started'} job ${run.job.id} (${basename(file)} → ${run.job.outDir}): ${counts.succeeded}/${counts.total} already done\n`);

@@ -13,7 +13,7 @@ export function serveCommand(): Command {
     .option('--host <address>', 'address to listen on (anything but loopback needs a gateway key)', '127.0.0.1')
     .option('--config <file>', 'config file (default ./easel.config.json)')
     .option('--state <dir>', 'state folder for keys, cache and jobs (default .easel)')
-    .option('--public-url <url>', 'URL clients reach the gateway at (for response_format=url)')
+    .option('--public-url <url>', 'URL clients and vendors reach the gateway at: response_format=url links, and Replicate/FAL webhooks that complete jobs without polling')
     .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string }) => {
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;

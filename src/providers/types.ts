@@ -6,6 +6,7 @@
  * catalog, images are loaded and checked. The adapter decides, field by field, how to put it on
  * the wire, and reports anything the vendor ignores as a warning.
  */
+import type { WebhookCompletion } from './completion.js';
 import type { CatalogModel } from '../catalog/types.js';
 import type { LoadedImage } from '../core/image.js';
 import type { OutputFormat, ProviderId, Quality, Task } from '../core/task.js';
@@ -73,6 +74,11 @@ export interface ProviderRuntime {
    * through the download. Synchronous vendors never call it.
    */
   onVendorDone?: () => void;
+  /**
+   * Webhook completion, when a public URL is configured: adapters of vendors that call back
+   * (Replicate, FAL) ask for a delivery to `url` and wait for it instead of polling.
+   */
+  completion?: WebhookCompletion;
   /** Set by easel so adapters can say "sandbox" in warnings; adapters otherwise ignore it. */
   sandbox: boolean;
 }

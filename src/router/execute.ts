@@ -3,6 +3,7 @@
  * merges them into one result: images measured from their bytes, cost from the catalog rule and
  * what the vendor reported, attempts and warnings. The router (fallback, retries) builds on this.
  */
+import type { WebhookCompletion } from '../providers/completion.js';
 import sharp from 'sharp';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
@@ -38,6 +39,8 @@ export interface ExecuteOptions {
   onError?: (error: unknown) => void;
   /** Waits for a slot with the vendor before each call (the batch pacer); returns the release. */
   acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
+  /** Webhook completion for this model's vendor, when configured. */
+  completion?: WebhookCompletion;
   /** Where attempts are logged; the router passes one log for every candidate and retry. */
   attempts?: Attempt[];
 }
@@ -70,6 +73,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         deadlineAt: Date.now() + options.timeoutMs,
         onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
         onVendorDone: release,
+        completion: options.completion,
         sandbox: options.endpoint.target === 'sandbox',
       };
       let earlier = options.resumeIds?.get(index);

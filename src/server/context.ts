@@ -1,4 +1,5 @@
 /** What every route group of the gateway receives: the easel instance and shared services. */
+import type { WebhookCompletions } from './webhooks/completions.js';
 import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
 import type { WebhookOptions } from './webhooks/routes.js';
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Where vendors' webhook secrets and keys come from; receivers answer 404 without them. */
   webhooks?: WebhookOptions;
+  /** Set when the gateway has a public URL: its jobs complete by webhook instead of polling. */
+  completions?: WebhookCompletions;
 }
 
 export type GatewayEnv = { Variables: { key: GatewayKey | undefined } };

@@ -11,7 +11,8 @@ import { createGatewayApp } from './app.js';
 import { KeyStore } from './auth/keys.js';
 import { ImageFileStore } from './files/store.js';
 import { GatewayMetrics } from './metrics/metrics.js';
-import { fetchJwks } from './webhooks/jwks.js';
+import { WebhookCompletions } from './webhooks/completions.js';
+import { vendorWebhookKeys } from './webhooks/keys.js';
 
 export interface GatewayOptions {
   easel: Easel;
@@ -28,34 +29,6 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Verified vendor webhook deliveries. */
   onWebhook?: (vendor: 'replicate' | 'fal', id: string, body: unknown) => void;
-}
-
-/**
- * Replicate's signing secret comes from its API (one per account); FAL's public keys from its JWKS.
- * Both are fetched from wherever easel sends that vendor's calls (the sandbox serves its own), once.
- */
-function vendorWebhookKeys(easel: Easel) {
-  let secret: Promise<string> | undefined;
-  return {
-    replicateSecret: () =>
-      (secret ??= easel
-        .endpoint('replicate')
-        .then(async (e) => {
-          const response = await fetch(`${e.baseUrl}/webhooks/default/secret`, { headers: { authorization: `Bearer ${e.apiKey()}` } });
-          if (!response.ok) throw new Error(`replicate: the webhook signing secret could not be read (HTTP ${response.status})`);
-          return ((await response.json()) as { key: string }).key;
-        })
-        .catch((error: unknown) => {
-          secret = undefined; // a failed read is tried again on the next delivery
-          throw error;
-        })),
-    // Cached for 24 h by fetchJwks, as FAL asks; refreshed early when a signature fails to verify.
-    falJwks: async (refresh = false) => {
-      const e = await easel.endpoint('fal');
-      const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
-      return fetchJwks(url, refresh ? { maxAgeMs: 0 } : {});
-    },
-  };
 }
 
 export interface Gateway {
@@ -77,6 +50,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (open) (options.onNotice ?? console.warn)('easel gateway: no gateway key exists, so calls need no key and only this machine can connect (loopback). Create one with `easel keys create`.');
   let url = '';
   const metrics = new GatewayMetrics(options.easel.health);
+  // Vendors can call back only where the gateway is publicly reachable; without that, jobs poll.
+  const completions = options.publicUrl ? new WebhookCompletions(options.publicUrl) : undefined;
   const app = createGatewayApp({
     easel: options.easel,
     files: new ImageFileStore(),
@@ -86,7 +61,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxBodyBytes: options.maxBodyBytes ?? 25 * 1024 * 1024,
     maxImagePixels: options.maxImagePixels ?? 16_777_216,
     logger: options.logger,
-    webhooks: { ...vendorWebhookKeys(options.easel), onDelivery: options.onWebhook },
+    webhooks: {
+      ...vendorWebhookKeys(options.easel),
+      onDelivery: (vendor, id, body) => {
+        completions?.deliver(vendor, id, body);
+        options.onWebhook?.(vendor, id, body);
+      },
+    },
+    completions,
   });
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));

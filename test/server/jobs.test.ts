@@ -8,6 +8,18 @@ import { createGatewayApp } from '../../src/server/app.js';
 import { KeyStore } from '../../src/server/auth/keys.js';
 import { ImageFileStore } from '../../src/server/files/store.js';
 import { GatewayMetrics } from '../../src/server/metrics/metrics.js';
+import { startGateway } from '../../src/server/serve.js';
+import { createServer } from 'node:net';
+
+/** A port free right now (the gateway must know its public URL before it listens). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 let sandbox: Sandbox;
 let easel: Easel;
@@ -21,6 +33,30 @@ afterAll(async () => {
 });
 
 describe('gateway jobs', () => {
+  it('complete by verified vendor webhooks when the gateway has a public URL', async () => {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const gateway = await startGateway({ easel, port, publicUrl, stateDir: mkdtempSync(join(tmpdir(), 'easel-gwhooks-')), onNotice: () => {} });
+    const deliveriesBefore = sandbox.context.webhooks.list().length;
+    const from = sandbox.context.requests.length;
+    const created = await fetch(`${gateway.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fal/flux/schnell', items: [{ prompt: 'hook one' }, { prompt: 'hook two' }, { prompt: 'hook three' }] }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    await vi.waitFor(async () => {
+      const job = (await (await fetch(`${gateway.url}/v1/jobs/${id}`)).json()) as { status: string; counts: { succeeded: number } };
+      expect(job).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
+    }, { timeout: 20_000, interval: 50 });
+    await sandbox.context.webhooks.drain();
+    const deliveries = sandbox.context.webhooks.list().slice(deliveriesBefore);
+    expect(deliveries.map((d) => [d.url, d.status])).toEqual(Array.from({ length: 3 }, () => [`${publicUrl}/v1/webhooks/fal`, 204]));
+    // Waiting was the webhook's job: no status stream was opened for these items.
+    expect(sandbox.context.requests.slice(from).some((r) => r.path.endsWith('/status/stream'))).toBe(false);
+    await gateway.close();
+  });
+
   it('runs a batch job and reports results as they finish, images by URL', async () => {
     const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
     const created = await app.request('/v1/jobs', {

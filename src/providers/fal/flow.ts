@@ -7,6 +7,7 @@
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import { errorFromSignal } from '../../core/abort.js';
+import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import type { ProviderRuntime } from '../types.js';
 import { appBase } from './request.js';
@@ -24,19 +25,22 @@ function requestUrl(runtime: ProviderRuntime, app: string, id: string, suffix = 
 }
 
 export async function submit(scope: HttpScope, url: string, body: unknown): Promise<string> {
-  const answer = await send(scope, { method: 'POST', url, headers: authHeaders(scope.runtime), body });
+  const webhook = scope.runtime.completion?.url;
+  const target = webhook ? `${url}${url.includes('?') ? '&' : '?'}fal_webhook=${encodeURIComponent(webhook)}` : url;
+  const answer = await send(scope, { method: 'POST', url: target, headers: authHeaders(scope.runtime), body });
   return readJson(scope, answer, SubmitSchema).request_id;
 }
 
 export async function waitForCompletion(scope: HttpScope, app: string, id: string): Promise<void> {
   const { runtime } = scope;
   try {
-    if (await streamUntilCompleted(scope, app, id)) return;
-    if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
+    // A webhook will say when it is done: no stream held open per job, only slow safety-net polls.
+    if (!runtime.completion && (await streamUntilCompleted(scope, app, id))) return;
+    if (runtime.firstPollDelayMs) await pauseBeforePoll(runtime, runtime.firstPollDelayMs, id);
     for (;;) {
       const answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status'), headers: authHeaders(runtime) });
       if (readJson(scope, answer, StatusSchema).status === 'COMPLETED') return;
-      await runtime.sleep(runtime.pollIntervalMs, runtime.signal);
+      await pauseBeforePoll(runtime, runtime.pollIntervalMs, id);
     }
   } catch (error) {
     if (runtime.signal.aborted) {

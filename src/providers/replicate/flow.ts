@@ -6,6 +6,7 @@
  */
 import { errorFromSignal } from '../../core/abort.js';
 import { ProviderUnavailableError, RateLimitedError } from '../../core/errors.js';
+import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import type { ProviderRuntime } from '../types.js';
 import type { CreateRequest } from './request.js';
@@ -67,7 +68,7 @@ export async function waitForPrediction(scope: HttpScope, first: Prediction): Pr
       const interval = firstPoll ? Math.max(runtime.pollIntervalMs, runtime.firstPollDelayMs ?? 0) : runtime.pollIntervalMs;
       firstPoll = false;
       const pause = failures > 0 ? backoff(runtime.pollIntervalMs, failures, lastError) : interval;
-      await runtime.sleep(pause, runtime.signal);
+      await pauseBeforePoll(runtime, pause, prediction.id);
       try {
         prediction = await getPrediction(scope, prediction.id);
         failures = 0;

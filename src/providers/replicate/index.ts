@@ -26,7 +26,9 @@ export const replicateProvider: ImageProvider = {
     const scope = scopeFor(call, runtime);
     // A batch store must record the id before anything waits: no `Prefer: wait`, poll instead.
     const durable = runtime.onSubmitted !== undefined;
-    const request = buildCreateRequest(call, runtime.baseUrl, options, durable ? undefined : chooseWait(options.wait, runtime));
+    // With webhook completion, Replicate calls back when the prediction ends (unless the caller set its own webhook).
+    const withWebhook = runtime.completion && !options.webhook ? { ...options, webhook: runtime.completion.url, webhook_events_filter: ['completed' as const] } : options;
+    const request = buildCreateRequest(call, runtime.baseUrl, withWebhook, durable || runtime.completion ? undefined : chooseWait(options.wait, runtime));
     const submittedAt = Date.now();
     let prediction: Prediction;
     try {

@@ -48,6 +48,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => mkdt
       model: typeof body.model === 'string' ? body.model : undefined,
       budgetUsd: budget,
       concurrency: typeof body.concurrency === 'number' ? body.concurrency : undefined,
+      ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
     });
     owners.set(run.job.id, key?.id);
     run.done

@@ -1,0 +1,34 @@
+/**
+ * Waiting for an async vendor job between status checks. With webhook completion configured, the
+ * vendor calls back when the job ends: the wait ends then, and polling drops to a slow safety net
+ * (a webhook can be lost: the vendor gives up, or our receiver was down).
+ */
+import type { ProviderRuntime } from './types.js';
+
+/** With webhooks, polls come this many times less often; they only catch a lost delivery. */
+const SAFETY_NET_FACTOR = 10;
+
+export interface WebhookCompletion {
+  /** Where the vendor should deliver (`…/v1/webhooks/replicate`, `…/v1/webhooks/fal`). */
+  url: string;
+  /** Resolves when a verified delivery for this vendor job arrives (at once if it already has). */
+  wait(vendorRequestId: string, signal: AbortSignal): Promise<void>;
+}
+
+/** Sleeps `ms` before the next status check — much longer with a webhook, which ends it early. */
+export async function pauseBeforePoll(runtime: ProviderRuntime, ms: number, vendorRequestId: string): Promise<void> {
+  const completion = runtime.completion;
+  if (!completion) return runtime.sleep(ms, runtime.signal);
+  const loserStops = new AbortController();
+  const signal = AbortSignal.any([runtime.signal, loserStops.signal]);
+  const sleeping = runtime.sleep(ms * SAFETY_NET_FACTOR, signal);
+  const delivered = completion.wait(vendorRequestId, signal);
+  // Whichever loses is stopped below; its rejection is expected and must not go unhandled.
+  sleeping.catch(() => undefined);
+  delivered.catch(() => undefined);
+  try {
+    await Promise.race([sleeping, delivered]);
+  } finally {
+    loserStops.abort();
+  }
+}
