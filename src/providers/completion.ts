@@ -21,7 +21,8 @@ export async function pauseBeforePoll(runtime: ProviderRuntime, ms: number, vend
   if (!completion) return runtime.sleep(ms, runtime.signal);
   const loserStops = new AbortController();
   const signal = AbortSignal.any([runtime.signal, loserStops.signal]);
-  const sleeping = runtime.sleep(ms * SAFETY_NET_FACTOR, signal);
+  // At least the model's typical wait between safety-net polls, however short the poll interval.
+  const sleeping = runtime.sleep(Math.max(ms, runtime.firstPollDelayMs ?? 0) * SAFETY_NET_FACTOR, signal);
   const delivered = completion.wait(vendorRequestId, signal);
   // Whichever loses is stopped below; its rejection is expected and must not go unhandled.
   sleeping.catch(() => undefined);

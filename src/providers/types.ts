@@ -79,6 +79,11 @@ export interface ProviderRuntime {
    * (Replicate, FAL) ask for a delivery to `url` and wait for it instead of polling.
    */
   completion?: WebhookCompletion;
+  /**
+   * On the attempt's timeout, leave the vendor job running (the next attempt resumes it) rather than
+   * cancel it; set by the router while it still has resumes left for this model.
+   */
+  keepOnTimeout?: boolean;
   /** Set by easel so adapters can say "sandbox" in warnings; adapters otherwise ignore it. */
   sandbox: boolean;
 }
@@ -126,4 +131,6 @@ export interface ImageProvider {
    * `sinceMs` whose answer never arrived (the process died mid-request), skipping ids in `taken`.
    */
   findSubmitted?(call: ProviderCall, sinceMs: number, taken: ReadonlySet<string>, runtime: ProviderRuntime): Promise<string | undefined>;
+  /** Async vendors with a cancel endpoint: stop a job nobody will wait for any more (best effort). */
+  cancel?(call: ProviderCall, vendorRequestId: string, runtime: ProviderRuntime): Promise<void>;
 }

@@ -9,13 +9,13 @@ import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { deadlineSignal, sleep } from '../core/abort.js';
 import { maskInConvention } from '../core/mask.js';
-import { EaselError, NoImageGeneratedError } from '../core/errors.js';
+import { EaselError, NoImageGeneratedError, TimeoutError } from '../core/errors.js';
 import { type Attempt, type GeneratedImage, type ImageResult, makeImage } from '../core/result.js';
 import { formatFromMediaType } from '../core/task.js';
 import type { Warning } from '../core/warnings.js';
 import type { VendorEndpoint } from '../config/endpoints.js';
 import { LOCAL_PROVIDER, PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
-import type { ProviderCall, ProviderResult, VendorUsage } from '../providers/types.js';
+import type { ProviderCall, ProviderResult, ProviderRuntime, VendorUsage } from '../providers/types.js';
 
 export interface ExecuteOptions {
   endpoint: VendorEndpoint;
@@ -41,8 +41,38 @@ export interface ExecuteOptions {
   acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
   /** Webhook completion for this model's vendor, when configured. */
   completion?: WebhookCompletion;
+  /**
+   * On a call's timeout, leave its vendor job running and report it to `onKept`, so the next attempt
+   * resumes it instead of paying for a second job (the router decides while it has resumes left).
+   */
+  keepOnTimeout?: boolean;
+  onKept?: (call: number, vendorRequestId: string) => void;
   /** Where attempts are logged; the router passes one log for every candidate and retry. */
   attempts?: Attempt[];
+}
+
+function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>, signal: AbortSignal): ProviderRuntime {
+  return {
+    baseUrl: options.endpoint.baseUrl,
+    urls: options.endpoint.urls,
+    apiKey: options.endpoint.apiKey,
+    fetch: options.fetch,
+    signal,
+    sleep,
+    now: Date.now,
+    pollIntervalMs: options.pollIntervalMs,
+    firstPollDelayMs: options.firstPollDelayMs,
+    deadlineAt: Date.now() + options.timeoutMs,
+    sandbox: options.endpoint.target === 'sandbox',
+  };
+}
+
+/** Cancels vendor jobs a timeout left running that no later attempt resumed (best effort, bounded). */
+export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<void> {
+  const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
+  if (!provider.cancel) return;
+  const runtime = runtimeBase(options, AbortSignal.timeout(10_000));
+  await Promise.allSettled([...kept].map(([index, id]) => provider.cancel!(calls[index] ?? calls[0]!, id, runtime)));
 }
 
 export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
@@ -60,21 +90,12 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
     try {
-      const runtime = {
-        baseUrl: options.endpoint.baseUrl,
-        urls: options.endpoint.urls,
-        apiKey: options.endpoint.apiKey,
-        fetch: options.fetch,
-        signal,
-        sleep,
-        now: Date.now,
-        pollIntervalMs: options.pollIntervalMs,
-        firstPollDelayMs: options.firstPollDelayMs,
-        deadlineAt: Date.now() + options.timeoutMs,
+      const runtime: ProviderRuntime = {
+        ...runtimeBase(options, signal),
         onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
         onVendorDone: release,
         completion: options.completion,
-        sandbox: options.endpoint.target === 'sandbox',
+        keepOnTimeout: options.keepOnTimeout,
       };
       let earlier = options.resumeIds?.get(index);
       if (earlier === undefined && options.orphans && provider.findSubmitted && provider.resume) {
@@ -98,6 +119,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
       return result;
     } catch (error) {
       options.onError?.(error);
+      if (error instanceof TimeoutError && error.requestId && options.keepOnTimeout) options.onKept?.(index, error.requestId);
       const e = error instanceof EaselError ? error : undefined;
       attempts.push({
         model: model.id,

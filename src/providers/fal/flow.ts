@@ -6,7 +6,7 @@
  */
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
-import { errorFromSignal } from '../../core/abort.js';
+import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import type { ProviderRuntime } from '../types.js';
@@ -43,10 +43,7 @@ export async function waitForCompletion(scope: HttpScope, app: string, id: strin
       await pauseBeforePoll(runtime, runtime.pollIntervalMs, id);
     }
   } catch (error) {
-    if (runtime.signal.aborted) {
-      await cancel(scope, app, id);
-      throw errorFromSignal(runtime.signal, scope);
-    }
+    if (runtime.signal.aborted) throw await abandonWait(runtime, scope, id, () => cancel(scope, app, id));
     throw error;
   }
 }
@@ -99,7 +96,7 @@ export async function fetchResult(scope: HttpScope, app: string, id: string) {
 }
 
 /** Best effort: a failed cancel must not hide the error that caused it. */
-async function cancel(scope: HttpScope, app: string, id: string): Promise<void> {
+export async function cancel(scope: HttpScope, app: string, id: string): Promise<void> {
   try {
     await send(scope, { method: 'PUT', url: requestUrl(scope.runtime, app, id, '/cancel'), headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
   } catch {

@@ -7,7 +7,7 @@ import { downloadImage } from '../download.js';
 import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { parseFalError } from './errors.js';
-import { authHeaders, fetchResult, submit, waitForCompletion } from './flow.js';
+import { authHeaders, cancel, fetchResult, submit, waitForCompletion } from './flow.js';
 import { parseFalOptions } from './options.js';
 import { buildInput, buildSubmit } from './request.js';
 import { keptImages, ResultSchema } from './response.js';
@@ -41,6 +41,8 @@ export const falProvider: ImageProvider = {
     runtime.onVendorDone?.();
     return collect(scope, call, await fetchResult(scope, call.model.vendorModel, id), warnings);
   },
+
+  cancel: (call, id, runtime) => cancel(scopeFor(call, runtime), call.model.vendorModel, id),
 };
 
 async function collect(scope: HttpScope, call: ProviderCall, answer: HttpAnswer, warnings: Warning[]): Promise<ProviderResult> {

@@ -4,8 +4,8 @@
  * the runtime signal; on abort or timeout the prediction is cancelled (fresh short signal) so it
  * stops billing, then the abort error is thrown.
  */
-import { errorFromSignal } from '../../core/abort.js';
 import { ProviderUnavailableError, RateLimitedError } from '../../core/errors.js';
+import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import type { ProviderRuntime } from '../types.js';
@@ -79,8 +79,9 @@ export async function waitForPrediction(scope: HttpScope, first: Prediction): Pr
     }
     return prediction;
   } catch (error) {
+    if (runtime.signal.aborted) throw await abandonWait(runtime, scope, prediction.id, () => cancelPrediction(scope, prediction.id));
     await cancelPrediction(scope, prediction.id);
-    throw runtime.signal.aborted ? errorFromSignal(runtime.signal, scope) : error;
+    throw error;
   }
 }
 

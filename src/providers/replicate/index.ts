@@ -66,6 +66,8 @@ export const replicateProvider: ImageProvider = {
     const { input } = buildInput(call, ref, options);
     return findOrphan(scopeFor(call, runtime), ref, input, sinceMs, taken);
   },
+
+  cancel: (call, id, runtime) => cancelPrediction(scopeFor(call, runtime), id),
 };
 
 async function cancelOrphan(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<void> {
