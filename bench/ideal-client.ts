@@ -21,7 +21,19 @@ export function idealMakespanMs(items: number, latency: LatencyShape, limits: Pa
   return total / trials;
 }
 
+/**
+ * The ideal client's makespan on given call durations, in the order they were started: the bound
+ * for one run with the luck that run had (its latency draws), rather than the average run's.
+ */
+export function idealMakespanForDurations(durationsMs: readonly number[], limits: PaceLimits): number {
+  return schedule(durationsMs.length, (i) => durationsMs[i]!, limits);
+}
+
 function oneRun(items: number, latency: LatencyShape, limits: PaceLimits): number {
+  return schedule(items, () => sampleLatencyMs(latency), limits);
+}
+
+function schedule(items: number, durationOf: (index: number) => number, limits: PaceLimits): number {
   const spacings = [limits.requestsPerMinute ? (limits.windowMs ?? 60_000) / limits.requestsPerMinute : 0, limits.burst ? limits.burst.windowMs / limits.burst.requests : 0];
   const spacing = Math.max(...spacings);
   const concurrent = limits.concurrent ?? Infinity;
@@ -31,7 +43,7 @@ function oneRun(items: number, latency: LatencyShape, limits: PaceLimits): numbe
   for (let i = 0; i < items; i++) {
     let start = i * spacing;
     if (inFlight.length >= concurrent) start = Math.max(start, inFlight.shift()!);
-    const end = start + sampleLatencyMs(latency);
+    const end = start + durationOf(i);
     insertSorted(inFlight, end);
     makespan = Math.max(makespan, end);
   }

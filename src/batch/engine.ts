@@ -79,6 +79,8 @@ export interface BatchRun extends AsyncIterable<BatchItemResult> {
 
 const DEFAULT_CONCURRENCY = 64;
 const PROGRESS_EVERY_MS = 100;
+/** Workers started per turn of the event loop. */
+const WORKER_RAMP = 16;
 
 export function startBatch(options: BatchOptions): BatchRun {
   const outDir = resolvePath(options.outDir);
@@ -205,7 +207,17 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(settings.concurrency ?? DEFAULT_CONCURRENCY, Math.max(queue.length, 1)) }, worker));
+    const workers: Promise<void>[] = [];
+    const count = Math.min(settings.concurrency ?? DEFAULT_CONCURRENCY, Math.max(queue.length, 1));
+    for (let i = 0; i < count; i++) {
+      const started = worker();
+      started.catch(() => undefined); // observed by Promise.all below; not "unhandled" while ramping
+      workers.push(started);
+      // Let the first items reach their vendor before the rest are set up: a thousand workers started
+      // in one go would each prepare its item before any of them sent a request.
+      if (i % WORKER_RAMP === WORKER_RAMP - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(workers);
   } finally {
     clearInterval(watch);
     clearTimeout(manifestTimer);

@@ -9,17 +9,18 @@ import { errorFromSignal, sleep } from '../core/abort.js';
 import { AbortedError, RateLimitedError } from '../core/errors.js';
 
 /**
- * Starts a schedule may fall behind and then make up at once. A late timer (a busy event loop)
- * costs nothing while the lag stays within this; the spacing is widened by the same amount, so no
- * window of the vendor's ever counts more than its limit.
- */
-const CATCH_UP = 2;
-/**
  * The vendor counts a request when it arrives, a little after we started it, and arrivals bunch up
- * by a few milliseconds: that much of each window is kept unused (nothing against a 60-second window;
- * a few per cent against a time-scaled sandbox's).
+ * by a few milliseconds (one request delayed by a busy event loop or a new connection lands right
+ * before the next): the spacing is set so that even a window stretched by this much holds no more
+ * than the limit. Nothing against a 60-second window; a few per cent against a time-scaled sandbox's.
  */
 const ARRIVAL_JITTER_MS = 30;
+/**
+ * Timers fire a millisecond or two late. A start that late keeps its place in the schedule, so the
+ * lateness does not add up over a run; a start later than this (a stall) moves the schedule, so no
+ * burst makes up for it. The spacing allows for it like for arrival jitter.
+ */
+const LATE_TOLERANCE_MS = 4;
 
 export interface PaceLimits {
   requestsPerMinute?: number;
@@ -30,25 +31,42 @@ export interface PaceLimits {
 }
 
 /**
- * A start schedule in the manner of GCRA: the k-th start is due at t0 + k·spacing. A start that comes
- * late does not push the others back, up to CATCH_UP starts; so over any window at most
- * window/spacing + CATCH_UP + 1 calls start, which the spacing keeps within `requests`.
+ * Starts on a schedule `spacing` apart, one waiter at a time; consecutive starts are at least
+ * spacing − LATE_TOLERANCE_MS apart. Any window of the vendor's then holds at most
+ * (window + tolerance) / spacing + 1 starts, and arrivals bunched by up to ARRIVAL_JITTER_MS add
+ * none: spacing = (window + jitter + tolerance) / (requests − 1).
  */
 class StartSchedule {
   private next = 0;
   private readonly spacingMs: number;
+  /** Waiters take their turn one at a time (see `take`). */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(requests: number, windowMs: number) {
-    // Spacing such that any window holds at most `requests` arrivals, jitter and catch-up included.
-    this.spacingMs = Math.max(1, windowMs - ARRIVAL_JITTER_MS) / Math.max(1, requests - CATCH_UP - 1);
+    this.spacingMs = (windowMs + ARRIVAL_JITTER_MS + LATE_TOLERANCE_MS) / Math.max(1, requests - 1);
   }
 
-  async take(signal?: AbortSignal): Promise<void> {
-    const now = performance.now();
-    this.next = Math.max(this.next, now - CATCH_UP * this.spacingMs);
-    const at = this.next;
-    this.next += this.spacingMs;
-    if (at > now) await sleep(at - now, signal);
+  /**
+   * Resolves when the caller may start. One waiter at a time, and its slot is decided when it wakes,
+   * not when it queued: timers that fire late (a busy event loop at startup) would otherwise release
+   * every start planned for the stall at once.
+   */
+  take(signal?: AbortSignal): Promise<void> {
+    const mine = this.turn.then(() => this.waitForSlot(signal));
+    this.turn = mine.catch(() => undefined);
+    return mine;
+  }
+
+  private async waitForSlot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw errorFromSignal(signal);
+      const now = performance.now();
+      if (this.next <= now) {
+        this.next = (now - this.next <= LATE_TOLERANCE_MS ? this.next : now) + this.spacingMs;
+        return;
+      }
+      await sleep(this.next - now, signal);
+    }
   }
 }
 

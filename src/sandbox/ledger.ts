@@ -11,6 +11,11 @@ export interface Charge {
   usd: number | null;
   /** Images billed by this charge. */
   images: number;
+  /**
+   * How long the vendor worked on the job (ms on the sandbox's time-scaled clock), where the vendor
+   * runs jobs on its side (FAL): benchmarks compare a client with an ideal one on the same durations.
+   */
+  computeMs?: number;
   at: string;
 }
 
