@@ -1,13 +1,18 @@
 /**
- * Reads a file input the way a model's container would: a data: URI, a file uploaded to
- * `/v1/files`, a file the sandbox itself served (an earlier output), or any other http(s) URL.
+ * Reads a file input the way a vendor's model container would: a data: URI, a file uploaded to
+ * Replicate's `/v1/files`, a file the sandbox itself served (an earlier output), or any other
+ * http(s) URL.
  */
-import type { SandboxContext } from '../context.js';
-import type { UploadStore } from './uploads.js';
+import type { SandboxContext } from './context.js';
 
 export class InputFileError extends Error {}
 
-export async function readInputFile(value: string, ctx: SandboxContext, uploads: UploadStore, field: string): Promise<Uint8Array> {
+/** Replicate's uploaded files (`/v1/files`); other vendors have none here. */
+export interface UploadLookup {
+  get(id: string): { bytes: Uint8Array } | undefined;
+}
+
+export async function readInputFile(value: string, ctx: SandboxContext, field: string, uploads?: UploadLookup): Promise<Uint8Array> {
   if (value.startsWith('data:')) {
     const m = /^data:[^,]*?(;base64)?,(.*)$/s.exec(value);
     if (!m) throw new InputFileError(`${field}: malformed data URI`);
@@ -16,7 +21,7 @@ export async function readInputFile(value: string, ctx: SandboxContext, uploads:
   const url = new URL(value);
   if (url.origin === new URL(ctx.baseUrl()).origin) {
     const upload = /\/replicate\/v1\/files\/([^/]+)(?:\/download)?$/.exec(url.pathname);
-    if (upload) {
+    if (upload && uploads) {
       const file = uploads.get(upload[1]!);
       if (!file) throw new InputFileError(`${field}: file ${upload[1]} does not exist or has expired`);
       return file.bytes;

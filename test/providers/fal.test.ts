@@ -1,4 +1,5 @@
 /** The FAL adapter against the sandbox: exact requests, the queue flow, and every error path. */
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, AuthenticationError, ContentRejectedError, InvalidRequestError, NotFoundError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
 import { syntheticModel } from '../../src/catalog/synthetic.js';
@@ -82,6 +83,42 @@ describe('fal adapter: requests and results', () => {
     };
     await falProvider.run(dev(), runtime({ fetch: fetching, onVendorDone: () => void order.push('vendor done') }));
     expect(order.slice(1, 4)).toEqual(['request/status/stream', 'vendor done', 'request']);
+  });
+
+  it('inpaints with FLUX.1 [pro] Fill: image and mask as data URIs, the unmasked area kept', async () => {
+    const size = 256;
+    const image = await sharp({ create: { width: size, height: size, channels: 3, background: '#2050c0' } }).png().toBuffer();
+    // white = repaint (FAL's convention): the left half.
+    const maskRaw = Buffer.alloc(size * size * 3);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size / 2; x++) maskRaw.fill(255, (y * size + x) * 3, (y * size + x) * 3 + 3);
+    const mask = await sharp(maskRaw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+    const loaded = (bytes: Buffer) => ({ bytes: new Uint8Array(bytes), mediaType: 'image/png', format: 'png' as const, width: size, height: size, hasAlpha: false });
+    const rec = recorder();
+    const call = makeCall('fal/flux-pro/v1/fill', { task: 'edit', image: loaded(image), mask: loaded(mask), outputFormat: 'png', seed: 3, width: undefined, height: undefined });
+    const result = await falProvider.run(call, runtime({ fetch: rec.fetch }));
+    expect(rec.calls[0]).toMatchObject({ method: 'POST', url: `${sandbox.urls.falQueue}/fal-ai/flux-pro/v1/fill` });
+    const body = rec.calls[0]!.body as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['image_url', 'mask_url', 'num_images', 'output_format', 'prompt', 'seed']);
+    expect(String(body.image_url)).toMatch(/^data:image\/png;base64,/);
+    // Status and result live under the app without its subpath.
+    expect(rec.calls[1]!.url).toMatch(new RegExp(`/fal-ai/flux-pro/requests/${result.requestId}/status/stream$`));
+    const { data, info } = await sharp(result.images[0]!.bytes).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([size, size]);
+    const pixel = (x: number, y: number) => Array.from(data.subarray((y * size + x) * info.channels, (y * size + x) * info.channels + 3));
+    expect(pixel(200, 128)).toEqual([0x20, 0x50, 0xc0]);
+    expect(pixel(40, 128)).not.toEqual([0x20, 0x50, 0xc0]);
+  });
+
+  it('refuses a fill whose mask does not match the image, as FAL does (422)', async () => {
+    const image = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#888' } }).png().toBuffer();
+    const mask = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#fff' } }).png().toBuffer();
+    const answer = await fetch(`${sandbox.urls.falQueue}/fal-ai/flux-pro/v1/fill`, {
+      method: 'POST',
+      headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x', image_url: `data:image/png;base64,${image.toString('base64')}`, mask_url: `data:image/png;base64,${mask.toString('base64')}` }),
+    });
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toMatchObject({ detail: [{ loc: ['body', 'mask_url'], msg: expect.stringContaining('same dimensions') }] });
   });
 
   it('sends a custom size, and uses the sync host when asked', async () => {

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 const GENERATE_MODELS = ['openai/gpt-image-1', 'stability/sd3.5-large', 'replicate/black-forest-labs/flux-schnell', 'fal/flux/dev'];
-const EDIT_MODELS = ['openai/gpt-image-1', 'stability/inpaint', 'replicate/stability-ai/sdxl'];
+const EDIT_MODELS = ['openai/gpt-image-1', 'stability/inpaint', 'replicate/stability-ai/sdxl', 'fal/flux-pro/v1/fill'];
 
 async function squarePng(size = 256): Promise<Buffer> {
   return sharp({ create: { width: size, height: size, channels: 4, background: '#4a7' } }).png().toBuffer();

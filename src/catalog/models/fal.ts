@@ -60,4 +60,26 @@ export const falModels: readonly CatalogModel[] = [
     lifecycle: { status: 'active' },
     notes: '1–12 steps (default 4).',
   },
+  {
+    id: 'fal/flux-pro/v1/fill',
+    provider: 'fal',
+    vendorModel: 'fal-ai/flux-pro/v1/fill',
+    displayName: 'FLUX.1 [pro] Fill on FAL',
+    tasks: ['edit'],
+    features: { negativePrompt: false, seed: true, mask: true, strength: false, revisedPrompt: false, maskConvention: 'white-is-edit' },
+    // The output has the input image's size; image and mask must be the same size.
+    dimensions: { kind: 'from-input' },
+    maxImagesPerCall: 4,
+    outputFormats: ['jpeg', 'png'],
+    defaultOutputFormat: 'jpeg',
+    price: {
+      kind: 'per-megapixel',
+      usd: 0.05,
+      roundUp: true,
+      source: { kind: 'vendor', ref: 'fal.ai/models/fal-ai/flux-pro/v1/fill (llms.txt, API reference)', date: '2026', note: '"$0.05 per megapixels", "billed by rounding up to nearest megapixel"' },
+    },
+    latency: { p50Ms: 6_000, p99Ms: 12_000, source: { kind: 'estimate', ref: 'easel estimate: FLUX.1 [pro] at full steps, slower than dev (guide: FAL dev p50 3-6 s); no published figure', date: '2026-11' } },
+    lifecycle: { status: 'active' },
+    notes: 'Inpainting: prompt, image_url and mask_url (same size; white is repainted, black kept; easel sends data URIs), num_images 1–4, seed, output_format jpeg|png, safety_tolerance "1"–"6" (default "2") and enhance_prompt through providerOptions.fal.input.',
+  },
 ];

@@ -26,7 +26,8 @@ function requestUrl(runtime: ProviderRuntime, app: string, id: string, suffix = 
 
 export async function submit(scope: HttpScope, url: string, body: unknown): Promise<string> {
   const webhook = scope.runtime.completion?.url;
-  const target = webhook ? `${url}${url.includes('?') ? '&' : '?'}fal_webhook=${encodeURIComponent(webhook)}` : url;
+  // A webhook the caller set in providerOptions.fal.webhookUrl is already on the URL and wins.
+  const target = webhook && !url.includes('fal_webhook=') ? `${url}${url.includes('?') ? '&' : '?'}fal_webhook=${encodeURIComponent(webhook)}` : url;
   const answer = await send(scope, { method: 'POST', url: target, headers: authHeaders(scope.runtime), body });
   return readJson(scope, answer, SubmitSchema).request_id;
 }

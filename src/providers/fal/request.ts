@@ -15,6 +15,7 @@ export function appBase(appId: string): string {
 }
 
 export function buildInput(call: ProviderCall, options: FalOptions): { input: Record<string, unknown>; warnings: Warning[] } {
+  if (call.task === 'edit') return buildFillInput(call, options);
   const warnings: Warning[] = [];
   const presets = call.model.dimensions.kind === 'free' ? (call.model.dimensions.presets ?? {}) : {};
   const preset = Object.entries(presets).find(([, [w, h]]) => w === call.width && h === call.height)?.[0];
@@ -35,6 +36,32 @@ export function buildInput(call: ProviderCall, options: FalOptions): { input: Re
     warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
   }
   return { input, warnings };
+}
+
+/**
+ * Inpainting apps (FLUX.1 [pro] Fill): the image and its mask go as data URIs, which FAL accepts for
+ * any file input; the output takes the image's size, so no `image_size` is sent.
+ */
+function buildFillInput(call: ProviderCall, options: FalOptions): { input: Record<string, unknown>; warnings: Warning[] } {
+  const warnings: Warning[] = [];
+  const input: Record<string, unknown> = {
+    prompt: call.prompt,
+    ...(call.image ? { image_url: dataUri(call.image) } : {}),
+    ...(call.mask ? { mask_url: dataUri(call.mask) } : {}),
+    num_images: call.n,
+    ...(call.seed !== undefined ? { seed: call.seed } : {}),
+    ...(call.outputFormat === 'png' || call.outputFormat === 'jpeg' ? { output_format: call.outputFormat } : {}),
+    ...(options.sync_mode !== undefined ? { sync_mode: options.sync_mode } : {}),
+    ...options.input,
+  };
+  if (call.outputFormat === 'webp') {
+    warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
+  }
+  return { input, warnings };
+}
+
+function dataUri(image: { bytes: Uint8Array; mediaType: string }): string {
+  return `data:${image.mediaType};base64,${Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64')}`;
 }
 
 export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string | undefined, options: FalOptions): FalSubmit {

@@ -8,7 +8,7 @@ import { findModel } from '../../catalog/index.js';
 import { costOf } from '../../catalog/pricing.js';
 import { type SandboxContext, VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
-import { drawPlaceholder } from '../draw.js';
+import { drawPlaceholder, inpaint } from '../draw.js';
 import { randomVendorSeed } from '../random.js';
 import type { FalApp, FalInput } from './apps.js';
 import type { FalWebhookSigner } from './signing.js';
@@ -79,7 +79,8 @@ export class FalEngine {
     }
     try {
       this.setStatus(request, 'IN_PROGRESS');
-      this.log(request, `Running ${request.app.id} with ${request.input.steps} steps`);
+      const startedAt = performance.now();
+      this.log(request, request.app.kind === 'fill' ? `Running ${request.app.id}` : `Running ${request.app.id} with ${request.input.steps} steps`);
       const catalog = findModel(request.app.catalogId);
       // Sampled in vendor time: the wait is time-scaled, the reported inference time is not.
       const vendorMs = sampleLatencyMs(catalog?.latency ?? VENDOR_LATENCY.fal);
@@ -95,14 +96,18 @@ export class FalEngine {
       const contentType = format === 'png' ? 'image/png' : 'image/jpeg';
       const images = await Promise.all(
         Array.from({ length: numImages }, async (_, i) => {
-          const bytes = await drawPlaceholder({ width, height, format, model: request.app.catalogId, prompt: request.input.prompt, seed: seed + i });
+          const drawing = { format, model: request.app.catalogId, prompt: request.input.prompt, seed: seed + i };
+          // A fill app repaints the white part of the mask and keeps the rest of the image.
+          const bytes = request.input.image
+            ? await inpaint({ ...drawing, image: request.input.image, mask: request.input.mask, maskConvention: 'white-is-edit' })
+            : await drawPlaceholder({ ...drawing, width, height });
           const url = request.input.syncMode ? `data:${contentType};base64,${bytes.toString('base64')}` : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, 7 * 24 * 3_600_000)}`;
           return { url, width, height, content_type: contentType, file_size: bytes.length };
         }),
       );
       request.inferenceSeconds = Math.round(vendorMs) / 1000;
       const usd = catalog ? costOf(catalog, { images: numImages, width, height }).usd : null;
-      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages });
+      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages, computeMs: performance.now() - startedAt });
       return this.finish(request, {
         status: 200,
         body: { images, timings: { inference: request.inferenceSeconds }, seed, has_nsfw_concepts: images.map(() => false), prompt: request.input.prompt },

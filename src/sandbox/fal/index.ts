@@ -7,7 +7,9 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { type SandboxContext, type SandboxEnv, moderationRequested } from '../context.js';
-import { FAL_APPS, validateInput } from './apps.js';
+import { type FalInput, type FieldError, findApp, validateInput } from './apps.js';
+import { imageSize } from '../draw.js';
+import { InputFileError, readInputFile } from '../inputs.js';
 import { FalEngine, type FalRequest } from './engine.js';
 import { falError, falGate } from './errors.js';
 import { FalWebhookSigner } from './signing.js';
@@ -95,11 +97,15 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   const accept = async (c: Context<SandboxEnv>, host: 'queue' | 'run') => {
     const path = new URL(c.req.url).pathname.replace(new RegExp(`^.*?/fal/${host}/`), '');
     const parts = path.split('/').filter(Boolean);
-    const falApp = FAL_APPS[parts.slice(0, 3).join('/')];
+    const falApp = findApp(parts);
     if (parts.length < 2 || !falApp) return falError(c, 404, `Application '${parts.slice(0, 2).join('/') || '(none)'}' not found`);
     const body = await c.req.json().catch(() => undefined);
     const checked = validateInput(falApp, body);
     if ('errors' in checked) return falError(c, 422, checked.errors);
+    if (falApp.kind === 'fill') {
+      const files = await readFillFiles(checked.input);
+      if (files) return falError(c, 422, files);
+    }
     const fields = {
       app: falApp,
       base: parts.slice(0, 2).join('/'),
@@ -116,6 +122,27 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     }
     const { request } = engine.submit(fields);
     return c.json({ status: 'IN_QUEUE', request_id: request.id, ...urls(request), queue_position: engine.queuePosition(request) }, 200, { 'x-fal-request-id': request.id });
+  };
+
+  /** Reads a fill app's image and mask (as FAL's workers download them) and checks they match; errors or nothing. */
+  const readFillFiles = async (input: FalInput): Promise<FieldError[] | undefined> => {
+    type Read = { bytes: Uint8Array; size: { width: number; height: number } } | FieldError;
+    const read = async (field: 'image_url' | 'mask_url', value: string): Promise<Read> => {
+      try {
+        const bytes = await readInputFile(value, ctx, field);
+        return { bytes, size: await imageSize(bytes) };
+      } catch (error) {
+        return { loc: ['body', field], msg: error instanceof InputFileError ? error.message : `${field}: not a readable image`, type: 'file_download_error' };
+      }
+    };
+    const image = await read('image_url', input.imageUrl!);
+    const mask = await read('mask_url', input.maskUrl!);
+    if ('loc' in image || 'loc' in mask) return [image, mask].filter((r): r is FieldError => 'loc' in r);
+    if (image.size.width !== mask.size.width || image.size.height !== mask.size.height) {
+      return [{ loc: ['body', 'mask_url'], msg: `The mask (${mask.size.width}x${mask.size.height}) must have the same dimensions as the image (${image.size.width}x${image.size.height})`, type: 'value_error' }];
+    }
+    Object.assign(input, { image: image.bytes, mask: mask.bytes, width: image.size.width, height: image.size.height });
+    return undefined;
   };
 
   app.post('/queue/*', submitGate, (c) => accept(c, 'queue'));

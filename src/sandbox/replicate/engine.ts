@@ -9,7 +9,7 @@ import type { SandboxContext } from '../context.js';
 import { VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
 import { randomVendorSeed } from '../random.js';
-import { InputFileError, readInputFile } from './inputs.js';
+import { InputFileError, readInputFile } from '../inputs.js';
 import type { SandboxModel } from './models.js';
 import { isTerminal, type Prediction, predictionJson, replicateId, type WebhookEvent } from './prediction.js';
 import { RenderError, type RenderedImage, render } from './render.js';
@@ -121,7 +121,7 @@ export class ReplicateEngine {
       model: p.model,
       input: p.resolvedInput,
       seed,
-      readFile: (value, field) => readInputFile(value, this.ctx, this.uploads, field),
+      readFile: (value, field) => readInputFile(value, this.ctx, field, this.uploads),
     }).then(
       (images) => ({ images }),
       (error: unknown) => ({ error }),
