@@ -32,7 +32,7 @@ async function phase(label: string, call: (i: number) => Promise<unknown>) {
 export async function benchGateway(): Promise<Record<string, number>> {
   const servers: ChildServer[] = [];
   try {
-    const sandbox = await startChild(['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--grain', '40'], {}, /listening on (http:\/\/\S+)/);
+    const sandbox = await startChild(['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--grain', '40', '--fixed-seed', '1'], {}, /listening on (http:\/\/\S+)/);
     servers.push(sandbox);
     const gateway = await startChild(['serve', '--port', '0', '--state', mkdtempSync(join(tmpdir(), 'easel-bench-gw-'))], { EASEL_SANDBOX_URL: sandbox.url }, /gateway listening on (http:\/\/\S+)/);
     servers.push(gateway);

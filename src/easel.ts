@@ -22,6 +22,7 @@ import type { ParsedRequest } from './core/resolve.js';
 import type { ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
 import type { WebhookCompletion } from './providers/completion.js';
+import { undiciTransport } from './providers/transport.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { cancelKeptJobs, executeModel } from './router/execute.js';
 import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.js';
@@ -164,6 +165,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
   }
 
   const latencyScale = options.latencyScale ?? 1;
+  // An injected fetch carries every vendor call (tests, custom runtimes); otherwise undici's request.
+  const vendorHttp = options.fetch ? { fetch: options.fetch } : { fetch: globalThis.fetch, transport: undiciTransport };
 
   async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
     // A resumed item must finish on the model its vendor jobs belong to.
@@ -201,7 +204,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
           if (keptJobs) timeoutResumes.set(modelId, (timeoutResumes.get(modelId) ?? 0) + 1);
           return executeModel(candidate.model, candidate.calls, warnings, {
             endpoint: target,
-            fetch: options.fetch ?? globalThis.fetch,
+            ...vendorHttp,
             signal,
             timeoutMs,
             ...pollingOf(candidate.model),
@@ -223,7 +226,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       });
     } finally {
       for (const { candidate, ids, target } of kept.values()) {
-        await cancelKeptJobs(candidate.model, candidate.calls, ids, { endpoint: target, fetch: options.fetch ?? globalThis.fetch, timeoutMs, ...pollingOf(candidate.model) });
+        await cancelKeptJobs(candidate.model, candidate.calls, ids, { endpoint: target, ...vendorHttp, timeoutMs, ...pollingOf(candidate.model) });
       }
     }
     function takeOnce() {

@@ -13,6 +13,7 @@ interface SandboxFlags {
   faults?: string;
   unlimited?: boolean;
   grain?: number;
+  fixedSeed?: number;
   coldStarts: boolean;
 }
 
@@ -29,11 +30,12 @@ export function sandboxCommand(): Command {
     .option('--unlimited', 'turn off the vendors\' rate limits (for load tests)')
     .option('--no-cold-starts', 'no Replicate cold starts (for steady benchmarks)')
     .addOption(new Option('--grain <0-255>', 'noise drawn over placeholders so they compress like photos').argParser(intFlag('--grain', 0, 255)))
+    .addOption(new Option('--fixed-seed <n>', 'seed for requests that give none, so repeated requests reuse one drawing (benchmarks)').argParser(intFlag('--fixed-seed', 0, 4_294_967_294)))
     .action(async (flags: SandboxFlags) => {
       try {
         const faults = flags.faults ? readFaults(flags.faults) : undefined;
         const limits = flags.unlimited ? { openai: UNLIMITED, stability: { ...UNLIMITED, burst: undefined }, replicate: UNLIMITED, fal: UNLIMITED } : undefined;
-        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain, coldStart: flags.coldStarts ? undefined : { ms: 0, rate: 0 } });
+        const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain, fixedSeed: flags.fixedSeed, coldStart: flags.coldStarts ? undefined : { ms: 0, rate: 0 } });
         const u = sandbox.urls;
         console.log(`easel sandbox listening on ${sandbox.url} (time scale ${flags.timeScale}; images are placeholders)`);
         console.log('');

@@ -3,6 +3,7 @@
  * network failures and vendor error bodies into typed errors and reads `retry-after-ms` / `retry-after`.
  * A vendor's error module then only says how to read its error body.
  */
+import type { TransportAnswer } from './transport.js';
 import type { z } from 'zod';
 import { errorFromSignal } from '../core/abort.js';
 import {
@@ -69,30 +70,37 @@ export async function send(scope: HttpScope, req: HttpRequest): Promise<HttpAnsw
     body = JSON.stringify(req.body);
     headers['content-type'] ??= 'application/json';
   }
-  let response: Response;
+  let received: TransportAnswer;
   try {
-    response = await scope.runtime.fetch(req.url, { method: req.method, headers, body, signal });
+    received = await transmit(scope, req.url, { method: req.method, headers, body, signal });
   } catch (error) {
     if (signal.aborted) throw errorFromSignal(signal, scope);
+    if (error instanceof ProviderUnavailableError) throw error;
     throw new ProviderUnavailableError(`${scope.provider}: network error calling ${safeUrl(req.url)}: ${describe(error)}`, {
       ...scope,
       cause: error,
     });
   }
-  let bytes: Uint8Array;
+  const answer: HttpAnswer = { ...received, requestId: requestIdFrom(received.headers) };
+  if (received.status < 200 || received.status > 299) throw errorFromAnswer(scope, answer);
+  return answer;
+}
+
+/** One exchange: the runtime's transport (undici) for plain bodies, else its fetch; the whole body read. */
+async function transmit(scope: HttpScope, url: string, req: { method: string; headers: Record<string, string>; body: BodyInit | undefined; signal: AbortSignal }): Promise<TransportAnswer> {
+  const { transport } = scope.runtime;
+  if (transport && (req.body === undefined || typeof req.body === 'string')) return transport(url, { ...req, body: req.body });
+  const response = await scope.runtime.fetch(url, req);
   try {
-    bytes = new Uint8Array(await response.arrayBuffer());
+    return { status: response.status, headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
   } catch (error) {
-    if (signal.aborted) throw errorFromSignal(signal, scope);
-    throw new ProviderUnavailableError(`${scope.provider}: connection dropped while reading the answer from ${safeUrl(req.url)}`, {
+    if (req.signal.aborted) throw error;
+    throw new ProviderUnavailableError(`${scope.provider}: connection dropped while reading the answer from ${safeUrl(url)}`, {
       ...scope,
       status: response.status,
       cause: error,
     });
   }
-  const answer: HttpAnswer = { status: response.status, headers: response.headers, bytes, requestId: requestIdFrom(response.headers) };
-  if (!response.ok) throw errorFromAnswer(scope, answer);
-  return answer;
 }
 
 /** Parses a JSON answer with a lenient schema; a malformed body is the vendor's fault (retryable). */

@@ -7,6 +7,7 @@
  * the wire, and reports anything the vendor ignores as a warning.
  */
 import type { WebhookCompletion } from './completion.js';
+import type { Transport } from './transport.js';
 import type { CatalogModel } from '../catalog/types.js';
 import type { LoadedImage } from '../core/image.js';
 import type { OutputFormat, ProviderId, Quality, Task } from '../core/task.js';
@@ -45,6 +46,8 @@ export interface ProviderRuntime {
   /** Reads the key lazily; throws AuthenticationError naming the option and the env variable. */
   apiKey: () => string;
   fetch: typeof fetch;
+  /** When set, plain (non-multipart) calls go through it instead of `fetch` (easel's default: undici). */
+  transport?: Transport;
   /** Aborts on user abort *and* on the per-attempt timeout. */
   signal: AbortSignal;
   /** Sleeps, rejecting with AbortedError/TimeoutError when `signal` fires. */

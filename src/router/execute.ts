@@ -4,6 +4,7 @@
  * what the vendor reported, attempts and warnings. The router (fallback, retries) builds on this.
  */
 import type { WebhookCompletion } from '../providers/completion.js';
+import type { Transport } from '../providers/transport.js';
 import { imageSize } from 'image-size';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
@@ -20,6 +21,8 @@ import type { ProviderCall, ProviderResult, ProviderRuntime, VendorUsage } from 
 export interface ExecuteOptions {
   endpoint: VendorEndpoint;
   fetch: typeof fetch;
+  /** Plain calls go through this when set (see ProviderRuntime.transport). */
+  transport?: Transport;
   signal?: AbortSignal;
   timeoutMs: number;
   pollIntervalMs: number;
@@ -51,12 +54,13 @@ export interface ExecuteOptions {
   attempts?: Attempt[];
 }
 
-function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>, signal: AbortSignal): ProviderRuntime {
+function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>, signal: AbortSignal): ProviderRuntime {
   return {
     baseUrl: options.endpoint.baseUrl,
     urls: options.endpoint.urls,
     apiKey: options.endpoint.apiKey,
     fetch: options.fetch,
+    transport: options.transport,
     signal,
     sleep,
     now: Date.now,
@@ -68,7 +72,7 @@ function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'timeo
 }
 
 /** Cancels vendor jobs a timeout left running that no later attempt resumed (best effort, bounded). */
-export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<void> {
+export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<void> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   if (!provider.cancel) return;
   const runtime = runtimeBase(options, AbortSignal.timeout(10_000));

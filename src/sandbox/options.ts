@@ -27,6 +27,8 @@ export const SandboxOptionsSchema = z
     publicUrl: z.string().url().optional(),
     /** Seeded noise (0–255) drawn over placeholders so they compress like photos (memory benchmarks). */
     grain: z.number().min(0).max(255).optional(),
+    /** Seed for every request that gives none (benchmarks); default a random one, as vendors do. */
+    fixedSeed: z.number().int().min(0).max(4_294_967_294).optional(),
     /** Replicate cold starts: extra delay (ms, before scaling) and how often. */
     coldStart: z.object({ ms: z.number().min(0), rate: z.number().min(0).max(1) }).strict().optional(),
   })

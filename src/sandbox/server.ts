@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { makeDelay, makeGate, makeLatency, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
 import { drawSettings } from './draw.js';
+import { seedSettings } from './random.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './files.js';
@@ -56,6 +57,7 @@ export function sandboxUrls(root: string): SandboxUrls {
 export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void } {
   const options = SandboxOptionsSchema.parse(input);
   if (options.grain !== undefined) drawSettings.grain = options.grain;
+  if (options.fixedSeed !== undefined) seedSettings.fixed = options.fixedSeed;
   let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
   let timeScale = options.timeScale;
   const scale = () => timeScale;
