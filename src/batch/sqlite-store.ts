@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { statementCache } from '../core/statements.js';
 import type { ImageRequest } from '../core/request.js';
 import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobStatus, JobStore, Submission } from './types.js';
 
@@ -64,10 +65,12 @@ CREATE INDEX IF NOT EXISTS items_status ON items (job_id, status);
 
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
+  private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
+    this.sql = statementCache(this.db);
     this.db.pragma('journal_mode = WAL');
     // NORMAL with WAL: a committed state change survives the process being killed (what resume is
     // for) without an fsync per item; only a power cut can lose the last moments' commits.
@@ -78,36 +81,36 @@ export class SqliteJobStore implements JobStore {
 
   createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job {
     const now = new Date().toISOString();
-    const insertItem = this.db.prepare('INSERT INTO items (job_id, idx, line, request, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertItem = this.sql('INSERT INTO items (job_id, idx, line, request, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO jobs (id, out_dir, source, options, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(job.id, job.outDir, job.source, JSON.stringify(job.options), 'running', now, now);
+      this.sql('INSERT INTO jobs (id, out_dir, source, options, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(job.id, job.outDir, job.source, JSON.stringify(job.options), 'running', now, now);
       items.forEach((item, index) => insertItem.run(job.id, index, item.line, JSON.stringify(item.request), 'pending', now));
     })();
     return { ...job, status: 'running', createdAt: now, updatedAt: now };
   }
 
   getJob(id: string): Job | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && toJob(row);
   }
 
   findUnfinished(outDir: string): Job | undefined {
-    const row = this.db.prepare("SELECT * FROM jobs WHERE out_dir = ? AND status = 'running' ORDER BY created_at DESC LIMIT 1").get(outDir) as JobRow | undefined;
+    const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status = 'running' ORDER BY created_at DESC LIMIT 1").get(outDir) as JobRow | undefined;
     return row && toJob(row);
   }
 
   findLatest(outDir: string): Job | undefined {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE out_dir = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(outDir) as JobRow | undefined;
+    const row = this.sql('SELECT * FROM jobs WHERE out_dir = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(outDir) as JobRow | undefined;
     return row && toJob(row);
   }
 
   listJobs(): (Job & { counts: JobCounts })[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC').all() as JobRow[];
+    const rows = this.sql('SELECT * FROM jobs ORDER BY created_at DESC').all() as JobRow[];
     return rows.map((row) => ({ ...toJob(row), counts: this.counts(row.id) }));
   }
 
   counts(jobId: string): JobCounts {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd FROM items WHERE job_id = ? GROUP BY status').all(jobId) as { status: ItemStatus; n: number; usd: number }[];
+    const rows = this.sql('SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd FROM items WHERE job_id = ? GROUP BY status').all(jobId) as { status: ItemStatus; n: number; usd: number }[];
     const counts: JobCounts = { pending: 0, submitted: 0, succeeded: 0, failed: 0, skipped: 0, total: 0, spentUsd: 0 };
     for (const row of rows) {
       counts[row.status] = row.n;
@@ -120,8 +123,8 @@ export class SqliteJobStore implements JobStore {
 
   items(jobId: string, statuses?: readonly ItemStatus[]): Item[] {
     const rows = statuses
-      ? (this.db.prepare(`SELECT * FROM items WHERE job_id = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY idx`).all(jobId, ...statuses) as ItemRow[])
-      : (this.db.prepare('SELECT * FROM items WHERE job_id = ? ORDER BY idx').all(jobId) as ItemRow[]);
+      ? (this.sql(`SELECT * FROM items WHERE job_id = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY idx`).all(jobId, ...statuses) as ItemRow[])
+      : (this.sql('SELECT * FROM items WHERE job_id = ? ORDER BY idx').all(jobId) as ItemRow[]);
     return rows.map(toItem);
   }
 
@@ -131,7 +134,7 @@ export class SqliteJobStore implements JobStore {
 
   addSubmission(jobId: string, index: number, submission: Submission): void {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT submissions FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as { submissions: string } | undefined;
+      const row = this.sql('SELECT submissions FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as { submissions: string } | undefined;
       const submissions = [...(JSON.parse(row?.submissions ?? '[]') as Submission[]).filter((s) => s.call !== submission.call), submission];
       this.db
         .prepare("UPDATE items SET status = 'submitted', model = ?, submissions = ?, updated_at = ? WHERE job_id = ? AND idx = ?")
@@ -152,13 +155,13 @@ export class SqliteJobStore implements JobStore {
   }
 
   resetFailed(jobId: string): number {
-    const info = this.db.prepare("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(new Date().toISOString(), jobId);
+    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(new Date().toISOString(), jobId);
     if (info.changes > 0) this.setStatus(jobId, 'running');
     return info.changes;
   }
 
   setStatus(jobId: string, status: JobStatus): void {
-    this.db.prepare('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), jobId);
+    this.sql('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), jobId);
   }
 
   close(): void {
@@ -166,7 +169,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   private update(jobId: string, index: number, set: string, values: unknown[]): void {
-    this.db.prepare(`UPDATE items SET ${set}, updated_at = ? WHERE job_id = ? AND idx = ?`).run(...values, new Date().toISOString(), jobId, index);
+    this.sql(`UPDATE items SET ${set}, updated_at = ? WHERE job_id = ? AND idx = ?`).run(...values, new Date().toISOString(), jobId, index);
   }
 }
 

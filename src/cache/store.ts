@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { statementCache } from '../core/statements.js';
 import { makeImage, type GeneratedImage, type ImageResult, writeFileAtomic } from '../core/result.js';
 import type { OutputFormat } from '../core/task.js';
 
@@ -30,12 +31,14 @@ interface StoredResult {
 
 export class ResultCache {
   private readonly db: Database.Database;
+  private readonly sql: (sql: string) => Database.Statement;
   private readonly objects: string;
 
   constructor(readonly dir: string) {
     this.objects = join(dir, 'objects');
     mkdirSync(this.objects, { recursive: true });
     this.db = new Database(join(dir, 'index.db'));
+    this.sql = statementCache(this.db);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS entries (
@@ -48,7 +51,7 @@ export class ResultCache {
 
   /** The cached result, with `cost` $0 (nothing was paid this time) and a warning saying it came from the cache. */
   get(key: string): ImageResult | undefined {
-    const row = this.db.prepare('SELECT result FROM entries WHERE key = ?').get(key) as { result: string } | undefined;
+    const row = this.sql('SELECT result FROM entries WHERE key = ?').get(key) as { result: string } | undefined;
     if (!row) return undefined;
     const stored = JSON.parse(row.result) as StoredResult;
     const images: GeneratedImage[] = [];
@@ -57,7 +60,7 @@ export class ResultCache {
       if (!existsSync(path)) return undefined; // an object was removed by hand: treat as a miss
       images.push(makeImage({ bytes: new Uint8Array(readFileSync(path)), mediaType: image.mediaType, format: image.format, width: image.width, height: image.height, seed: image.seed, revisedPrompt: image.revisedPrompt }));
     }
-    this.db.prepare('UPDATE entries SET hits = hits + 1 WHERE key = ?').run(key);
+    this.sql('UPDATE entries SET hits = hits + 1 WHERE key = ?').run(key);
     return {
       images,
       model: stored.model,
@@ -86,7 +89,7 @@ export class ResultCache {
       costUsd: result.cost.usd,
       sandbox: result.sandbox,
     };
-    this.db.prepare('INSERT OR REPLACE INTO entries (key, result, created_at) VALUES (?, ?, ?)').run(key, JSON.stringify(stored), new Date().toISOString());
+    this.sql('INSERT OR REPLACE INTO entries (key, result, created_at) VALUES (?, ?, ?)').run(key, JSON.stringify(stored), new Date().toISOString());
   }
 
   close(): void {

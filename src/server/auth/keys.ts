@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { statementCache } from '../../core/statements.js';
 
 export interface GatewayKey {
   id: string;
@@ -38,10 +39,12 @@ interface Row {
 
 export class KeyStore {
   private readonly db: Database.Database;
+  private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
+    this.sql = statementCache(this.db);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS gateway_keys (
@@ -62,35 +65,35 @@ export class KeyStore {
 
   /** The active key matching a presented secret, if any. */
   authenticate(secret: string): GatewayKey | undefined {
-    const row = this.db.prepare('SELECT * FROM gateway_keys WHERE hash = ? AND revoked_at IS NULL').get(hash(secret)) as Row | undefined;
+    const row = this.sql('SELECT * FROM gateway_keys WHERE hash = ? AND revoked_at IS NULL').get(hash(secret)) as Row | undefined;
     return row && toKey(row);
   }
 
   get(id: string): GatewayKey | undefined {
-    const row = this.db.prepare('SELECT * FROM gateway_keys WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM gateway_keys WHERE id = ?').get(id) as Row | undefined;
     return row && toKey(row);
   }
 
   list(): GatewayKey[] {
-    return (this.db.prepare('SELECT * FROM gateway_keys ORDER BY created_at').all() as Row[]).map(toKey);
+    return (this.sql('SELECT * FROM gateway_keys ORDER BY created_at').all() as Row[]).map(toKey);
   }
 
   /** Whether any key is active: then every call must present one. */
   hasActiveKeys(): boolean {
-    return this.db.prepare('SELECT 1 FROM gateway_keys WHERE revoked_at IS NULL LIMIT 1').get() !== undefined;
+    return this.sql('SELECT 1 FROM gateway_keys WHERE revoked_at IS NULL LIMIT 1').get() !== undefined;
   }
 
   revoke(id: string): boolean {
-    return this.db.prepare('UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(new Date().toISOString(), id).changes === 1;
+    return this.sql('UPDATE gateway_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(new Date().toISOString(), id).changes === 1;
   }
 
   /** Books `usd` against the key's budget if it fits; false when it would pass the budget. */
   reserve(id: string, usd: number): boolean {
-    return this.db.prepare('UPDATE gateway_keys SET reserved_usd = reserved_usd + ? WHERE id = ? AND (budget_usd IS NULL OR spent_usd + reserved_usd + ? <= budget_usd + 1e-9)').run(usd, id, usd).changes === 1;
+    return this.sql('UPDATE gateway_keys SET reserved_usd = reserved_usd + ? WHERE id = ? AND (budget_usd IS NULL OR spent_usd + reserved_usd + ? <= budget_usd + 1e-9)').run(usd, id, usd).changes === 1;
   }
 
   settle(id: string, reservedUsd: number, actualUsd: number): void {
-    this.db.prepare('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(reservedUsd, actualUsd, id);
+    this.sql('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(reservedUsd, actualUsd, id);
   }
 
   close(): void {
