@@ -22,6 +22,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Where vendors' webhook secrets and keys come from; receivers answer 404 without them. */
   webhooks?: WebhookOptions;
+  /** Where jobs write their images (default: a folder under the system's temp dir). */
+  jobsDir?: string;
   /** Set when the gateway has a public URL: its jobs complete by webhook instead of polling. */
   completions?: WebhookCompletions;
 }

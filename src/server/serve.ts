@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
 import { createGatewayApp } from './app.js';
+import type { GatewayDeps } from './context.js';
+import { resumeGatewayJobs } from './jobs/routes.js';
 import { KeyStore } from './auth/keys.js';
 import { ImageFileStore } from './files/store.js';
 import { GatewayMetrics } from './metrics/metrics.js';
@@ -52,7 +54,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(options.easel.health);
   // Vendors can call back only where the gateway is publicly reachable; without that, jobs poll.
   const completions = options.publicUrl ? new WebhookCompletions(options.publicUrl) : undefined;
-  const app = createGatewayApp({
+  const deps: GatewayDeps = {
     easel: options.easel,
     files: new ImageFileStore(),
     keys,
@@ -69,13 +71,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     },
     completions,
-  });
+    jobsDir: join(options.stateDir ?? '.easel', 'gateway-jobs'),
+  };
+  const app = createGatewayApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  // Jobs a stopped gateway left unfinished go on now that file URLs can be answered again.
+  const resumed = resumeGatewayJobs(deps);
+  if (resumed.length > 0) (options.onNotice ?? console.warn)(`easel gateway: resuming ${resumed.length} unfinished job(s): ${resumed.join(', ')}`);
   return {
     url,
     keys,

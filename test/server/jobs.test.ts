@@ -57,6 +57,47 @@ describe('gateway jobs', () => {
     await gateway.close();
   });
 
+  it('shows a job only to the key that started it, never a CLI batch in the same store', async () => {
+    const keys = new KeyStore(':memory:');
+    const alice = keys.create({ name: 'alice' });
+    const bob = keys.create({ name: 'bob' });
+    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+    const as = (secret: string) => ({ authorization: `Bearer ${secret}`, 'content-type': 'application/json' });
+    const created = await app.request('/v1/jobs', { method: 'POST', headers: as(alice.key), body: JSON.stringify({ model: 'replicate/black-forest-labs/flux-schnell', items: [{ prompt: 'mine' }] }) });
+    const { id } = (await created.json()) as { id: string };
+    await vi.waitFor(async () => {
+      const own = await app.request(`/v1/jobs/${id}`, { headers: as(alice.key) });
+      expect(own.status).toBe(200);
+      expect(await own.json()).toMatchObject({ status: 'done' });
+    }, { timeout: 20_000, interval: 50 });
+    expect((await app.request(`/v1/jobs/${id}`, { headers: as(bob.key) })).status).toBe(404);
+    const cli = easel.batch([{ prompt: 'a CLI batch' }], { outDir: mkdtempSync(join(tmpdir(), 'easel-cli-job-')), model: 'replicate/black-forest-labs/flux-schnell' });
+    await cli.done;
+    const hidden = await app.request(`/v1/jobs/${cli.job.id}`, { headers: as(alice.key) });
+    expect(hidden.status).toBe(404);
+    expect(await hidden.json()).toMatchObject({ error: { code: 'job_not_found' } });
+  });
+
+  it('resumes the jobs a stopped gateway left unfinished when it starts again', async () => {
+    const jobsDir = mkdtempSync(join(tmpdir(), 'easel-gw-resume-'));
+    // What a gateway killed mid-job leaves in the store: a running gateway job with pending items.
+    const job = easel.jobStore().createJob(
+      { id: 'job_left_behind', outDir: join(jobsDir, 'left'), source: 'gateway:open', options: { model: 'replicate/black-forest-labs/flux-schnell' } },
+      [1, 2, 3].map((line) => ({ line, request: { prompt: `left behind ${line}` } })),
+    );
+    const notices: string[] = [];
+    const gateway = await startGateway({ easel, stateDir: jobsDir, onNotice: (line) => void notices.push(line) });
+    try {
+      expect(notices.some((n) => /resuming \d+ unfinished job\(s\): .*job_left_behind/.test(n))).toBe(true);
+      await vi.waitFor(async () => {
+        const status = (await (await fetch(`${gateway.url}/v1/jobs/${job.id}`)).json()) as { status: string; counts: { succeeded: number } };
+        expect(status).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
+      }, { timeout: 20_000, interval: 50 });
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('runs a batch job and reports results as they finish, images by URL', async () => {
     const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
     const created = await app.request('/v1/jobs', {

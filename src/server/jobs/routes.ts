@@ -1,22 +1,55 @@
 /**
  * Batch jobs over HTTP: `POST /v1/jobs` starts a durable job (the same engine as `easel batch`),
- * `GET /v1/jobs/:id` reports its counts and the results finished so far, images as URLs.
+ * `GET /v1/jobs/:id` reports its counts and the results finished so far, images as URLs. A job
+ * records the key that started it (keys see only their own jobs, and never a CLI batch sharing the
+ * store), and jobs a stopped gateway left unfinished are resumed when it starts again.
  */
 import { Hono } from 'hono';
-import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from '../../batch/types.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
 
 const MAX_ITEMS = 10_000;
+const SOURCE_PREFIX = 'gateway:';
 
-export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => mkdtempSync(join(tmpdir(), 'easel-jobs-'))): Hono<GatewayEnv> {
+/** The job's `source`: which gateway key started it (`open` when the gateway has no keys). */
+const ownerSource = (keyId: string | undefined) => `${SOURCE_PREFIX}${keyId ?? 'open'}`;
+
+function jobsDir(deps: GatewayDeps): string {
+  return deps.jobsDir ?? join(tmpdir(), 'easel-gateway-jobs');
+}
+
+/** Books a finished job's spend against the key that reserved its budget. */
+function settleWhenDone(deps: GatewayDeps, done: Promise<{ spentUsd: number }>, keyId: string | undefined, budget: number | undefined): void {
+  done.then((final) => {
+    if (keyId && budget !== undefined) deps.keys.settle(keyId, budget, final.spentUsd);
+  }).catch(() => undefined);
+}
+
+/** Picks up the jobs a stopped gateway left unfinished (their vendor jobs are polled, not paid again). */
+export function resumeGatewayJobs(deps: GatewayDeps): string[] {
+  const unfinished = deps.easel.jobStore().listJobs().filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
+  for (const job of unfinished) {
+    const run = deps.easel.batch([], { outDir: job.outDir, jobId: job.id, ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}) });
+    const owner = job.source.slice(SOURCE_PREFIX.length);
+    settleWhenDone(deps, run.done, owner === 'open' ? undefined : owner, job.options.budgetUsd);
+  }
+  return unfinished.map((job) => job.id);
+}
+
+export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join(jobsDir(deps), randomUUID())): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
-  /** Jobs started by this gateway, by id → the key that owns them (keys see only their own jobs). */
-  const owners = new Map<string, string | undefined>();
+  /** The job, if the caller's key started it through this gateway; else the same 404 as no job at all. */
+  const ownJob = (id: string, keyId: string | undefined): Job => {
+    const job = deps.easel.jobStore().getJob(id);
+    if (!job || job.source !== ownerSource(keyId)) throw new GatewayError(404, `No job ${id}.`, 'invalid_request_error', 'job_not_found');
+    return job;
+  };
 
   app.post('/', async (c) => {
     let body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown };
@@ -44,25 +77,19 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => mkdt
     }
     const run = deps.easel.batch(body.items as ImageRequest[], {
       outDir: outRoot(),
-      source: 'gateway',
+      source: ownerSource(key?.id),
       model: typeof body.model === 'string' ? body.model : undefined,
       budgetUsd: budget,
       concurrency: typeof body.concurrency === 'number' ? body.concurrency : undefined,
       ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
     });
-    owners.set(run.job.id, key?.id);
-    run.done
-      .then((final) => {
-        if (key && budget !== undefined) deps.keys.settle(key.id, budget, final.spentUsd);
-      })
-      .catch(() => undefined);
+    settleWhenDone(deps, run.done, key?.id, budget);
     return c.json({ id: run.job.id, object: 'job', status: 'running', items: body.items.length }, 202);
   });
 
   app.get('/:id', (c) => {
     const id = c.req.param('id');
-    const job = deps.easel.jobStore().getJob(id);
-    if (!job || (owners.has(id) && owners.get(id) !== c.get('key')?.id)) throw new GatewayError(404, `No job ${id}.`, 'invalid_request_error', 'job_not_found');
+    const job = ownJob(id, c.get('key')?.id);
     const store = deps.easel.jobStore();
     const results = store.items(id, ['succeeded', 'failed', 'skipped']).map((item) => ({
       index: item.index,
@@ -77,8 +104,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => mkdt
   app.get('/:id/files/:name', async (c) => {
     const id = c.req.param('id');
     const name = c.req.param('name');
-    const job = deps.easel.jobStore().getJob(id);
-    if (!job || (owners.has(id) && owners.get(id) !== c.get('key')?.id)) throw new GatewayError(404, `No job ${id}.`, 'invalid_request_error', 'job_not_found');
+    const job = ownJob(id, c.get('key')?.id);
     // Only names the job itself wrote: a request can never reach outside the job's folder.
     const known = deps.easel.jobStore().items(id, ['succeeded']).some((item) => item.output?.files.includes(name));
     if (!known) throw new GatewayError(404, `Job ${id} has no file ${name}.`, 'invalid_request_error', 'file_not_found');
