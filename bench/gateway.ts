@@ -3,12 +3,14 @@
  * calling the sandbox directly at the same concurrency; then its peak RSS while 100 concurrent
  * requests each return a ~4 MB image. Sandbox and gateway run as separate processes, as in production.
  * Targets: added p50 under 1 ms, throughput at least 80% of direct, no image held more than twice.
+ * Beside it, a bare pass-through proxy (bench/passthrough-proxy.ts) shows what the extra hop alone costs.
  * Run: npx tsx bench/gateway.ts
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChildServer, resetPeakRss, rss, startChild } from './processes.js';
+import { resolve } from 'node:path';
+import { type ChildServer, resetPeakRss, rss, startChild, startScript } from './processes.js';
 import { runConcurrently, summarize } from './stats.js';
 
 const REQUESTS = 600;
@@ -42,6 +44,10 @@ export async function benchGateway(): Promise<Record<string, number>> {
     // One prompt throughout: the sandbox serves its drawing from memory, so the figures are the gateway's own cost.
     const direct = await phase('direct', () => post(`${sandbox.url}/openai/v1/images/generations`, { ...small, model: 'dall-e-2' }, { authorization: 'Bearer bench' }));
     const viaGateway = await phase('gateway', () => post(`${gateway.url}/v1/images/generations`, { ...small, model: 'openai/dall-e-2' }));
+    // The yardstick: a proxy that parses nothing. What it adds is the extra hop's own cost here.
+    const bare = await startScript(resolve(import.meta.dirname, 'passthrough-proxy.ts'), [sandbox.url], {}, /listening on (http:\/\/\S+)/);
+    servers.push(bare);
+    const viaBare = await phase('bare proxy', () => post(bare.url, { ...small, model: 'dall-e-2' }));
 
     // Large images: 100 at once, ~4 MB each; peak RSS of the gateway process for this phase only.
     const before = rss(gateway.pid);
@@ -62,6 +68,8 @@ export async function benchGateway(): Promise<Record<string, number>> {
       addedP50Ms: viaGateway.p50 - direct.p50,
       addedP99Ms: viaGateway.p99 - direct.p99,
       throughputRatio: viaGateway.rps / direct.rps,
+      bareProxyAddedP50Ms: viaBare.p50 - direct.p50,
+      bareProxyThroughputRatio: viaBare.rps / direct.rps,
       imageMb: imageBytes / 1e6,
       peakRssMb: after.peak / 1e6,
       baselineRssMb: before.current / 1e6,
@@ -71,6 +79,7 @@ export async function benchGateway(): Promise<Record<string, number>> {
     console.log(`  direct:  p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms, ${direct.rps.toFixed(0)} req/s`);
     console.log(`  gateway: p50 ${viaGateway.p50.toFixed(2)} ms, p99 ${viaGateway.p99.toFixed(2)} ms, ${viaGateway.rps.toFixed(0)} req/s`);
     console.log(`  added latency: p50 ${figures.addedP50Ms.toFixed(2)} ms (target < 1), p99 ${figures.addedP99Ms.toFixed(2)} ms; throughput ${(figures.throughputRatio * 100).toFixed(1)}% of direct (target ≥ 80%)`);
+    console.log(`  yardstick, a bare pass-through proxy (parses nothing): p50 ${viaBare.p50.toFixed(2)} ms, adds ${figures.bareProxyAddedP50Ms.toFixed(2)} ms; throughput ${(figures.bareProxyThroughputRatio * 100).toFixed(1)}% of direct`);
     console.log(`  ${BIG_REQUESTS} concurrent ${figures.imageMb.toFixed(1)} MB images: gateway RSS ${figures.baselineRssMb.toFixed(0)} MB → peak ${figures.peakRssMb.toFixed(0)} MB, i.e. ${heldPerImage.toFixed(2)} copies held per image (target ≤ 2)`);
     return figures;
   } finally {

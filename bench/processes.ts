@@ -1,7 +1,8 @@
 /** Starts easel CLI servers (sandbox, gateway) as child processes and reads the URL they print. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -14,7 +15,19 @@ export interface ChildServer {
 }
 
 export function startChild(args: string[], env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', TSX, resolve(ROOT, 'src/cli/main.ts'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startScript(resolve(ROOT, 'src/cli/main.ts'), args, env, pattern, nodeArgs);
+}
+
+/**
+ * Any TypeScript entry point as a child server (the CLI, or a benchmark's own helper). Its stderr
+ * (the gateway's request log) goes to a file, not back through a pipe: reading a log line per request
+ * would make this process — the load generator — part of what is measured.
+ */
+export function startScript(script: string, args: string[], env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<ChildServer> {
+  const logPath = join(mkdtempSync(join(tmpdir(), 'easel-bench-child-')), 'stderr.log');
+  const stderr = openSync(logPath, 'w');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', TSX, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
+  closeSync(stderr);
   return new Promise((done, fail) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -22,6 +35,7 @@ export function startChild(args: string[], env: Record<string, string>, pattern:
       const match = pattern.exec(output);
       if (match) {
         child.stdout!.off('data', onData);
+        child.stdout!.resume();
         done({
           url: match[1]!,
           pid: child.pid!,
@@ -30,8 +44,7 @@ export function startChild(args: string[], env: Record<string, string>, pattern:
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => (output += d));
-    child.once('exit', (code) => fail(new Error(`server exited (${code}): ${output}`)));
+    child.once('exit', (code) => fail(new Error(`server exited (${code}): ${output}${readFileSync(logPath, 'utf8')}`)));
   });
 }
 

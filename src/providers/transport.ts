@@ -23,11 +23,12 @@ export interface TransportAnswer {
 
 export type Transport = (url: string, req: TransportRequest) => Promise<TransportAnswer>;
 
-const pool = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+/** Keep-alive connections to the vendors, shared by every call (and the gateway's forwarding). */
+export const vendorPool = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
 const MAX_REDIRECTS = 5;
 
 export const undiciTransport: Transport = async (url, req) => {
-  const answer = await request(url, { method: req.method as 'GET', headers: req.headers, body: req.body ?? null, signal: req.signal, dispatcher: pool, maxRedirections: MAX_REDIRECTS });
+  const answer = await request(url, { method: req.method as 'GET', headers: req.headers, body: req.body ?? null, signal: req.signal, dispatcher: vendorPool, maxRedirections: MAX_REDIRECTS });
   const bytes = new Uint8Array(await answer.body.arrayBuffer());
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {

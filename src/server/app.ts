@@ -3,8 +3,8 @@
  * one error envelope everywhere. Route groups are mounted here and know nothing of each other.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
+import { bodySizeLimit } from './body.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { GatewayDeps, GatewayEnv } from './context.js';
 import { GatewayError, renderError } from './errors.js';
@@ -33,12 +33,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
     return c.body(Buffer.from(file.bytes), 200, { 'content-type': file.mediaType, 'cache-control': 'private, max-age=3600' });
   });
 
-  const limit = bodyLimit({
-    maxSize: deps.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError(413, `Request body too large: the gateway accepts at most ${deps.maxBodyBytes} bytes.`, 'invalid_request_error', 'request_too_large');
-    },
-  });
+  const limit = bodySizeLimit(deps.maxBodyBytes);
   // Vendors sign their webhooks; they carry no gateway key.
   app.route('/v1/webhooks', webhookRoutes(deps.webhooks ?? {}));
   app.use('/v1/*', limit, authMiddleware(deps));

@@ -1,6 +1,6 @@
 /** Prometheus metrics of the gateway: requests, latency, errors, spend, 429s and breaker state per vendor and model. */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ImageResult } from '../../core/result.js';
+import type { Attempt, ImageResult } from '../../core/result.js';
 import type { ProviderHealth } from '../../router/resilience.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
@@ -36,12 +36,14 @@ export class GatewayMetrics {
   }
 
   recordResult(result: ImageResult): void {
-    for (const attempt of result.attempts) {
-      this.latency.observe({ provider: attempt.provider, model: attempt.model }, attempt.latencyMs / 1000);
-      this.attempts.inc({ provider: attempt.provider, model: attempt.model, outcome: attempt.outcome, code: attempt.error?.code ?? '' });
-      if (attempt.error?.code === 'rate_limited') this.rateLimited.inc({ provider: attempt.provider });
-      if (attempt.costUsd) this.spend.inc({ provider: attempt.provider, model: attempt.model }, attempt.costUsd);
-    }
+    for (const attempt of result.attempts) this.recordAttempt(attempt);
+  }
+
+  recordAttempt(attempt: Pick<Attempt, 'provider' | 'model' | 'latencyMs' | 'outcome' | 'error' | 'costUsd'>): void {
+    this.latency.observe({ provider: attempt.provider, model: attempt.model }, attempt.latencyMs / 1000);
+    this.attempts.inc({ provider: attempt.provider, model: attempt.model, outcome: attempt.outcome, code: attempt.error?.code ?? '' });
+    if (attempt.error?.code === 'rate_limited') this.rateLimited.inc({ provider: attempt.provider });
+    if (attempt.costUsd) this.spend.inc({ provider: attempt.provider, model: attempt.model }, attempt.costUsd);
   }
 
   render(): Promise<string> {

@@ -1,10 +1,12 @@
 /** OpenAI-compatible images API: generations (JSON), edits and variations (multipart), models. */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { readBody } from '../body.js';
 import { CATALOG } from '../../catalog/index.js';
 import { inspectImage } from '../../core/image-input.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
+import { forwardToOpenAI } from './forward.js';
 import { mapBody } from './mapping.js';
 import { runImages } from './run.js';
 
@@ -12,9 +14,10 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
 
   app.post('/images/generations', async (c) => {
-    const body = await jsonBody(c.req.raw);
+    const body = await jsonBody(c);
     const { request, responseFormat } = mapBody(body, 'generate');
-    return runImages(c, deps, request, responseFormat);
+    const forwarded = responseFormat === 'b64_json' ? await forwardToOpenAI(c, deps, request) : undefined;
+    return forwarded ?? runImages(c, deps, request, responseFormat);
   });
 
   app.post('/images/edits', async (c) => {
@@ -56,12 +59,13 @@ async function checkPixels(bytes: Uint8Array, field: string, maxPixels: number):
   });
 }
 
-async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  const type = request.headers.get('content-type') ?? '';
+async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>> {
+  const type = c.req.header('content-type') ?? '';
   if (!type.includes('application/json')) throw new GatewayError(400, 'Send the request body as application/json.', 'invalid_request_error', 'invalid_content_type');
+  const bytes = await readBody(c);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
     throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
   }

@@ -1,0 +1,50 @@
+/**
+ * Request bodies, bounded. On Node, a body whose length is declared is read straight from the
+ * IncomingMessage: building the WHATWG Request body that `c.req.json()` reads costs about 0.2 ms per
+ * request, a fifth of the gateway's whole budget. Bodies sent chunked (no length) go through Hono's
+ * bodyLimit and the Request, which count as they read.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from './errors.js';
+
+const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, 'invalid_request_error', 'request_too_large');
+
+function declaredLength(c: Context): number | undefined {
+  if (c.req.header('transfer-encoding')) return undefined;
+  const value = c.req.header('content-length');
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** Refuses a body over `maxBytes`: by its declared length up front, else while it is read. */
+export function bodySizeLimit(maxBytes: number): MiddlewareHandler {
+  const streamed = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge(maxBytes);
+    },
+  });
+  return async (c, next) => {
+    const length = declaredLength(c);
+    if (length === undefined) return streamed(c, next);
+    if (length > maxBytes) throw tooLarge(maxBytes);
+    return next();
+  };
+}
+
+/** The body's bytes (its size already bounded by `bodySizeLimit`). */
+export async function readBody(c: Context): Promise<Uint8Array> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const length = declaredLength(c);
+  if (!incoming || length === undefined || incoming.readableEnded) return new Uint8Array(await c.req.arrayBuffer());
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of incoming) {
+    received += (chunk as Buffer).length;
+    // A client that sends more than it declared is cut off at what it declared.
+    if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', 'invalid_request_error', 'invalid_body');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, received);
+}

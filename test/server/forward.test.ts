@@ -1,0 +1,85 @@
+/**
+ * OpenAI-native forwarding: a generations request for an OpenAI model that wants b64_json is sent
+ * to the vendor once and its answer streamed back as is; a failed vendor answer falls back to the
+ * full path, which retries.
+ */
+import OpenAI from 'openai';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEasel, type Easel } from '../../src/easel.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { type Gateway, startGateway } from '../../src/server/serve.js';
+
+let sandbox: Sandbox;
+let easel: Easel;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ timeScale: 0.001 });
+  easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5 } });
+  gateway = await startGateway({ easel, stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-')), onNotice: () => undefined });
+});
+afterAll(async () => {
+  await gateway.close();
+  await easel.close();
+  await sandbox.close();
+});
+beforeEach(() => fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ mode: 'replace' }) }));
+
+const generations = () => sandbox.context.requests.filter((r) => r.method === 'POST' && r.path === '/openai/v1/images/generations');
+
+describe('OpenAI-native forwarding through the gateway', () => {
+  it('sends one vendor request and streams its answer back, with easel headers', async () => {
+    const before = generations().length;
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.url}/v1` });
+    const { data, response } = await client.images.generate({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024', quality: 'low' } as never).withResponse();
+    expect(response.headers.get('x-easel-forwarded')).toBe('true');
+    expect(response.headers.get('x-easel-model')).toBe('openai/gpt-image-1');
+    expect(response.headers.get('x-easel-sandbox')).toBe('true');
+    expect(Number(response.headers.get('x-easel-cost-usd'))).toBeGreaterThan(0);
+    expect(generations().length - before).toBe(1);
+    const image = Buffer.from(data.data![0]!.b64_json!, 'base64');
+    expect((await sharp(image).metadata()).width).toBe(1024);
+  });
+
+  it('takes the full path when the vendor fails, which retries', async () => {
+    await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ script: [{ vendor: 'openai', method: 'POST', steps: [503, 503, 'ok'] }] }) });
+    const before = generations().length;
+    const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-easel-forwarded')).toBeNull();
+    // The forwarded try met the first 503; the full path met the second and then succeeded.
+    expect(answer.headers.get('x-easel-attempts')).toBe('2');
+    expect(generations().length - before).toBe(3);
+    expect(((await answer.json()) as { data: unknown[] }).data).toHaveLength(1);
+  });
+
+  it('books the catalog price against a key with a budget', async () => {
+    const key = gateway.keys.create({ name: 'forward-budget', budgetUsd: 1 });
+    try {
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      expect(answer.headers.get('x-easel-forwarded')).toBe('true');
+      await answer.arrayBuffer();
+      const after = gateway.keys.list().find((k) => k.id === key.record.id)!;
+      expect(after.spentUsd).toBeCloseTo(Number(answer.headers.get('x-easel-cost-usd')), 9);
+    } finally {
+      gateway.keys.revoke(key.record.id);
+    }
+  });
+
+  it('keeps URL answers, other vendors and split n on the full path', async () => {
+    for (const body of [
+      { model: 'openai/dall-e-2', prompt: 'x', response_format: 'url' },
+      { model: 'fal/flux/schnell', prompt: 'x' },
+      { model: 'openai/dall-e-3', prompt: 'x', n: 2 },
+    ]) {
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(answer.status, JSON.stringify(body)).toBe(200);
+      expect(answer.headers.get('x-easel-forwarded')).toBeNull();
+      await answer.arrayBuffer();
+    }
+  });
+});
