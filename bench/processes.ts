@@ -1,5 +1,5 @@
 /** Starts easel CLI servers (sandbox, gateway) as child processes and reads the URL they print. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,8 +14,22 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The easel CLI as a child server, from the compiled build as in production (built once per run):
+ * under the TypeScript loader a server carries its transforms and source maps, and a heap that much
+ * larger makes every full garbage collection several milliseconds longer.
+ */
 export function startChild(args: string[], env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<ChildServer> {
-  return startScript(resolve(ROOT, 'src/cli/main.ts'), args, env, pattern, nodeArgs);
+  ensureBuilt();
+  return startScript(resolve(ROOT, 'dist/cli/main.js'), args, env, pattern, nodeArgs);
+}
+
+let built = false;
+function ensureBuilt(): void {
+  if (built) return;
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed: the benchmarks run the compiled CLI');
+  built = true;
 }
 
 /**
@@ -26,7 +40,8 @@ export function startChild(args: string[], env: Record<string, string>, pattern:
 export function startScript(script: string, args: string[], env: Record<string, string>, pattern: RegExp, nodeArgs: string[] = []): Promise<ChildServer> {
   const logPath = join(mkdtempSync(join(tmpdir(), 'easel-bench-child-')), 'stderr.log');
   const stderr = openSync(logPath, 'w');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', TSX, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
+  const loader = script.endsWith('.ts') ? ['--import', TSX] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
   closeSync(stderr);
   return new Promise((done, fail) => {
     let output = '';
