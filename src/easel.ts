@@ -97,6 +97,8 @@ export interface Easel {
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
   readonly health: ProviderHealth;
+  /** The per-attempt timeout (config `timeoutMs`, default 120 s); a request's own `timeoutMs` wins. */
+  readonly timeoutMs: number;
   /** Stops the in-process sandbox, if one was started. */
   close(): Promise<void>;
 }
@@ -269,6 +271,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     jobStore,
     endpoint,
     health,
+    timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     close: async () => {
       cache?.close();
       cache = undefined;

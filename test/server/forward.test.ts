@@ -57,6 +57,25 @@ describe('OpenAI-native forwarding through the gateway', () => {
     expect(((await answer.json()) as { data: unknown[] }).data).toHaveLength(1);
   });
 
+  it('gives up on a vendor that hangs at the timeout and lets the full path try again', async () => {
+    const impatient = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5, timeoutMs: 300 } });
+    const fast = await startGateway({ easel: impatient, stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-timeout-')), onNotice: () => undefined });
+    try {
+      await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang', 'ok'] }] }) });
+      const before = generations().length;
+      const started = performance.now();
+      const answer = await fetch(`${fast.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-easel-forwarded')).toBeNull();
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(generations().length - before).toBe(2);
+      await answer.arrayBuffer();
+    } finally {
+      await fast.close();
+      await impatient.close();
+    }
+  });
+
   it('books the catalog price against a key with a budget', async () => {
     const key = gateway.keys.create({ name: 'forward-budget', budgetUsd: 1 });
     try {

@@ -15,6 +15,7 @@ import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { request as vendorRequest } from 'undici';
 import { costOf } from '../../catalog/pricing.js';
+import { AbortedError } from '../../core/errors.js';
 import type { ImageRequest } from '../../core/request.js';
 import { parseOpenAIOptions } from '../../providers/openai/options.js';
 import { buildImagesRequest } from '../../providers/openai/request.js';
@@ -39,17 +40,20 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
 
   const { reservation } = await enforceKey(deps, key, request);
   const started = performance.now();
+  const client = c.req.raw.signal;
   let upstream;
   try {
     upstream = await vendorRequest(built.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${endpoint.apiKey()}`, 'content-type': 'application/json' },
       body: JSON.stringify(built.fields),
-      signal: c.req.raw.signal,
+      signal: AbortSignal.any([client, AbortSignal.timeout(request.timeoutMs ?? deps.easel.timeoutMs)]),
       dispatcher: vendorPool,
     });
   } catch {
     settleKey(deps, key, reservation, 0);
+    // A caller who hung up gets nothing more; a timeout or a network error goes to the full path.
+    if (client.aborted) throw new AbortedError('the client closed the request', { provider: 'openai', model: candidate.model.id });
     return undefined;
   }
   if (upstream.statusCode !== 200) {
