@@ -48,3 +48,21 @@ export async function readBody(c: Context): Promise<Uint8Array> {
   }
   return Buffer.concat(chunks, received);
 }
+
+/**
+ * The body as a JSON object, or a 400 saying what was wrong. `what` names the object expected
+ * (`an easel ImageRequest`) in the refusal.
+ */
+export async function readJsonObject(c: Context, what?: string): Promise<Record<string, unknown>> {
+  const bytes = await readBody(c);
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch {
+    throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new GatewayError(400, `The request body must be a JSON object${what ? ` (${what})` : ''}.`, 'invalid_request_error', 'invalid_json');
+  }
+  return body as Record<string, unknown>;
+}

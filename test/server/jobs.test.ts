@@ -98,6 +98,15 @@ describe('gateway jobs', () => {
     }
   });
 
+  it('refuses a body that is JSON but not an object with a 400, not a crash', async () => {
+    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+    for (const body of ['null', '[]', '7']) {
+      const answer = await app.request('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(answer.status, body).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: { code: 'invalid_json', message: expect.stringContaining('must be a JSON object') } });
+    }
+  });
+
   it('runs a batch job and reports results as they finish, images by URL', async () => {
     const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
     const created = await app.request('/v1/jobs', {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Job } from '../../batch/types.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
+import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
 
 const MAX_ITEMS = 10_000;
@@ -52,12 +53,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
   };
 
   app.post('/', async (c) => {
-    let body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown };
-    try {
-      body = (await c.req.json()) as typeof body;
-    } catch {
-      throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
-    }
+    const body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown } = await readJsonObject(c, "a job: { items: [...] }");
     if (!Array.isArray(body.items) || body.items.length === 0 || body.items.length > MAX_ITEMS) {
       throw new GatewayError(400, `'items' must be an array of 1 to ${MAX_ITEMS} easel requests.`, 'invalid_request_error', 'invalid_value', 'items');
     }

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { resultSummary } from '../../core/result.js';
 import { enforceKey, settleKey } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
+import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
 import { safeFetchImage } from '../ssrf/safe-fetch.js';
 
@@ -21,14 +22,7 @@ async function remoteImage(value: unknown, field: 'image' | 'mask'): Promise<unk
 export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.post('/generate', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError(400, 'The request body must be a JSON object (an easel ImageRequest).', 'invalid_request_error', 'invalid_json');
-    const request = body as Record<string, unknown>;
+    const request = await readJsonObject(c, 'an easel ImageRequest');
     for (const field of ['image', 'mask'] as const) request[field] = await remoteImage(request[field], field);
     const key = c.get('key');
     const { request: allowed, reservation } = await enforceKey(deps, key, request);

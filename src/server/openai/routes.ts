@@ -1,6 +1,6 @@
 /** OpenAI-compatible images API: generations (JSON), edits and variations (multipart), models. */
 import { type Context, Hono } from 'hono';
-import { readBody } from '../body.js';
+import { readJsonObject } from '../body.js';
 import { CATALOG } from '../../catalog/index.js';
 import { inspectImage } from '../../core/image-input.js';
 import type { ImageRequest } from '../../core/request.js';
@@ -62,15 +62,7 @@ async function checkPixels(bytes: Uint8Array, field: string, maxPixels: number):
 async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
   if (!type.includes('application/json')) throw new GatewayError(400, 'Send the request body as application/json.', 'invalid_request_error', 'invalid_content_type');
-  const bytes = await readBody(c);
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch {
-    throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new GatewayError(400, 'The request body must be a JSON object.', 'invalid_request_error', 'invalid_json');
-  return body as Record<string, unknown>;
+  return readJsonObject(c);
 }
 
 /** Multipart fields as text, files as bytes (by field name; repeated fields collect). */
