@@ -10,3 +10,8 @@ export interface LoadedImage {
   /** Whether the image has an alpha channel (OpenAI masks need one). */
   hasAlpha: boolean;
 }
+
+/** The image as a `data:` URI: how vendors that take file inputs as URLs (Replicate, FAL) accept bytes inline. */
+export function dataUri(image: Pick<LoadedImage, 'bytes' | 'mediaType'>): string {
+  return `data:${image.mediaType};base64,${Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64')}`;
+}

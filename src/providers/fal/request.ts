@@ -1,4 +1,5 @@
 /** ProviderCall → FAL app input and URLs (pure). */
+import { dataUri } from '../../core/image.js';
 import type { Warning } from '../../core/warnings.js';
 import type { ProviderCall } from '../types.js';
 import type { FalOptions } from './options.js';
@@ -58,10 +59,6 @@ function buildFillInput(call: ProviderCall, options: FalOptions): { input: Recor
     warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
   }
   return { input, warnings };
-}
-
-function dataUri(image: { bytes: Uint8Array; mediaType: string }): string {
-  return `data:${image.mediaType};base64,${Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64')}`;
 }
 
 export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string | undefined, options: FalOptions): FalSubmit {

@@ -6,7 +6,7 @@
  */
 import type { ProviderCall } from '../types.js';
 import type { Warning } from '../../core/warnings.js';
-import type { LoadedImage } from '../../core/image.js';
+import { dataUri } from '../../core/image.js';
 import type { ReplicateOptions } from './options.js';
 
 export interface ModelRef {
@@ -142,10 +142,6 @@ const MAPPERS: Record<string, Mapper> = {
 
 export function isMappedModel(ref: ModelRef): boolean {
   return `${ref.owner}/${ref.name}` in MAPPERS;
-}
-
-function dataUri(image: LoadedImage): string {
-  return `data:${image.mediaType};base64,${Buffer.from(image.bytes).toString('base64')}`;
 }
 
 function dropUndefined(input: Record<string, unknown>): Record<string, unknown> {
