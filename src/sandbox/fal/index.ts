@@ -135,8 +135,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
         return { loc: ['body', field], msg: error instanceof InputFileError ? error.message : `${field}: not a readable image`, type: 'file_download_error' };
       }
     };
-    const image = await read('image_url', input.imageUrl!);
-    const mask = await read('mask_url', input.maskUrl!);
+    const [image, mask] = await Promise.all([read('image_url', input.imageUrl!), read('mask_url', input.maskUrl!)]);
     if ('loc' in image || 'loc' in mask) return [image, mask].filter((r): r is FieldError => 'loc' in r);
     if (image.size.width !== mask.size.width || image.size.height !== mask.size.height) {
       return [{ loc: ['body', 'mask_url'], msg: `The mask (${mask.size.width}x${mask.size.height}) must have the same dimensions as the image (${image.size.width}x${image.size.height})`, type: 'value_error' }];

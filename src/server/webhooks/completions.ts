@@ -35,6 +35,8 @@ export class WebhookCompletions {
     const jobId = jobIdOf(vendor, deliveryId, body);
     const key = `${vendor}:${jobId}`;
     const now = Date.now();
+    // Re-inserted, so the map stays in delivery order and the sweep below can stop at the first fresh one.
+    this.delivered.delete(key);
     this.delivered.set(key, now);
     for (const [old, at] of this.delivered) {
       if (now - at < REMEMBER_MS) break;
