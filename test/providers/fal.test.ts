@@ -6,7 +6,7 @@ import { syntheticModel } from '../../src/catalog/synthetic.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { makeCall, sandboxRuntime, TEST_KEYS } from '../helpers/runtime.js';
+import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 
 interface Recorded {
   method: string;
@@ -149,9 +149,6 @@ describe('fal adapter: requests and results', () => {
 });
 
 describe('fal adapter: errors', () => {
-  const withFault = (fault: string): Partial<ProviderRuntime> => ({
-    fetch: (input, init) => globalThis.fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-sandbox-fault': fault } }),
-  });
 
   it.each([
     ['400', InvalidRequestError],
@@ -160,11 +157,11 @@ describe('fal adapter: errors', () => {
     ['503', ProviderUnavailableError],
     ['malformed', ProviderUnavailableError],
   ])('maps a %s answer', async (fault, type) => {
-    await expect(falProvider.run(dev(), runtime(withFault(fault)))).rejects.toBeInstanceOf(type);
+    await expect(falProvider.run(dev(), runtime(withSandboxFault(fault)))).rejects.toBeInstanceOf(type);
   });
 
   it('reads Retry-After on a 429', async () => {
-    const error = await falProvider.run(dev(), runtime(withFault('429'))).catch((e) => e);
+    const error = await falProvider.run(dev(), runtime(withSandboxFault('429'))).catch((e) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error.retryAfterMs).toBeGreaterThan(0);
   });

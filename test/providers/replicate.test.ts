@@ -11,7 +11,7 @@ import { outcomeOf, PredictionSchema } from '../../src/providers/replicate/respo
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { imageSize } from '../../src/sandbox/draw.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { makeCall, sandboxRuntime, TEST_KEYS } from '../helpers/runtime.js';
+import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 import succeededFixture from '../fixtures/replicate-prediction-succeeded.json' with { type: 'json' };
 
 interface Recorded {
@@ -206,14 +206,11 @@ describe('replicate adapter: errors', () => {
   const schnell = () => makeCall('replicate/black-forest-labs/flux-schnell');
   const runWith = (overrides: Partial<ProviderRuntime> & { timeoutMs?: number; parentSignal?: AbortSignal } = {}, call = schnell()) =>
     replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate', overrides));
-  const withFault = (fault: string): Partial<ProviderRuntime> => ({
-    fetch: (input, init) => globalThis.fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-sandbox-fault': fault } }),
-  });
   const script = (steps: unknown[], path = '/flux-schnell/predictions', method = 'POST') =>
     sandbox.context.faults.merge({ script: [{ vendor: 'replicate', path, method: method as 'POST', steps: steps as never }] });
 
   it('400 -> InvalidRequestError', async () => {
-    await expect(runWith(withFault('400'))).rejects.toMatchObject({ code: 'invalid_request', status: 400, retryable: false });
+    await expect(runWith(withSandboxFault('400'))).rejects.toMatchObject({ code: 'invalid_request', status: 400, retryable: false });
   });
 
   it('401 -> AuthenticationError, and the key is not in the message', async () => {
@@ -223,7 +220,7 @@ describe('replicate adapter: errors', () => {
   });
 
   it('403 -> PermissionDeniedError', async () => {
-    await expect(runWith(withFault('403'))).rejects.toMatchObject({ code: 'permission_denied', status: 403 });
+    await expect(runWith(withSandboxFault('403'))).rejects.toMatchObject({ code: 'permission_denied', status: 403 });
   });
 
   it('moderation (a failed prediction with NSFW text) -> ContentRejectedError, nothing charged', async () => {

@@ -6,7 +6,7 @@ import { inspectImage } from '../../src/core/image-input.js';
 import { stabilityProvider } from '../../src/providers/stability/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { makeCall, sandboxRuntime, TEST_KEYS } from '../helpers/runtime.js';
+import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 
 interface Recorded {
   method: string;
@@ -102,9 +102,6 @@ describe('stability adapter: requests and results', () => {
 });
 
 describe('stability adapter: errors', () => {
-  const withFault = (fault: string): Partial<ProviderRuntime> => ({
-    fetch: (input, init) => globalThis.fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-sandbox-fault': fault } }),
-  });
 
   it.each([
     ['400', InvalidRequestError],
@@ -114,11 +111,11 @@ describe('stability adapter: errors', () => {
     ['503', ProviderUnavailableError],
     ['malformed', ProviderUnavailableError],
   ])('maps a %s answer', async (fault, type) => {
-    await expect(stabilityProvider.run(makeCall('stability/sdxl-1.0', { width: 1024, height: 1024 }), runtime(withFault(fault)))).rejects.toBeInstanceOf(type);
+    await expect(stabilityProvider.run(makeCall('stability/sdxl-1.0', { width: 1024, height: 1024 }), runtime(withSandboxFault(fault)))).rejects.toBeInstanceOf(type);
   });
 
   it('429 carries Retry-After; 401 is an authentication error', async () => {
-    const limited = await stabilityProvider.run(makeCall('stability/core'), runtime(withFault('429'))).catch((e) => e);
+    const limited = await stabilityProvider.run(makeCall('stability/core'), runtime(withSandboxFault('429'))).catch((e) => e);
     expect(limited).toBeInstanceOf(RateLimitedError);
     expect(limited.retryAfterMs).toBeGreaterThan(0);
     await expect(stabilityProvider.run(makeCall('stability/core'), runtime({ apiKey: () => 'wrong' }))).rejects.toBeInstanceOf(AuthenticationError);
