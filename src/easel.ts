@@ -142,11 +142,18 @@ export function createEasel(options: EaselOptions = {}): Easel {
   // Part of every cache key: where each vendor's calls go, so sandbox placeholders never answer for a real vendor.
   const backends = REMOTE.map((p) => `${p}=${configuredEndpoint(p, config, env)?.baseUrl ?? 'in-process-sandbox'}`).join(',');
 
+  // Most requests carry no policy of their own: the configured one is parsed once, not per request.
+  // (Frozen: every request shares it.)
+  type ParsedPolicy = ReturnType<typeof RoutingPolicySchema.parse>;
+  let configuredPolicy: ParsedPolicy | undefined;
+  const policyFor = (own: ParsedRequest['policy']): ParsedPolicy =>
+    own === undefined ? (configuredPolicy ??= Object.freeze(RoutingPolicySchema.parse({ ...config.policy }))) : RoutingPolicySchema.parse({ ...config.policy, ...own });
+
   async function prepare(request: ImageRequest) {
     const parsed = parseRequest(request);
     const task: Task = parsed.task ?? 'generate';
-    const policy = RoutingPolicySchema.parse({ ...config.policy, ...parsed.policy });
-    const inputs = await loadInputs(parsed, options.fetch, request.signal);
+    const policy = policyFor(parsed.policy);
+    const inputs = parsed.image === undefined && parsed.mask === undefined ? NO_INPUTS : await loadInputs(parsed, options.fetch, request.signal);
     return { parsed, task, policy, inputs };
   }
 
@@ -310,6 +317,8 @@ export function parseRequest(request: ImageRequest): ParsedRequest {
   }
   return parsed.data;
 }
+
+const NO_INPUTS = { image: undefined, mask: undefined } as const;
 
 async function loadInputs(request: ParsedRequest, fetchImpl: typeof fetch | undefined, signal: AbortSignal | undefined): Promise<{ image: LoadedImage | undefined; mask: LoadedImage | undefined }> {
   const [image, mask] = await Promise.all([

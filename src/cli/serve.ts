@@ -1,7 +1,7 @@
 /** `easel serve`: the HTTP gateway (OpenAI-compatible images API over every vendor). */
 import { Command, Option } from 'commander';
 import { createEasel } from '../easel.js';
-import { createLogger } from '../server/log.js';
+import { createLogger, stderrDestination } from '../server/log.js';
 import { startGateway } from '../server/serve.js';
 import { intFlag } from './parse.js';
 import { CLI_STATE_DIR, reportError } from './run-command.js';
@@ -18,7 +18,7 @@ export function serveCommand(): Command {
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;
         const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined });
-        const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, logger: createLogger(process.stderr) });
+        const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, logger: createLogger(stderrDestination()) });
         console.log(`easel gateway listening on ${gateway.url}`);
         console.log(`  OpenAI-compatible: ${gateway.url}/v1  (e.g. new OpenAI({ baseURL: '${gateway.url}/v1', apiKey }))`);
         console.log(`  native: POST ${gateway.url}/v1/easel/generate · health: /healthz /readyz · metrics: /metrics`);

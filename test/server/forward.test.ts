@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { createEasel, type Easel } from '../../src/easel.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type Gateway, startGateway } from '../../src/server/serve.js';
+import { createLogger } from '../../src/server/log.js';
+import { Writable } from 'node:stream';
 
 let sandbox: Sandbox;
 let easel: Easel;
@@ -99,6 +101,56 @@ describe('OpenAI-native forwarding through the gateway', () => {
       expect(answer.status, JSON.stringify(body)).toBe(200);
       expect(answer.headers.get('x-easel-forwarded')).toBeNull();
       await answer.arrayBuffer();
+    }
+  });
+
+  it('stops the vendor call when the client hangs up, books nothing and holds no budget', async () => {
+    const price = async () => {
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      await answer.arrayBuffer();
+      return Number(answer.headers.get('x-easel-cost-usd'));
+    };
+    const usd = await price();
+    // Room for one image and a half: a reservation left behind by the hung-up call would refuse the next one.
+    const key = gateway.keys.create({ name: 'forward-hangup', budgetUsd: usd * 1.5 });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${key.key}` };
+    const body = JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' });
+    try {
+      await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang'] }] }) });
+      const before = generations().length;
+      const leaving = new AbortController();
+      const pending = fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers, body, signal: leaving.signal });
+      await expect.poll(() => generations().length - before).toBe(1);
+      leaving.abort();
+      await expect(pending).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 100));
+      // No second vendor call for a client that left, and nothing was charged.
+      expect(generations().length - before).toBe(1);
+      expect(gateway.keys.list().find((k) => k.id === key.record.id)!.spentUsd).toBe(0);
+      const next = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers, body });
+      expect(next.status).toBe(200);
+      expect(next.headers.get('x-easel-forwarded')).toBe('true');
+      await next.arrayBuffer();
+      expect(gateway.keys.list().find((k) => k.id === key.record.id)!.spentUsd).toBeCloseTo(usd, 9);
+    } finally {
+      gateway.keys.revoke(key.record.id);
+    }
+  });
+
+  it('logs a forwarded request with the model that ran and its cost, without the prompt', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const logged = await startGateway({ easel, stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-log-')), onNotice: () => undefined, logger: createLogger(sink) });
+    try {
+      const answer = await fetch(`${logged.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dall-e-2', prompt: 'codename QX-41', size: '256x256' }) });
+      expect(answer.headers.get('x-easel-forwarded')).toBe('true');
+      await answer.arrayBuffer();
+      await expect.poll(() => lines.length).toBeGreaterThan(0);
+      const line = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+      expect(line).toMatchObject({ path: '/v1/images/generations', status: 200, model: 'openai/dall-e-2', costUsd: answer.headers.get('x-easel-cost-usd') });
+      expect(lines.join('')).not.toContain('QX-41');
+    } finally {
+      await logged.close();
     }
   });
 });
