@@ -27,7 +27,7 @@ import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { cancelKeptJobs, executeModel } from './router/execute.js';
 import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.js';
 import type { CatalogModel } from './catalog/types.js';
-import { RoutingPolicySchema } from './router/policy.js';
+import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
@@ -144,7 +144,6 @@ export function createEasel(options: EaselOptions = {}): Easel {
 
   // Most requests carry no policy of their own: the configured one is parsed once, not per request.
   // (Frozen: every request shares it.)
-  type ParsedPolicy = ReturnType<typeof RoutingPolicySchema.parse>;
   let configuredPolicy: ParsedPolicy | undefined;
   const policyFor = (own: ParsedRequest['policy']): ParsedPolicy =>
     own === undefined ? (configuredPolicy ??= Object.freeze(RoutingPolicySchema.parse({ ...config.policy }))) : RoutingPolicySchema.parse({ ...config.policy, ...own });
@@ -153,7 +152,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     const parsed = parseRequest(request);
     const task: Task = parsed.task ?? 'generate';
     const policy = policyFor(parsed.policy);
-    const inputs = parsed.image === undefined && parsed.mask === undefined ? NO_INPUTS : await loadInputs(parsed, options.fetch, request.signal);
+    const inputs = await loadInputs(parsed, options.fetch, request.signal);
     return { parsed, task, policy, inputs };
   }
 
@@ -321,6 +320,7 @@ export function parseRequest(request: ImageRequest): ParsedRequest {
 const NO_INPUTS = { image: undefined, mask: undefined } as const;
 
 async function loadInputs(request: ParsedRequest, fetchImpl: typeof fetch | undefined, signal: AbortSignal | undefined): Promise<{ image: LoadedImage | undefined; mask: LoadedImage | undefined }> {
+  if (request.image === undefined && request.mask === undefined) return NO_INPUTS;
   const [image, mask] = await Promise.all([
     request.image === undefined ? undefined : loadImage(request.image, { field: 'image', fetch: fetchImpl, signal }),
     request.mask === undefined ? undefined : loadImage(request.mask, { field: 'mask', fetch: fetchImpl, signal }),

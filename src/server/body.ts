@@ -43,7 +43,11 @@ export async function readBody(c: Context): Promise<Uint8Array> {
   if (incoming.complete) {
     // The usual case for a small JSON body: it came in with the headers and waits in the stream's
     // buffer. Taken in one synchronous read, without an async iterator and its promise per chunk.
-    for (let chunk: Buffer | null; (chunk = incoming.read() as Buffer | null) !== null; ) chunks.push(chunk), (received += chunk.length);
+    let chunk: Buffer | null;
+    while ((chunk = incoming.read() as Buffer | null) !== null) {
+      chunks.push(chunk);
+      received += chunk.length;
+    }
     if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', 'invalid_request_error', 'invalid_body');
     return Buffer.concat(chunks, received);
   }

@@ -40,12 +40,14 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
 
   const { reservation } = await enforceKey(deps, key, request);
   const started = performance.now();
-  // The client hanging up aborts the vendor call. Built by hand rather than from the request's signal,
-  // AbortSignal.any and AbortSignal.timeout: those cost a DOMException and timers on every request
-  // (~0.1 ms here); this costs one listener, and undici's own timers carry the timeout.
+  // The client hanging up — before the vendor answers or while its answer streams back — aborts the
+  // vendor call (undici then destroys the body too). Built by hand rather than from the request's
+  // signal, AbortSignal.any and AbortSignal.timeout: those cost a DOMException and timers on every
+  // request (~0.1 ms here); this costs one listener, and undici's own timers carry the timeout.
   const hangUp = new AbortController();
-  const onClientGone = () => hangUp.abort();
-  outgoing.once('close', onClientGone);
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) hangUp.abort();
+  });
   const timeoutMs = request.timeoutMs ?? deps.easel.timeoutMs;
   let upstream;
   try {
@@ -59,13 +61,11 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
       dispatcher: vendorPool,
     });
   } catch {
-    outgoing.off('close', onClientGone);
     settleKey(deps, key, reservation, 0);
     // A caller who hung up gets nothing more; a timeout or a network error goes to the full path.
     if (hangUp.signal.aborted) throw new AbortedError('the client closed the request', { provider: 'openai', model: candidate.model.id });
     return undefined;
   }
-  outgoing.off('close', onClientGone);
   if (upstream.statusCode !== 200) {
     // Nothing is sent yet: the full path asks again and retries, falls back or explains the error.
     await upstream.body.dump();
@@ -100,18 +100,15 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
 }
 
 /**
- * Pipes the vendor's body to the client and resolves when the answer is done or the client gone.
- * Plain `pipe` rather than `stream.pipeline`: pipeline builds (and on finishing aborts) an
- * AbortController per call, a DOMException every request for nothing.
+ * Pipes the vendor's body to the client and resolves when the answer is done or the client gone
+ * (a client that leaves aborts the vendor call, see above). Plain `pipe` rather than
+ * `stream.pipeline`: pipeline builds (and on finishing aborts) an AbortController per call, a
+ * DOMException every request for nothing.
  */
 function streamBack(body: Readable, outgoing: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     body.once('error', () => outgoing.destroy());
-    outgoing.once('close', () => {
-      // Closed before the whole answer went out: the client left (or the vendor broke off).
-      if (!outgoing.writableFinished) body.destroy();
-      resolve();
-    });
+    outgoing.once('close', () => resolve());
     body.pipe(outgoing);
   });
 }
