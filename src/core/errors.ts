@@ -31,6 +31,12 @@ export interface EaselErrorDetails {
   status?: number;
   /** The vendor's own short error code (`content_policy_violation`, `rate_limit_exceeded`…). */
   vendorCode?: string;
+  /**
+   * The vendor job `requestId` exists and the vendor has not reported it failed: only reaching it
+   * failed (a status poll, status stream or result download). The job must be resumed, never bought
+   * again; only a job the vendor itself reports failed, canceled or expired may be replaced.
+   */
+  jobAlive?: boolean;
   cause?: unknown;
 }
 
@@ -42,6 +48,7 @@ export abstract class EaselError extends Error {
   readonly requestId?: string;
   readonly status?: number;
   readonly vendorCode?: string;
+  readonly jobAlive?: boolean;
 
   constructor(message: string, details: EaselErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -51,12 +58,13 @@ export abstract class EaselError extends Error {
     this.requestId = details.requestId;
     this.status = details.status;
     this.vendorCode = details.vendorCode;
+    if (details.jobAlive) this.jobAlive = true;
   }
 
   /** A JSON-safe view for logs, manifests and API answers (never includes `cause`). */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
-    for (const key of ['model', 'provider', 'requestId', 'status', 'vendorCode'] as const) {
+    for (const key of ['model', 'provider', 'requestId', 'status', 'vendorCode', 'jobAlive'] as const) {
       if (this[key] !== undefined) out[key] = this[key];
     }
     return out;
