@@ -7,9 +7,11 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { Budget, type Reservation } from '../budget/budget.js';
-import { sha256 } from '../cache/fingerprint.js';
-import { sleep } from '../core/abort.js';
-import { BudgetExceededError, EaselError, InvalidRequestError } from '../core/errors.js';
+import { errorFromSignal, sleep } from '../core/abort.js';
+import { AbortedError, BudgetExceededError, EaselError, InvalidRequestError, TimeoutError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/result.js';
+import { PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
+import type { ImageProvider } from '../providers/types.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
 import type { Easel, RunHooks } from '../easel.js';
@@ -19,7 +21,9 @@ import type { RoutingPolicy } from '../router/policy.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
 import type { WorkloadItem } from './input.js';
+import { type FolderLock, lockFolder } from './folder-lock.js';
 import { outputName, upscaleName, writeManifest } from './manifest.js';
+import { type OpenedJob, openJob } from './open-job.js';
 import { Pacer, type PaceLimits } from './pacer.js';
 import type { Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
 
@@ -48,7 +52,17 @@ export interface BatchOptions {
    * and then `publicUrl` defaults to its loopback address, which only a local sandbox can reach).
    */
   webhooks?: { publicUrl?: string; port?: number; host?: string; completions?: WebhookCompletions };
+  /** Aborts everything at once: calls in flight are cut off (their items resume next run). */
   signal?: AbortSignal;
+  /**
+   * Stops submitting: no new vendor call starts, calls in flight finish and are stored (the caller
+   * aborts `signal` after a grace period). Items not yet at a vendor stay pending for the next run.
+   */
+  stop?: AbortSignal;
+  /** Start a new job even though the folder's unfinished job came from other items. */
+  newJob?: boolean;
+  /** Writes an image file (tests inject a full disk here). Default: temp file + rename. */
+  writeFile?: (path: string, bytes: Uint8Array) => Promise<string>;
 }
 
 export interface BatchItemResult {
@@ -66,12 +80,23 @@ export interface BatchProgress extends JobCounts {
   /** Milliseconds left at the current pace; undefined until an item finishes. */
   etaMs: number | undefined;
   rateLimited: number;
+  /**
+   * Why the run paused before every item had an outcome (the output folder cannot be written, a vendor
+   * job could not be reached); the items it concerns are kept and resume next run without a new charge.
+   */
+  paused?: string;
+  /** The run was stopped (`stop`, `signal` or `easel jobs cancel`) before every item had an outcome. */
+  interrupted: boolean;
 }
 
 export interface BatchRun extends AsyncIterable<BatchItemResult> {
   job: Job;
   /** True when this run picked up a job started earlier. */
   resumed: boolean;
+  /** Items of a new job whose images an earlier job in the folder had already bought (same request). */
+  reused: number;
+  /** A resumed job given another budget: the cap it had and the one it has now. */
+  budgetChange?: { from: number | undefined; to: number };
   onProgress(fn: (progress: BatchProgress) => void): () => void;
   /** Resolves with the final counts once every item has an outcome (or the run was cancelled). */
   done: Promise<BatchProgress>;
@@ -84,38 +109,40 @@ const WORKER_RAMP = 16;
 
 export function startBatch(options: BatchOptions): BatchRun {
   const outDir = resolvePath(options.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const { job, resumed } = openJob(options, outDir);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (error) {
+    throw localWriteProblem(error, outDir) ?? error;
+  }
+  let lock: FolderLock;
+  try {
+    lock = lockFolder(outDir);
+  } catch (error) {
+    throw localWriteProblem(error, outDir) ?? error;
+  }
+  let opened: OpenedJob;
+  try {
+    opened = openJob(options, outDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const { job } = opened;
   const stream = new ResultStream<BatchItemResult>();
   const progress = new Listeners<BatchProgress>();
-  const done = runJob(job, options, outDir, stream, progress).finally(() => stream.end());
-  return { job, resumed, onProgress: (fn) => progress.on(fn), done, [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
-}
-
-function openJob(options: BatchOptions, outDir: string): { job: Job; resumed: boolean } {
-  const { store } = options;
-  if (options.jobId) {
-    const job = store.getJob(options.jobId);
-    if (!job) throw new InvalidRequestError(`no batch job ${options.jobId}; \`easel jobs\` lists them`, { field: 'job' });
-    return { job, resumed: true };
-  }
-  const unfinished = store.findUnfinished(outDir);
-  if (unfinished) return { job: unfinished, resumed: true };
-  if (!options.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
-  // The same workload into the same folder again: that job is finished, there is nothing to pay for.
-  const itemsHash = sha256(JSON.stringify([options.items.map((i) => [i.line, i.request]), options.model ?? null]));
-  const latest = store.findLatest(outDir);
-  if (latest?.status === 'done' && latest.options.itemsHash === itemsHash) return { job: latest, resumed: true };
-  const job = store.createJob(
-    {
-      id: `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
-      outDir,
-      source: options.source ?? 'library',
-      options: { model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced, policy: options.policy, itemsHash },
-    },
-    options.items.map((i) => ({ line: i.line, request: i.request })),
-  );
-  return { job, resumed: false };
+  const done = runJob(job, options, outDir, stream, progress).finally(() => {
+    lock.release();
+    stream.end();
+  });
+  return {
+    job,
+    resumed: opened.resumed,
+    reused: opened.reused,
+    budgetChange: opened.budgetChange,
+    onProgress: (fn) => progress.on(fn),
+    done,
+    [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+  };
 }
 
 async function runJob(job: Job, options: BatchOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
@@ -140,9 +167,32 @@ async function openWebhooks(options: BatchOptions): Promise<{ completions: Webho
 
 type ItemOptions = BatchOptions & { completion?: RunHooks['completion'] };
 
+/** What every item of one run shares. */
+interface RunContext {
+  options: ItemOptions;
+  easel: Easel;
+  store: JobStore;
+  budget: Budget;
+  pacer: Pacer;
+  outDir: string;
+  lineWidth: number;
+  /** Hard stop: calls in flight are cut off. */
+  signal: AbortSignal;
+  /** Soft stop: nothing new is submitted (also set by `signal`, and when the run pauses). */
+  stopping: AbortSignal;
+  /** Vendor jobs adopted by this run, so two interrupted items never adopt the same one. */
+  orphansTaken: Set<string>;
+  /** Stops new submits and records why: the run cannot go on without the user (a full disk). */
+  pause: (reason: string) => void;
+  writeFile: (path: string, bytes: Uint8Array) => Promise<string>;
+}
+
 async function runItems(job: Job, options: ItemOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
   const { store, easel } = options;
-  const settings = { ...job.options, ...definedOnly({ model: options.model, budgetUsd: options.budgetUsd, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced }) };
+  const settings = { ...job.options, ...definedOnly({ model: options.model, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced }) };
+  // Calls a crash cut off on vendors whose jobs cannot be found again are booked first, at their
+  // worst case, so the budget below counts them.
+  await countCutOffCalls(job, options, easel, store);
   const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: store.counts(job.id).spentUsd, allowUnpriced: settings.allowUnpriced });
   const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity);
   // Items with a vendor job in flight first: they are already paid for.
@@ -150,12 +200,31 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
   const lineWidth = String(Math.max(...store.items(job.id).map((i) => i.line), 1)).length;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  // Every item in flight listens to this one signal.
+  const pauseController = new AbortController();
+  const stopping = AbortSignal.any([signal, pauseController.signal, ...(options.stop ? [options.stop] : [])]);
+  // Every item in flight listens to these signals.
   setMaxListeners(0, signal);
+  setMaxListeners(0, stopping);
+  let paused: string | undefined;
+  const context: RunContext = {
+    options: { ...options, model: settings.model },
+    easel,
+    store,
+    budget,
+    pacer,
+    outDir,
+    lineWidth,
+    signal,
+    stopping,
+    orphansTaken: new Set<string>(store.items(job.id).flatMap((i) => i.submissions.map((s) => s.vendorRequestId))),
+    pause: (reason) => {
+      paused ??= reason;
+      pauseController.abort(new AbortedError(`the batch paused: ${reason}`));
+    },
+    writeFile: options.writeFile ?? writeFileAtomic,
+  };
   const started = performance.now();
   let finishedThisRun = 0;
-  // Vendor jobs adopted by this run, so two interrupted items never adopt the same one.
-  const orphansTaken = new Set<string>(store.items(job.id).flatMap((i) => i.submissions.map((s) => s.vendorRequestId)));
   let running = 0;
 
   const snapshot = (): BatchProgress => {
@@ -167,19 +236,23 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
       running,
       etaMs: finishedThisRun > 0 ? (elapsed / finishedThisRun) * remaining : undefined,
       rateLimited: [...pacer.rateLimited.values()].reduce((a, b) => a + b, 0),
+      paused,
+      interrupted: stopping.aborted && paused === undefined,
     };
   };
   let manifestTimer: NodeJS.Timeout | undefined;
   let manifestWrite: Promise<unknown> = Promise.resolve();
+  // The manifest is a projection of the store: a write that fails (a full disk) is redone later.
+  const rewriteManifest = () => writeManifest(outDir, store.items(job.id, ['succeeded'])).catch(() => undefined);
   const scheduleManifest = () => {
     manifestTimer ??= setTimeout(() => {
       manifestTimer = undefined;
-      manifestWrite = manifestWrite.then(() => writeManifest(outDir, store.items(job.id, ['succeeded'])));
+      manifestWrite = manifestWrite.then(rewriteManifest);
     }, 500);
   };
   // `easel jobs cancel` from another process flips the job's status; notice it and stop.
   const watch = setInterval(() => {
-    if (store.getJob(job.id)?.status === 'canceled') controller.abort();
+    if (store.getJob(job.id)?.status === 'canceled') controller.abort(new AbortedError('the job was canceled'));
   }, 1000);
   watch.unref();
 
@@ -197,10 +270,10 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
   };
 
   const worker = async () => {
-    for (let item = queue.shift(); item && !signal.aborted; item = queue.shift()) {
+    for (let item = queue.shift(); item && !stopping.aborted; item = queue.shift()) {
       running++;
       try {
-        settle(await runItem(orphansTaken, item, { ...options, model: settings.model }, easel, store, budget, pacer, outDir, lineWidth, signal));
+        settle(await runItem(context, item));
       } finally {
         running--;
       }
@@ -222,40 +295,34 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
     clearInterval(watch);
     clearTimeout(manifestTimer);
     await manifestWrite;
-    await writeManifest(outDir, store.items(job.id, ['succeeded']));
+    await rewriteManifest();
   }
   const final = snapshot();
   progress.emit(final);
-  if (store.getJob(job.id)?.status !== 'canceled' && final.pending === 0 && final.submitted === 0) store.setStatus(job.id, 'done');
+  if (store.getJob(job.id)?.status === 'running' && final.pending === 0 && final.submitted === 0) store.setStatus(job.id, 'done');
   return final;
 }
 
-async function runItem(
-  orphansTaken: Set<string>,
-  item: Item,
-  options: ItemOptions,
-  easel: Easel,
-  store: JobStore,
-  budget: Budget,
-  pacer: Pacer,
-  outDir: string,
-  lineWidth: number,
-  signal: AbortSignal,
-): Promise<BatchItemResult> {
+async function runItem(context: RunContext, item: Item): Promise<BatchItemResult> {
+  const { options, easel, store, budget, pacer, signal, stopping } = context;
   const base = { index: item.index, line: item.line };
+  if (item.parked) return writeParked(context, item);
   const request: ImageRequest = { ...item.request, model: item.request.model ?? options.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}) }, signal };
-  const resume = resumeFor(item, orphansTaken);
+  const interrupted = (): BatchItemResult => ({ ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } });
 
   let reservation: Reservation;
   try {
     // Without a cap nothing needs reserving up front; the real cost is still booked after the call.
+    const resume = resumeFor(item, context.orphansTaken);
     const worst = budget.capUsd === undefined ? 0 : await worstCaseCost(easel, resume ? { ...request, model: resume.model } : request);
-    reservation = budget.reserve(worst, `line ${item.line}`);
+    // Waits while the money is only held by reservations in flight; refused once it is really spent.
+    reservation = await budget.acquire(worst, `line ${item.line}`, stopping);
   } catch (error) {
     if (error instanceof BudgetExceededError) {
       store.skip(item.jobId, item.index, error.message);
       return { ...base, status: 'skipped', files: [], costUsd: 0, error: { code: error.code, message: error.message } };
     }
+    if (stopping.aborted) return interrupted();
     return fail(error, 0);
   }
 
@@ -264,48 +331,58 @@ async function runItem(
   // (a vendor down, its breaker open) waits and goes again rather than being given up on.
   let circuitWaits = 0;
   for (let attempt = 1; !result; attempt++) {
+    // The store has the item's vendor jobs as they are now (an earlier attempt may have added one).
+    const current = store.item(item.jobId, item.index) ?? item;
     try {
       result = await easel.run(request, {
-        resume: attempt === 1 ? resume : undefined,
+        resume: resumeFor(current, context.orphansTaken),
         onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
         onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
-        acquire: (provider, s) => pacer.acquire(provider, s),
+        acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
         completion: options.completion,
         onError: (error) => {
-          if (error instanceof EaselError && error.provider) pacer.observe(error.provider, error);
+          if (!(error instanceof EaselError)) return;
+          if (error.provider) pacer.observe(error.provider, error);
+          // The vendor answered the call with an error: it was not charged and nothing is in flight.
+          if (error.status !== undefined && !error.jobAlive) store.clearIntent(item.jobId, item.index);
+          // A job the vendor itself reports failed or canceled is not resumed again.
+          if (error.requestId && !error.jobAlive && !(error instanceof AbortedError) && !(error instanceof TimeoutError)) store.dropSubmission(item.jobId, item.index, error.requestId);
         },
       });
     } catch (error) {
-      if (signal.aborted) {
+      if (stopping.aborted) {
         budget.release(reservation);
-        return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } };
+        return interrupted();
       }
       // An open breaker is the vendor resting, not this item failing: wait, without spending an attempt.
       if (error instanceof EaselError && error.vendorCode === CIRCUIT_OPEN && circuitWaits++ < MAX_CIRCUIT_WAITS) {
         attempt--;
-        await sleep(CIRCUIT_WAIT_MS, signal).catch(() => undefined);
+        await sleep(CIRCUIT_WAIT_MS, stopping).catch(() => undefined);
         continue;
+      }
+      // The vendor job exists and is not failed; only reaching it did. It is resumed, never bought again.
+      if (error instanceof EaselError && error.jobAlive) {
+        if (attempt < ITEM_ATTEMPTS) {
+          await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
+          continue;
+        }
+        budget.release(reservation);
+        context.pause(`vendor job ${error.requestId ?? ''} could not be reached (${error.message}); it is kept and resumes next run`);
+        return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: error.message } };
       }
       if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) {
         budget.release(reservation);
         return fail(error, 0);
       }
-      await sleep(ITEM_RETRY_DELAY_MS * attempt, signal).catch(() => undefined);
+      await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
     }
   }
   pacer.recovered(result.provider);
-  const files = await Promise.all(
-    result.images.map((image, k) => {
-      const name =
-        item.request.task === 'upscale' && typeof item.request.image === 'string' && !item.request.image.startsWith('data:')
-          ? upscaleName(item.request.image, item.request.scale, k, result.images.length, image.format)
-          : outputName(item.line, lineWidth, item.request.prompt, k, result.images.length, image.format);
-      return image.save(join(outDir, name));
-    }),
-  );
   const costUsd = result.route?.totalCostUsd ?? result.cost.usd;
+  budget.settle(reservation, costUsd);
+  const names = result.images.map((image, k) => imageFileName(item, context.lineWidth, k, result.images.length, image.format));
   const output: ItemOutput = {
-    files: files.map((f) => f.slice(outDir.length + 1)),
+    files: names,
     model: result.model,
     seeds: result.images.map((i) => i.seed),
     sha256: result.images.map((i) => i.sha256),
@@ -314,14 +391,104 @@ async function runItem(
     requestIds: result.requestIds,
     cached: result.cached === true,
   };
+  try {
+    await Promise.all(result.images.map((image, k) => context.writeFile(join(context.outDir, names[k]!), image.bytes)));
+  } catch (error) {
+    const problem = localWriteProblem(error, context.outDir);
+    if (!problem) throw error;
+    return park(context, item, output, result.images.map((i) => i.bytes), costUsd ?? 0, problem);
+  }
   store.succeed(item.jobId, item.index, output, costUsd ?? 0);
-  budget.settle(reservation, costUsd);
   return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: costUsd ?? 0 };
 
   function fail(error: unknown, costUsd: number): BatchItemResult {
     const e = error instanceof EaselError ? { code: error.code, message: error.message } : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
     store.fail(item.jobId, item.index, e, costUsd);
     return { ...base, status: 'failed', files: [], costUsd, error: e };
+  }
+}
+
+/** A vendor slot from the pacer, unless the run is stopping: then no new call starts. */
+async function acquireSlot(pacer: Pacer, provider: string, callSignal: AbortSignal, stopping: AbortSignal): Promise<() => void> {
+  if (stopping.aborted) throw errorFromSignal(stopping);
+  const release = await pacer.acquire(provider, AbortSignal.any([callSignal, stopping]));
+  if (stopping.aborted) {
+    release();
+    throw errorFromSignal(stopping);
+  }
+  return release;
+}
+
+function imageFileName(item: Item, lineWidth: number, k: number, count: number, format: string): string {
+  return item.request.task === 'upscale' && typeof item.request.image === 'string' && !item.request.image.startsWith('data:')
+    ? upscaleName(item.request.image, item.request.scale, k, count, format)
+    : outputName(item.line, lineWidth, item.request.prompt, k, count, format);
+}
+
+/**
+ * The images arrived (and were paid for) but the output folder cannot take them: they are kept in the
+ * job store and written by the next run, and the run pauses — every further item would meet the same wall.
+ */
+function park(context: RunContext, item: Item, output: ItemOutput, images: Uint8Array[], costUsd: number, problem: Error): BatchItemResult {
+  const base = { index: item.index, line: item.line };
+  try {
+    context.store.park(item.jobId, item.index, output, images, costUsd);
+  } catch {
+    // The store cannot take them either (the same full disk): the vendor jobs stay recorded, so an
+    // async vendor's result is fetched again next run; a synchronous one's call stays marked in flight.
+  }
+  context.pause(problem.message);
+  return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: problem.message } };
+}
+
+/** Writes images a paused run kept in the store; no vendor call. */
+async function writeParked(context: RunContext, item: Item): Promise<BatchItemResult> {
+  const base = { index: item.index, line: item.line };
+  const images = context.store.parkedImages(item.jobId, item.index);
+  const output = item.output!;
+  try {
+    await Promise.all(output.files.map((file, k) => context.writeFile(join(context.outDir, file), images[k]!)));
+  } catch (error) {
+    const problem = localWriteProblem(error, context.outDir);
+    if (!problem) throw error;
+    context.pause(problem.message);
+    return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: problem.message } };
+  }
+  context.store.unpark(item.jobId, item.index, output);
+  return { ...base, status: 'succeeded', model: output.model, files: output.files, costUsd: output.costUsd ?? 0 };
+}
+
+/** File-system errors that the user must fix (space, permissions), as one clear sentence; else undefined. */
+function localWriteProblem(error: unknown, outDir: string): Error | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is used up',
+    EROFS: 'the folder is on a read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'the operation is not permitted',
+    EIO: 'an input/output error',
+  };
+  if (!code || !why[code]) return undefined;
+  return new InvalidRequestError(`cannot write to ${outDir}: ${why[code]} (${code})`, { field: 'out' });
+}
+
+/**
+ * A crash while a call was in flight on a vendor whose jobs cannot be found again (no listing: the
+ * synchronous APIs, Stability's async submit) leaves a write-ahead intent and no vendor id: the vendor
+ * may have charged for images that never arrived. Each is booked at the call's worst case and the item
+ * marked, so budgets hold and reports say what may have been paid twice.
+ */
+async function countCutOffCalls(job: Job, options: ItemOptions, easel: Easel, store: JobStore): Promise<void> {
+  for (const item of store.items(job.id, ['pending', 'submitted'])) {
+    if (!item.intent || item.parked) continue;
+    const provider = PROVIDERS[item.intent.model.split('/')[0] as RemoteProviderId] as ImageProvider | undefined;
+    // Local models cost nothing; vendors that list their jobs have the orphan found on resume.
+    if (!provider || provider.findSubmitted) continue;
+    if (item.submissions.some((s) => s.model === item.intent!.model)) continue;
+    const request: ImageRequest = { ...item.request, model: item.intent.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}), fallback: false } };
+    const worst = await worstCaseCost(easel, request).catch(() => null);
+    store.markPossibleDuplicate(item.jobId, item.index, worst ?? 0);
   }
 }
 
@@ -341,8 +508,8 @@ const CLOCK_SKEW_MS = 60_000;
  */
 function resumeFor(item: Item, taken: Set<string>) {
   const model = item.model ?? item.intent?.model;
-  if (!model || (item.status !== 'submitted' && !item.intent)) return undefined;
-  const ids = new Map(item.submissions.map((s) => [s.call, s.vendorRequestId]));
+  if (!model || (item.submissions.length === 0 && !item.intent)) return undefined;
+  const ids = new Map(item.submissions.filter((s) => s.model === model).map((s) => [s.call, s.vendorRequestId]));
   return { model, ids, orphans: item.intent ? { sinceMs: item.intent.at - CLOCK_SKEW_MS, taken } : undefined };
 }
 
@@ -362,4 +529,3 @@ async function worstCaseCost(easel: Easel, request: ImageRequest): Promise<numbe
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-

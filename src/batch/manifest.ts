@@ -34,6 +34,8 @@ export function manifestLines(items: readonly Item[]): string[] {
           file,
           vendorRequestId: out.requestIds[Math.min(k, out.requestIds.length - 1)] ?? null,
           cached: out.cached,
+          // A crash cut off calls for this item on a vendor whose jobs cannot be found again: it may have been paid more than once.
+          ...(item.possibleDuplicates > 0 ? { possibleDuplicateCharges: item.possibleDuplicates } : {}),
         }),
       );
     });

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { statementCache } from '../core/statements.js';
 import type { ImageRequest } from '../core/request.js';
-import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobStatus, JobStore, Submission } from './types.js';
+import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobOptions, JobStatus, JobStore, Submission } from './types.js';
 
 interface JobRow {
   id: string;
@@ -31,6 +31,8 @@ interface ItemRow {
   error: string | null;
   cost_usd: number;
   intent: string | null;
+  possible_duplicates: number;
+  parked: number;
   updated_at: string;
 }
 
@@ -61,7 +63,20 @@ CREATE TABLE IF NOT EXISTS items (
   PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (job_id, status);
+CREATE TABLE IF NOT EXISTS parked (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  k INTEGER NOT NULL,
+  bytes BLOB NOT NULL,
+  PRIMARY KEY (job_id, idx, k)
+);
 `;
+
+/** Columns added after the first release: stores made before them get them on open. */
+const ADDED_ITEM_COLUMNS: Record<string, string> = {
+  possible_duplicates: 'INTEGER NOT NULL DEFAULT 0',
+  parked: 'INTEGER NOT NULL DEFAULT 0',
+};
 
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
@@ -77,6 +92,8 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const columns = new Set((this.db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of Object.entries(ADDED_ITEM_COLUMNS)) if (!columns.has(name)) this.db.exec(`ALTER TABLE items ADD COLUMN ${name} ${type}`);
   }
 
   createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job {
@@ -95,8 +112,22 @@ export class SqliteJobStore implements JobStore {
   }
 
   findUnfinished(outDir: string): Job | undefined {
-    const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status = 'running' ORDER BY created_at DESC LIMIT 1").get(outDir) as JobRow | undefined;
+    const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status IN ('running', 'canceled') ORDER BY created_at DESC, rowid DESC LIMIT 1").get(outDir) as JobRow | undefined;
     return row && toJob(row);
+  }
+
+  succeededIn(outDir: string): Item[] {
+    const rows = this.sql("SELECT items.* FROM items JOIN jobs ON jobs.id = items.job_id WHERE jobs.out_dir = ? AND items.status = 'succeeded' ORDER BY items.updated_at DESC").all(outDir) as ItemRow[];
+    return rows.map(toItem);
+  }
+
+  item(jobId: string, index: number): Item | undefined {
+    const row = this.sql('SELECT * FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+
+  setOptions(jobId: string, options: JobOptions): void {
+    this.sql('UPDATE jobs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), new Date().toISOString(), jobId);
   }
 
   findLatest(outDir: string): Job | undefined {
@@ -110,12 +141,13 @@ export class SqliteJobStore implements JobStore {
   }
 
   counts(jobId: string): JobCounts {
-    const rows = this.sql('SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd FROM items WHERE job_id = ? GROUP BY status').all(jobId) as { status: ItemStatus; n: number; usd: number }[];
-    const counts: JobCounts = { pending: 0, submitted: 0, succeeded: 0, failed: 0, skipped: 0, total: 0, spentUsd: 0 };
+    const rows = this.sql('SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd, SUM(possible_duplicates > 0) AS dup FROM items WHERE job_id = ? GROUP BY status').all(jobId) as { status: ItemStatus; n: number; usd: number; dup: number }[];
+    const counts: JobCounts = { pending: 0, submitted: 0, succeeded: 0, failed: 0, skipped: 0, total: 0, spentUsd: 0, possibleDuplicates: 0 };
     for (const row of rows) {
       counts[row.status] = row.n;
       counts.total += row.n;
       counts.spentUsd += row.usd ?? 0;
+      counts.possibleDuplicates += row.dup ?? 0;
     }
     counts.spentUsd = Math.round(counts.spentUsd * 1e6) / 1e6;
     return counts;
@@ -154,6 +186,43 @@ export class SqliteJobStore implements JobStore {
     this.update(jobId, index, "status = 'skipped', error = ?", [JSON.stringify({ code: 'budget_exceeded', message: reason })]);
   }
 
+  dropSubmission(jobId: string, index: number, vendorRequestId: string): void {
+    this.db.transaction(() => {
+      const item = this.item(jobId, index);
+      if (!item || !item.submissions.some((s) => s.vendorRequestId === vendorRequestId)) return;
+      const rest = item.submissions.filter((s) => s.vendorRequestId !== vendorRequestId);
+      this.update(jobId, index, 'submissions = ?, status = ?', [JSON.stringify(rest), rest.length > 0 || item.status !== 'submitted' ? item.status : 'pending']);
+    })();
+  }
+
+  clearIntent(jobId: string, index: number): void {
+    this.update(jobId, index, 'intent = NULL', []);
+  }
+
+  markPossibleDuplicate(jobId: string, index: number, worstUsd: number): void {
+    this.update(jobId, index, 'intent = NULL, possible_duplicates = possible_duplicates + 1, cost_usd = cost_usd + ?', [worstUsd]);
+  }
+
+  park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): void {
+    const insert = this.sql('INSERT OR REPLACE INTO parked (job_id, idx, k, bytes) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      images.forEach((bytes, k) => insert.run(jobId, index, k, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+      this.update(jobId, index, "status = 'submitted', parked = 1, output = ?, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(output), costUsd]);
+    })();
+  }
+
+  parkedImages(jobId: string, index: number): Uint8Array[] {
+    const rows = this.sql('SELECT bytes FROM parked WHERE job_id = ? AND idx = ? ORDER BY k').all(jobId, index) as { bytes: Buffer }[];
+    return rows.map((r) => new Uint8Array(r.bytes));
+  }
+
+  unpark(jobId: string, index: number, output: ItemOutput): void {
+    this.db.transaction(() => {
+      this.update(jobId, index, "status = 'succeeded', parked = 0, output = ?, error = NULL, intent = NULL", [JSON.stringify(output)]);
+      this.sql('DELETE FROM parked WHERE job_id = ? AND idx = ?').run(jobId, index);
+    })();
+  }
+
   resetFailed(jobId: string): number {
     const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(new Date().toISOString(), jobId);
     if (info.changes > 0) this.setStatus(jobId, 'running');
@@ -190,6 +259,8 @@ function toItem(row: ItemRow): Item {
     error: row.error ? JSON.parse(row.error) : undefined,
     costUsd: row.cost_usd,
     intent: row.intent ? JSON.parse(row.intent) : undefined,
+    possibleDuplicates: row.possible_duplicates ?? 0,
+    parked: row.parked === 1,
     updatedAt: row.updated_at,
   };
 }

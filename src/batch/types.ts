@@ -1,7 +1,8 @@
 /** Batch jobs and items, as every job store keeps them. */
 import type { ImageRequest } from '../core/request.js';
 
-export type JobStatus = 'running' | 'done' | 'canceled';
+/** `replaced`: the folder's workload changed and a new job took over (`--new`); it is never resumed by folder. */
+export type JobStatus = 'running' | 'done' | 'canceled' | 'replaced';
 /** pending → submitted (vendor id stored before waiting) → succeeded | failed | skipped (budget). */
 export type ItemStatus = 'pending' | 'submitted' | 'succeeded' | 'failed' | 'skipped';
 
@@ -62,6 +63,14 @@ export interface Item {
   costUsd: number;
   /** Write-ahead: a vendor call was being submitted on `model` at `at` (ms); its answer may never have arrived. */
   intent?: { model: string; at: number };
+  /**
+   * Calls a crash cut off on a vendor whose jobs cannot be found again (a synchronous API): each may
+   * have been charged without its images arriving, so the item may have been paid for more than once.
+   * Their worst-case cost is in `costUsd`.
+   */
+  possibleDuplicates: number;
+  /** Images received but not yet written (the output folder could not be written): kept in the store. */
+  parked: boolean;
   updatedAt: string;
 }
 
@@ -73,14 +82,20 @@ export interface JobCounts {
   skipped: number;
   total: number;
   spentUsd: number;
+  /** Items that may have been charged more than once (see Item.possibleDuplicates). */
+  possibleDuplicates: number;
 }
 
 /** Where jobs live. SQLite is the embedded default; a Redis store lets many workers share one queue. */
 export interface JobStore {
   createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job;
   getJob(id: string): Job | undefined;
-  /** The newest job for an output folder that is not done, if any. */
+  /** The newest job for an output folder that is not done (running, or canceled and not replaced), if any. */
   findUnfinished(outDir: string): Job | undefined;
+  /** Succeeded items of every job for an output folder, newest first (reused when a new job asks the same). */
+  succeededIn(outDir: string): Item[];
+  item(jobId: string, index: number): Item | undefined;
+  setOptions(jobId: string, options: JobOptions): void;
   /** The newest job for an output folder, whatever its status. */
   findLatest(outDir: string): Job | undefined;
   listJobs(): (Job & { counts: JobCounts })[];
@@ -93,6 +108,17 @@ export interface JobStore {
   succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void;
   fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void;
   skip(jobId: string, index: number, reason: string): void;
+  /** The vendor reported this job failed, canceled or expired: it is not resumed again. */
+  dropSubmission(jobId: string, index: number, vendorRequestId: string): void;
+  /** The call in flight (the write-ahead intent) was answered with a refusal the vendor does not charge. */
+  clearIntent(jobId: string, index: number): void;
+  /** A crash cut off a call that cannot be found again: count it as possibly paid, at `worstUsd`. */
+  markPossibleDuplicate(jobId: string, index: number, worstUsd: number): void;
+  /** Keeps received images in the store when the output folder cannot be written (charged `costUsd`). */
+  park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): void;
+  parkedImages(jobId: string, index: number): Uint8Array[];
+  /** Writes an item's parked images' outcome: succeeded, the images dropped from the store. */
+  unpark(jobId: string, index: number, output: ItemOutput): void;
   /** Failed and skipped items go back to pending (`retry-failed`). */
   resetFailed(jobId: string): number;
   setStatus(jobId: string, status: JobStatus): void;

@@ -2,7 +2,13 @@
  * A spend cap that holds under concurrency: every vendor call reserves its worst-case cost first
  * and settles with the real figure after, so spent + reserved never passes the cap. An unknown
  * price is refused unless the budget allows unpriced calls.
+ *
+ * `acquire` is the rule for work that can wait (batch items, hedges): a cost that does not fit now
+ * but would once the reservations in flight settle waits for them instead of being refused — worst
+ * cases are usually far above what calls really cost. It is refused only when even the spend
+ * already settled leaves no room for it.
  */
+import { errorFromSignal } from '../core/abort.js';
 import { BudgetExceededError } from '../core/errors.js';
 
 export interface Reservation {
@@ -21,15 +27,22 @@ export interface BudgetOptions {
 }
 
 export class Budget {
-  readonly capUsd: number | undefined;
+  private cap: number | undefined;
   private spent: number;
   private readonly open = new Map<number, Reservation>();
   private nextId = 1;
   private unpriced = 0;
+  /** Callers of `acquire` waiting for reservations to settle, woken on every settle or release. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly options: BudgetOptions = {}) {
-    this.capUsd = options.capUsd;
+    this.cap = options.capUsd;
     this.spent = options.spentUsd ?? 0;
+  }
+
+  /** Cap in USD; undefined = no cap. */
+  get capUsd(): number | undefined {
+    return this.cap;
   }
 
   get spentUsd(): number {
@@ -72,15 +85,62 @@ export class Budget {
     return reservation;
   }
 
+  /**
+   * Reserves `usd`, waiting while it only fails to fit because of reservations still in flight.
+   * Throws BudgetExceededError when the settled spend alone leaves no room (nothing in flight can
+   * free it), and the signal's reason when it aborts while waiting.
+   */
+  async acquire(usd: number | null, label: string, signal?: AbortSignal): Promise<Reservation> {
+    for (;;) {
+      try {
+        return this.reserve(usd, label);
+      } catch (error) {
+        const cost = usd ?? 0;
+        const couldFit = this.capUsd !== undefined && usd !== null && this.spent + cost <= this.capUsd + 1e-9 && this.open.size > 0;
+        if (!(error instanceof BudgetExceededError) || !couldFit) throw error;
+      }
+      if (signal?.aborted) throw errorFromSignal(signal);
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.waiters.delete(wake);
+          reject(errorFromSignal(signal!));
+        };
+        this.waiters.add(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+
   /** Books what the vendor actually charged and frees the reservation. */
   settle(reservation: Reservation, actualUsd: number | null): void {
     if (!this.open.delete(reservation.id)) return;
     this.spent += actualUsd ?? 0;
+    this.wakeWaiters();
   }
 
   /** Frees a reservation for a call that was not charged. */
   release(reservation: Reservation): void {
-    this.open.delete(reservation.id);
+    if (this.open.delete(reservation.id)) this.wakeWaiters();
+  }
+
+  /** Books spend that had no reservation (calls a crash cut off, counted at their worst case). */
+  addSpent(usd: number): void {
+    this.spent += usd;
+  }
+
+  /** Moves the cap (a resumed job given a new `--budget`). Waiters look again. */
+  setCap(capUsd: number | undefined): void {
+    this.cap = capUsd;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
   }
 }
 

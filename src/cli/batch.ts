@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { readWorkload } from '../batch/input.js';
-import type { BatchProgress } from '../batch/engine.js';
+import type { BatchProgress, BatchRun } from '../batch/engine.js';
+import type { Easel } from '../easel.js';
 import { parseRequest } from '../easel.js';
 import { InvalidRequestError } from '../core/errors.js';
 import { estimateWorkload } from '../router/estimate.js';
 import { intFlag, numberFlag } from './parse.js';
 import { addRoutingOptions, policyFromFlags, type RoutingFlags } from './routing-options.js';
+import { DEFAULT_GRACE_S, handleInterrupts, type Interrupts, signalExitCode } from './interrupt.js';
 import { withEasel } from './run-command.js';
 
 interface BatchFlags extends RoutingFlags {
@@ -24,6 +26,8 @@ interface BatchFlags extends RoutingFlags {
   json?: boolean;
   webhookUrl?: string;
   webhookPort?: number;
+  new?: boolean;
+  grace?: number;
 }
 
 export function batchCommand(): Command {
@@ -41,6 +45,8 @@ export function batchCommand(): Command {
     .option('--json', 'print the final summary as JSON')
     .option('--webhook-url <url>', 'public URL that reaches --webhook-port: Replicate and FAL call it when a job ends, instead of being polled')
     .addOption(new Option('--webhook-port <n>', 'port of the webhook receiver this run starts (with --webhook-url)').argParser(intFlag('--webhook-port', 1, 65_535)))
+    .option('--new', "start a new job even though the folder's unfinished job came from other items (items already done there with the same request are kept, not bought again)")
+    .addOption(new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved').argParser(intFlag('--grace', 0, 3600)).default(DEFAULT_GRACE_S))
     .addHelpText('after', '\nExamples:\n  easel batch prompts.txt --out ./images --budget 5\n  easel batch jobs.jsonl --out ./assets --model fal/flux/schnell --concurrency 20\n  easel batch prompts.txt --out ./images --dry-run');
   addRoutingOptions(command, { task: false });
   return command.action(async (file: string, flags: BatchFlags) => {
@@ -67,27 +73,67 @@ export function batchCommand(): Command {
           if (flags.budget !== undefined) console.log(over ? `budget $${flags.budget} is below the estimate: items past it will be skipped` : `within the $${flags.budget} budget`);
           return;
         }
-        const run = easel.batch(items, {
-          outDir: flags.out,
-          source: resolve(file),
-          model: flags.model,
-          budgetUsd: flags.budget,
-          concurrency: flags.concurrency,
-          allowUnpriced: flags.allowUnpriced,
-          policy,
-          ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined } } : {}),
-        });
-        const counts = easel.jobStore().counts(run.job.id);
-        process.stderr.write(`${run.resumed ? 'resuming' : 'started'} job ${run.job.id} (${basename(file)} → ${run.job.outDir}): ${counts.succeeded}/${counts.total} already done\n`);
-        const stop = showProgress(run.onProgress.bind(run), counts.total, counts.succeeded + counts.failed + counts.skipped);
-        const final = await run.done;
-        stop();
-        printSummary(run.job.id, final, flags.json === true);
-        if (final.failed > 0) process.exitCode = 1;
+        let inFlight = 0;
+        const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
+        try {
+          const run = easel.batch(items, {
+            outDir: flags.out,
+            source: resolve(file),
+            model: flags.model,
+            budgetUsd: flags.budget,
+            concurrency: flags.concurrency,
+            allowUnpriced: flags.allowUnpriced,
+            policy,
+            newJob: flags.new === true,
+            stop: interrupts.stop,
+            signal: interrupts.signal,
+            ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined } } : {}),
+          });
+          const again = ['easel', 'batch', file, '--out', flags.out, ...(flags.state ? ['--state', flags.state] : []), ...(flags.config ? ['--config', flags.config] : [])];
+          await followRun(easel, run, { what: `${basename(file)} → ${run.job.outDir}`, json: flags.json === true, resumeWith: shellCommand(again), interrupts, onRunning: (n) => (inFlight = n) });
+        } finally {
+          interrupts.dispose();
+        }
       },
       flags.state,
     );
   });
+}
+
+export interface FollowOptions {
+  what: string;
+  json: boolean;
+  /** The command that resumes this job without paying again. */
+  resumeWith: string;
+  interrupts?: Interrupts;
+  onRunning?: (running: number) => void;
+}
+
+/** Prints how a batch run starts, its progress and how it ended, with the next command to run. */
+export async function followRun(easel: Easel, run: BatchRun, options: FollowOptions): Promise<BatchProgress> {
+  const { job } = run;
+  const counts = easel.jobStore().counts(job.id);
+  if (run.budgetChange) {
+    const { from, to } = run.budgetChange;
+    process.stderr.write(`budget of job ${job.id}: ${from === undefined ? 'none' : `$${from}`} → $${to} (${from !== undefined && to < from ? 'lowered' : 'raised'}; $${counts.spentUsd.toFixed(4)} spent so far)\n`);
+  }
+  const reused = run.reused > 0 ? `, ${run.reused} of them done earlier in this folder with the same request (not bought again)` : '';
+  process.stderr.write(`${run.resumed ? 'resuming' : 'started'} job ${job.id} (${options.what}): ${counts.succeeded}/${counts.total} already done${reused}\n`);
+  const stop = showProgress(run.onProgress.bind(run), counts.total, counts.succeeded + counts.failed + counts.skipped);
+  const offRunning = options.onRunning ? run.onProgress((p) => options.onRunning!(p.running)) : undefined;
+  const final = await run.done;
+  offRunning?.();
+  stop();
+  printSummary(job.id, final, options.json, options.resumeWith);
+  const signal = options.interrupts?.received;
+  if (signal) process.exitCode = signalExitCode(signal);
+  else if (final.failed > 0 || final.paused) process.exitCode = 1;
+  return final;
+}
+
+/** Words joined as a POSIX shell would read them back. */
+export function shellCommand(words: readonly string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 function showProgress(onProgress: (fn: (p: BatchProgress) => void) => () => void, total: number, start: number): () => void {
@@ -103,13 +149,21 @@ function showProgress(onProgress: (fn: (p: BatchProgress) => void) => () => void
   };
 }
 
-function printSummary(jobId: string, p: BatchProgress, json: boolean): void {
+function printSummary(jobId: string, p: BatchProgress, json: boolean, resumeWith = `easel jobs resume ${jobId}`): void {
   if (json) {
-    console.log(JSON.stringify({ job: jobId, ...p }, null, 2));
+    console.log(JSON.stringify({ job: jobId, ...p, ...(p.pending + p.submitted > 0 ? { resumeWith } : {}) }, null, 2));
     return;
   }
   console.log(`job ${jobId}: ${p.succeeded} succeeded, ${p.failed} failed, ${p.skipped} skipped for budget, of ${p.total}; spent $${p.spentUsd.toFixed(4)}`);
-  if (p.pending + p.submitted > 0) console.log(`${p.pending + p.submitted} items left: run the same command again, or \`easel jobs resume ${jobId}\``);
+  if (p.possibleDuplicates > 0) {
+    console.log(`${p.possibleDuplicates} item${p.possibleDuplicates === 1 ? '' : 's'} may have been charged twice: a crash cut off a call on a vendor whose jobs cannot be found again (their worst case is in the spend); \`easel jobs show ${jobId}\` lists them`);
+  }
+  if (p.paused) console.log(`paused: ${p.paused}`);
+  const left = p.pending + p.submitted;
+  if (left > 0) {
+    const why = p.paused ? 'once that is fixed, ' : p.interrupted ? 'stopped; ' : '';
+    console.log(`${left} items left: ${why}resume with \`${resumeWith}\` (nothing finished or already at a vendor is bought again)`);
+  }
   if (p.failed > 0) console.log(`retry the failed items with \`easel jobs retry-failed ${jobId}\``);
 }
 

@@ -1,14 +1,18 @@
 /** `easel jobs`: list batch jobs, show one, resume, cancel, retry the failed items. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { InvalidRequestError } from '../core/errors.js';
 import type { Easel } from '../easel.js';
-import { printSummary, showProgress } from './batch.js';
+import { followRun, shellCommand } from './batch.js';
+import { DEFAULT_GRACE_S, handleInterrupts } from './interrupt.js';
+import { intFlag, numberFlag } from './parse.js';
 import { withEasel } from './run-command.js';
 
 interface JobsFlags {
   state?: string;
   config?: string;
   json?: boolean;
+  budget?: number;
+  grace?: number;
 }
 
 export function jobsCommand(): Command {
@@ -37,20 +41,30 @@ export function jobsCommand(): Command {
         }, flags.state);
       });
 
-  sub('show', 'show a job and its failed items', async (easel, id, flags) => {
+  sub('show', 'show a job, its failed items and those that may have been charged twice', async (easel, id, flags) => {
     const store = easel.jobStore();
     const job = store.getJob(id)!;
     const failed = store.items(id, ['failed', 'skipped']);
-    if (flags.json) return void console.log(JSON.stringify({ ...job, counts: store.counts(id), failed }, null, 2));
+    const doubled = store.items(id).filter((i) => i.possibleDuplicates > 0);
+    const counts = store.counts(id);
+    if (flags.json) return void console.log(JSON.stringify({ ...job, counts, failed, possibleDuplicates: doubled.map(({ line, index, possibleDuplicates, costUsd }) => ({ line, index, possibleDuplicates, costUsd })) }, null, 2));
     console.log(`job ${job.id} (${job.status}) from ${job.source} → ${job.outDir}`);
-    console.log(JSON.stringify(store.counts(id)));
+    console.log(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending + counts.submitted} left, of ${counts.total}; spent $${counts.spentUsd.toFixed(4)}${job.options.budgetUsd !== undefined ? ` of a $${job.options.budgetUsd} budget` : ''}`);
     for (const item of failed.slice(0, 20)) console.log(`  line ${item.line}: ${item.status}: ${item.error?.message ?? ''}`);
     if (failed.length > 20) console.log(`  … and ${failed.length - 20} more`);
+    if (doubled.length > 0) {
+      console.log(`${doubled.length} items may have been charged twice (a crash cut off a call on a vendor whose jobs cannot be found again; the worst case is counted in the spend):`);
+      for (const item of doubled.slice(0, 20)) console.log(`  line ${item.line}: ${item.possibleDuplicates} call${item.possibleDuplicates === 1 ? '' : 's'} cut off`);
+      if (doubled.length > 20) console.log(`  … and ${doubled.length - 20} more`);
+    }
+    if (job.status !== 'done' && counts.pending + counts.submitted > 0) console.log(`resume with \`easel jobs resume ${id}${stateFlag(flags)}\``);
   });
-  sub('resume', 'finish an unfinished job (items already submitted are polled, not paid again)', async (easel, id, flags) => resume(easel, id, flags));
-  sub('cancel', 'stop a job: a running `easel batch` notices within a second and cancels its vendor jobs', async (easel, id) => {
+  sub('resume', 'finish an unfinished job (items already submitted are polled, not paid again)', async (easel, id, flags) => resume(easel, id, flags))
+    .addOption(new Option('--budget <usd>', "raise or lower the job's spend cap").argParser(numberFlag('--budget', 0, 1_000_000)))
+    .addOption(new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved').argParser(intFlag('--grace', 0, 3600)).default(DEFAULT_GRACE_S));
+  sub('cancel', 'stop a job: a running `easel batch` notices within a second and stops; finished items are kept', async (easel, id, flags) => {
     easel.jobStore().setStatus(id, 'canceled');
-    console.log(`job ${id} canceled`);
+    console.log(`job ${id} canceled. Finished items and vendor jobs already paid for are kept: resume it later with \`easel jobs resume ${id}${stateFlag(flags)}\` (or the same \`easel batch\` command).`);
   });
   sub('retry-failed', 'put failed and skipped items back and run them', async (easel, id, flags) => {
     const count = easel.jobStore().resetFailed(id);
@@ -61,14 +75,17 @@ export function jobsCommand(): Command {
 }
 
 async function resume(easel: Easel, id: string, flags: JobsFlags): Promise<void> {
-  const store = easel.jobStore();
-  const job = store.getJob(id)!;
-  if (job.status === 'canceled') store.setStatus(id, 'running');
-  const run = easel.batch([], { outDir: job.outDir, jobId: id });
-  const counts = store.counts(id);
-  const stop = showProgress(run.onProgress.bind(run), counts.total, counts.succeeded + counts.failed + counts.skipped);
-  const final = await run.done;
-  stop();
-  printSummary(id, final, flags.json === true);
-  if (final.failed > 0) process.exitCode = 1;
+  const job = easel.jobStore().getJob(id)!;
+  let inFlight = 0;
+  const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
+  try {
+    const run = easel.batch([], { outDir: job.outDir, jobId: id, budgetUsd: flags.budget, stop: interrupts.stop, signal: interrupts.signal });
+    await followRun(easel, run, { what: `${job.source} → ${job.outDir}`, json: flags.json === true, resumeWith: `easel jobs resume ${id}${stateFlag(flags)}`, interrupts, onRunning: (n) => (inFlight = n) });
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+function stateFlag(flags: JobsFlags): string {
+  return flags.state ? ` --state ${shellCommand([flags.state])}` : '';
 }

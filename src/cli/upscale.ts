@@ -4,7 +4,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InvalidRequestError } from '../core/errors.js';
 import type { Easel } from '../easel.js';
-import { printSummary, showProgress } from './batch.js';
+import { followRun, shellCommand } from './batch.js';
+import { DEFAULT_GRACE_S, handleInterrupts } from './interrupt.js';
 import { printResult, saveImages } from './output.js';
 import { numberFlag } from './parse.js';
 import { withEasel } from './run-command.js';
@@ -51,17 +52,19 @@ async function upscaleFolder(easel: Easel, dir: string, flags: UpscaleFlags): Pr
     request: { task: 'upscale' as const, image: resolve(dir, name), scale: flags.scale ?? 4, prompt: flags.prompt, ...requestFields(flags) },
   }));
   const started = performance.now();
-  const run = easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model });
-  const counts = easel.jobStore().counts(run.job.id);
-  process.stderr.write(`${run.resumed ? 'resuming' : 'upscaling'} ${photos.length} photos from ${dir} → ${run.job.outDir} (job ${run.job.id})\n`);
-  const stop = showProgress(run.onProgress.bind(run), counts.total, counts.succeeded + counts.failed + counts.skipped);
-  const final = await run.done;
-  stop();
-  const seconds = (performance.now() - started) / 1000;
-  const ran = final.succeeded - counts.succeeded;
-  printSummary(run.job.id, final, flags.json === true);
-  if (!flags.json && ran > 0) console.log(`${ran} photos upscaled in ${seconds.toFixed(1)} s: ${((seconds * 1000) / ran).toFixed(0)} ms per image; files and manifest.jsonl in ${join(run.job.outDir)}`);
-  if (final.failed > 0) process.exitCode = 1;
+  let inFlight = 0;
+  const interrupts = handleInterrupts(DEFAULT_GRACE_S, () => inFlight);
+  try {
+    const run = easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model, stop: interrupts.stop, signal: interrupts.signal });
+    const before = easel.jobStore().counts(run.job.id).succeeded;
+    const again = shellCommand(['easel', 'upscale', dir, '--out', flags.out, ...(flags.scale !== undefined ? ['--scale', String(flags.scale)] : []), ...(flags.model ? ['--model', flags.model] : []), ...(flags.state ? ['--state', flags.state] : []), ...(flags.config ? ['--config', flags.config] : [])]);
+    const final = await followRun(easel, run, { what: `${photos.length} photos from ${dir} → ${run.job.outDir}`, json: flags.json === true, resumeWith: again, interrupts, onRunning: (n) => (inFlight = n) });
+    const seconds = (performance.now() - started) / 1000;
+    const ran = final.succeeded - before;
+    if (!flags.json && ran > 0) console.log(`${ran} photos upscaled in ${seconds.toFixed(1)} s: ${((seconds * 1000) / ran).toFixed(0)} ms per image; files and manifest.jsonl in ${join(run.job.outDir)}`);
+  } finally {
+    interrupts.dispose();
+  }
 }
 
 function isDirectory(path: string): boolean {
