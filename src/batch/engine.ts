@@ -207,7 +207,8 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
   setMaxListeners(0, stopping);
   let paused: string | undefined;
   const context: RunContext = {
-    options: { ...options, model: settings.model },
+    // A resumed job keeps the routing policy it was started with unless this run gives one.
+    options: { ...options, model: settings.model, policy: options.policy ?? (job.options.policy as RoutingPolicy | undefined) },
     easel,
     store,
     budget,

@@ -55,7 +55,7 @@ export function openJob(choice: JobChoice, outDir: string): OpenedJob {
   if (!choice.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
   // The same workload into the same folder again: that job is finished, there is nothing to pay for.
   const latest = store.findLatest(outDir);
-  if (!choice.newJob && latest?.status === 'done' && latest.options.itemsHash === itemsHash) return { job: latest, resumed: true, reused: 0 };
+  if (!choice.newJob && latest?.status === 'done' && latest.options.itemsHash === workloadHash(choice.items, choice.model ?? latest.options.model)) return resumeJob(store, latest, choice);
   if (unfinished) store.setStatus(unfinished.id, 'replaced');
   const job = store.createJob(
     {
@@ -81,6 +81,8 @@ function resumeJob(store: JobStore, job: Job, choice: JobChoice): OpenedJob {
     budgetChange = { from: job.options.budgetUsd, to: choice.budgetUsd };
     const options: JobOptions = { ...job.options, budgetUsd: choice.budgetUsd };
     store.setOptions(job.id, options);
+    // More money: the items the old cap skipped get their chance (also on a job that had ended).
+    if (budgetChange.from !== undefined && budgetChange.to > budgetChange.from) store.resetSkipped(job.id);
     job = { ...job, options };
   }
   return { job: store.getJob(job.id) ?? job, resumed: true, reused: 0, budgetChange };

@@ -229,6 +229,12 @@ export class SqliteJobStore implements JobStore {
     return info.changes;
   }
 
+  resetSkipped(jobId: string): number {
+    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status = 'skipped'").run(new Date().toISOString(), jobId);
+    if (info.changes > 0) this.setStatus(jobId, 'running');
+    return info.changes;
+  }
+
   setStatus(jobId: string, status: JobStatus): void {
     this.sql('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), jobId);
   }

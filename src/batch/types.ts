@@ -119,6 +119,8 @@ export interface JobStore {
   parkedImages(jobId: string, index: number): Uint8Array[];
   /** Writes an item's parked images' outcome: succeeded, the images dropped from the store. */
   unpark(jobId: string, index: number, output: ItemOutput): void;
+  /** Items skipped for budget go back to pending (the cap was raised); the job runs again. */
+  resetSkipped(jobId: string): number;
   /** Failed and skipped items go back to pending (`retry-failed`). */
   resetFailed(jobId: string): number;
   setStatus(jobId: string, status: JobStatus): void;

@@ -89,7 +89,8 @@ export function batchCommand(): Command {
             signal: interrupts.signal,
             ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined } } : {}),
           });
-          const again = ['easel', 'batch', file, '--out', flags.out, ...(flags.state ? ['--state', flags.state] : []), ...(flags.config ? ['--config', flags.config] : [])];
+          // The user's own command is the one that resumes: the same file, folder and model.
+          const again = ['easel', ...withoutFlags(process.argv.slice(2), { '--new': 0, '--budget': 1, '--grace': 1 })];
           await followRun(easel, run, { what: `${basename(file)} → ${run.job.outDir}`, json: flags.json === true, resumeWith: shellCommand(again), interrupts, onRunning: (n) => (inFlight = n) });
         } finally {
           interrupts.dispose();
@@ -131,6 +132,21 @@ export async function followRun(easel: Easel, run: BatchRun, options: FollowOpti
   return final;
 }
 
+/** Command-line words without the given flags (each with its number of values, or as `--flag=value`). */
+export function withoutFlags(words: readonly string[], flags: Record<string, number>): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    const name = word.split('=')[0]!;
+    if (name in flags) {
+      if (!word.includes('=')) i += flags[name]!;
+      continue;
+    }
+    kept.push(word);
+  }
+  return kept;
+}
+
 /** Words joined as a POSIX shell would read them back. */
 export function shellCommand(words: readonly string[]): string {
   return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -164,6 +180,7 @@ function printSummary(jobId: string, p: BatchProgress, json: boolean, resumeWith
     const why = p.paused ? 'once that is fixed, ' : p.interrupted ? 'stopped; ' : '';
     console.log(`${left} items left: ${why}resume with \`${resumeWith}\` (nothing finished or already at a vendor is bought again)`);
   }
+  if (p.skipped > 0) console.log(`${p.skipped} items skipped for budget: raise it with \`${resumeWith} --budget USD\` (the items already done are kept)`);
   if (p.failed > 0) console.log(`retry the failed items with \`easel jobs retry-failed ${jobId}\``);
 }
 

@@ -4,7 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { InvalidRequestError } from '../core/errors.js';
 import type { Easel } from '../easel.js';
-import { followRun, shellCommand } from './batch.js';
+import { followRun, shellCommand, withoutFlags } from './batch.js';
 import { DEFAULT_GRACE_S, handleInterrupts } from './interrupt.js';
 import { printResult, saveImages } from './output.js';
 import { numberFlag } from './parse.js';
@@ -57,7 +57,7 @@ async function upscaleFolder(easel: Easel, dir: string, flags: UpscaleFlags): Pr
   try {
     const run = easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model, stop: interrupts.stop, signal: interrupts.signal });
     const before = easel.jobStore().counts(run.job.id).succeeded;
-    const again = shellCommand(['easel', 'upscale', dir, '--out', flags.out, ...(flags.scale !== undefined ? ['--scale', String(flags.scale)] : []), ...(flags.model ? ['--model', flags.model] : []), ...(flags.state ? ['--state', flags.state] : []), ...(flags.config ? ['--config', flags.config] : [])]);
+    const again = shellCommand(['easel', ...withoutFlags(process.argv.slice(2), { '--budget': 1 })]);
     const final = await followRun(easel, run, { what: `${photos.length} photos from ${dir} → ${run.job.outDir}`, json: flags.json === true, resumeWith: again, interrupts, onRunning: (n) => (inFlight = n) });
     const seconds = (performance.now() - started) / 1000;
     const ran = final.succeeded - before;
