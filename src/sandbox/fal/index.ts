@@ -20,6 +20,9 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   const engine = new FalEngine(ctx, signer);
   const gate = ctx.gate(falGate);
   const submitGate = ctx.gate(falGate, { submit: true });
+  const pollGate = ctx.gate(falGate, { kind: 'poll' });
+  const streamGate = ctx.gate(falGate, { kind: 'stream' });
+  const resultGate = ctx.gate(falGate, { kind: 'result' });
   const queueRoot = () => `${ctx.baseUrl()}/fal/queue`;
 
   app.get('/rest/.well-known/jwks.json', (c) => c.json(signer.jwks()));
@@ -46,7 +49,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   });
   const wantsLogs = (c: Context<SandboxEnv>) => c.req.query('logs') === '1' || c.req.query('logs') === 'true';
 
-  app.get('/queue/:owner/:app/requests/:id/status', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id/status', pollGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     return c.json(statusBody(request, wantsLogs(c)), request.status === 'COMPLETED' ? 200 : 202);
@@ -54,7 +57,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
 
   // The status as server-sent events: the current status at once, then every change; the stream
   // ends after COMPLETED (the official client's streaming mode waits for that end).
-  app.get('/queue/:owner/:app/requests/:id/status/stream', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id/status/stream', streamGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     const logs = wantsLogs(c);
@@ -80,7 +83,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     });
   });
 
-  app.get('/queue/:owner/:app/requests/:id', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id', resultGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     if (!request.outcome) return falError(c, 400, 'Request is still in progress');
