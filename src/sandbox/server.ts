@@ -39,6 +39,8 @@ export interface SandboxUrls {
   falQueue: string;
   /** FAL's synchronous host (`https://fal.run`). */
   falRun: string;
+  /** FAL's Platform API (`https://api.fal.ai/v1`): the request listing that finds orphans. */
+  falPlatform: string;
   control: string;
 }
 
@@ -50,6 +52,7 @@ export function sandboxUrls(root: string): SandboxUrls {
     replicate: `${base}/replicate/v1`,
     falQueue: `${base}/fal/queue`,
     falRun: `${base}/fal/run`,
+    falPlatform: `${base}/fal/api/v1`,
     control: `${base}/_sandbox`,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * FAL under `/fal`: the queue host (`/fal/queue`, production `https://queue.fal.run`), the
- * synchronous host (`/fal/run`, production `https://fal.run`) and the JWKS that verifies its
+ * synchronous host (`/fal/run`, production `https://fal.run`), the Platform API's request listing
+ * (`/fal/api/v1`, production `https://api.fal.ai/v1`) and the JWKS that verifies its
  * webhooks (`/fal/rest/.well-known/jwks.json`). Status, result and cancel drop the app's subpath:
  * `fal-ai/flux/requests/{id}/status` for `fal-ai/flux/dev` (protocols.md 4.2).
  */
@@ -12,6 +13,7 @@ import { imageSize } from '../draw.js';
 import { InputFileError, readInputFile } from '../inputs.js';
 import { FalEngine, type FalRequest } from './engine.js';
 import { falError, falGate } from './errors.js';
+import { listRequests } from './platform.js';
 import { FalWebhookSigner } from './signing.js';
 
 export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
@@ -111,6 +113,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     }
     const fields = {
       app: falApp,
+      payload: body,
       base: parts.slice(0, 2).join('/'),
       input: checked.input,
       apiKey: c.get('apiKey'),
@@ -146,6 +149,8 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     Object.assign(input, { image: image.bytes, mask: mask.bytes, width: image.size.width, height: image.size.height });
     return undefined;
   };
+
+  app.get('/api/v1/models/requests/by-endpoint', gate, (c) => listRequests(c, engine));
 
   app.post('/queue/*', submitGate, (c) => accept(c, 'queue'));
   app.post('/run/*', submitGate, (c) => accept(c, 'run'));
