@@ -41,7 +41,10 @@ export interface OrphanQuery {
   /** The endpoint id the submit went to (`fal-ai/flux/dev`). */
   app: string;
   input: Record<string, unknown>;
+  /** Earliest send time to match (ms; may allow for the vendor's clock being behind). */
   sinceMs: number;
+  /** When the submit went out on our clock (default `sinceMs`): an orphan has ended a while after it. */
+  sentAt?: number;
   taken: ReadonlySet<string>;
 }
 
@@ -50,7 +53,7 @@ export async function findFalOrphan(scope: HttpScope, query: OrphanQuery): Promi
   const { runtime } = scope;
   const platform = runtime.urls.platform;
   if (!platform) return undefined; // a custom host without the Platform API: nothing to list
-  const settleAt = query.sinceMs + Math.max(runtime.pollIntervalMs, 1) * SETTLE_POLL_INTERVALS;
+  const settleAt = (query.sentAt ?? query.sinceMs) + Math.max(runtime.pollIntervalMs, 1) * SETTLE_POLL_INTERVALS;
   for (;;) {
     const found = await listOnce(scope, platform, query);
     if (found !== undefined) return found;

@@ -60,7 +60,7 @@ async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, 
     return id;
   } catch (error) {
     if (!answerLost(error) || scope.runtime.signal.aborted) throw error;
-    const query = { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, taken: notHeld() };
+    const query = { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() };
     const adopted = await findFalOrphan(scope, query).catch(() => undefined);
     if (adopted === undefined) throw error;
     holdJob(adopted);
