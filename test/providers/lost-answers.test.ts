@@ -3,7 +3,7 @@
  * request went out — leaves a vendor job running and billing. Replicate and FAL list their jobs:
  * the orphan is found by its input and adopted, so the ledger shows one charge.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { falProvider } from '../../src/providers/fal/index.js';
 import { parseFalOptions } from '../../src/providers/fal/options.js';
 import { buildSubmit } from '../../src/providers/fal/request.js';
@@ -20,7 +20,8 @@ beforeEach(async () => {
 afterEach(() => sandbox.close());
 
 const schnell = (overrides: Partial<ProviderCall> = {}) => makeCall('fal/flux/schnell', { seed: 11, width: 512, height: 512, ...overrides });
-const fal = (overrides = {}) => sandboxRuntime(sandbox, 'fal', { pollIntervalMs: 20, ...overrides });
+// Recovery looks again for 30 poll intervals (1.5 s here): ample for a 100 ms job on a loaded machine.
+const fal = (overrides = {}) => sandboxRuntime(sandbox, 'fal', { pollIntervalMs: 50, ...overrides });
 const listings = () => sandbox.context.requests.filter((r) => r.path.endsWith('/requests/by-endpoint')).length;
 
 /** What a process killed mid-request leaves behind: the submit reached FAL, its answer nobody read. */
@@ -44,11 +45,12 @@ describe('FAL: findSubmitted over the Platform API request listing', () => {
 
   it('never adopts a request with other input, one already taken, or one sent before the attempt began', async () => {
     const before = await orphanSubmit(schnell());
-    await new Promise((r) => setTimeout(r, 20));
+    const sent = Date.now();
+    while (Date.now() <= sent) await new Promise((r) => setImmediate(r));
     const since = Date.now();
     const other = await orphanSubmit(schnell({ seed: 12 }));
     const mine = await orphanSubmit(schnell());
-    await new Promise((r) => setTimeout(r, 400));
+    await vi.waitFor(() => expect(sandbox.context.ledger.list()).toHaveLength(3));
     expect(await falProvider.findSubmitted!(schnell(), since, new Set(), fal())).toBe(mine);
     expect(await falProvider.findSubmitted!(schnell(), since, new Set([mine]), fal())).toBeUndefined();
     expect(await falProvider.findSubmitted!(schnell({ seed: 12 }), since, new Set(), fal())).toBe(other);
@@ -58,7 +60,7 @@ describe('FAL: findSubmitted over the Platform API request listing', () => {
   it('the listing has the Platform API shape: items with payloads, cursor pages of at most limit', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     for (let i = 0; i < 3; i++) await orphanSubmit(schnell({ seed: i }));
-    await new Promise((r) => setTimeout(r, 400));
+    await vi.waitFor(() => expect(sandbox.context.ledger.list()).toHaveLength(3));
     const list = (query: string) => fetch(`${sandbox.urls.falPlatform}/models/requests/by-endpoint?endpoint_id=fal-ai/flux/schnell&start=${since}&${query}`, { headers: { authorization: `Key ${TEST_KEYS.fal}` } }).then((r) => r.json() as Promise<{ items: Record<string, unknown>[]; next_cursor: string | null; has_more: boolean }>);
     const first = await list('limit=2&expand=payloads');
     expect(first).toMatchObject({ has_more: true, next_cursor: 'Mg==' });
