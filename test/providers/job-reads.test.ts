@@ -4,9 +4,13 @@
  * sandbox ledger shows exactly one charge per item. With no retry allowance the same faults lose
  * items (the router used to buy those again), and the error names the job as alive.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectImage } from '../../src/core/image-input.js';
+import { createEasel } from '../../src/easel.js';
 import { EaselError } from '../../src/core/errors.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import { openaiProvider } from '../../src/providers/openai/index.js';
@@ -99,6 +103,24 @@ describe.each(cases)('$vendor: transient read failures never buy a job twice', (
     const resumed = await Promise.all(outcome.failed.map(({ index, error }) => provider.resume!(callFor(index), error.requestId!, sandboxRuntime(sandbox, vendor))));
     expect(resumed.every((r) => r.images.length > 0)).toBe(true);
     expect(sandbox.context.ledger.list()).toHaveLength(items);
+  });
+});
+
+describe('through createEasel (router, runtime and adapters together)', () => {
+  it('30 FAL and 30 Replicate items with ~20% of reads failing: every item delivered, one charge each', async () => {
+    sandbox.context.faults.configure({ ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5), rates: { ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5).rates, ...readFaults('replicate', ['poll', 'download'], 5).rates } });
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-reads-')), pollIntervalMs: 5 } });
+    try {
+      const models = ['fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell'] as const;
+      const results = await Promise.all(models.flatMap((model) => Array.from({ length: 30 }, (_, i) => easel.generate({ prompt: `${model} item ${i}`, model }))));
+      expect(results.every((r) => r.images.length === 1)).toBe(true);
+      const charges = sandbox.context.ledger.list();
+      expect(charges).toHaveLength(60);
+      expect(new Set(charges.map((c) => c.requestId)).size).toBe(60);
+      expect([...sandbox.context.faults.injected.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(15);
+    } finally {
+      await easel.close();
+    }
   });
 });
 
