@@ -37,6 +37,7 @@ export const falProvider: ImageProvider = {
 
   async resume(call, id, runtime) {
     const { warnings } = buildInput(call, parseFalOptions(call.providerOptions, call.model.id));
+    holdJob(id);
     return finish(scopeFor(call, runtime), call, id, warnings);
   },
 

@@ -61,6 +61,7 @@ export const replicateProvider: ImageProvider = {
     const options = parseReplicateOptions(call.providerOptions, call.model.id);
     const scope = scopeFor(call, runtime);
     const { warnings } = buildInput(call, parseModelRef(call.model.vendorModel), options);
+    holdJob(vendorRequestId);
     const prediction = await waitForPrediction(scope, await getPrediction(scope, vendorRequestId));
     return collect(scope, call, prediction, warnings);
   },
