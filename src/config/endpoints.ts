@@ -46,7 +46,7 @@ export function configuredEndpoint(provider: RemoteProviderId, config: EaselConf
 export function sandboxEndpoint(provider: RemoteProviderId, root: string, key?: string): VendorEndpoint {
   const urls = sandboxUrls(root);
   const baseUrl = provider === 'fal' ? urls.falQueue : urls[provider];
-  return { baseUrl, urls: provider === 'fal' ? { run: urls.falRun } : {}, apiKey: () => key ?? SANDBOX_KEY, target: 'sandbox' };
+  return { baseUrl, urls: provider === 'fal' ? { run: urls.falRun, platform: urls.falPlatform } : {}, apiKey: () => key ?? SANDBOX_KEY, target: 'sandbox' };
 }
 
 function lazyKey(provider: RemoteProviderId, key: string | undefined): () => string {

@@ -11,7 +11,7 @@ import type { ProviderRuntime } from './types.js';
 export async function abandonWait(runtime: ProviderRuntime, details: { provider: string; model?: string }, vendorJobId: string, cancel: () => Promise<void>): Promise<EaselError> {
   const reason = errorFromSignal(runtime.signal, details);
   if (reason instanceof TimeoutError && runtime.keepOnTimeout) {
-    return new TimeoutError(`${reason.message}; ${details.provider} job ${vendorJobId} is left running and will be resumed`, { ...details, requestId: vendorJobId });
+    return new TimeoutError(`${reason.message}; ${details.provider} job ${vendorJobId} is left running and will be resumed`, { ...details, requestId: vendorJobId, jobAlive: true });
   }
   await cancel();
   return reason;

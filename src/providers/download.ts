@@ -7,13 +7,23 @@
 import { ProviderUnavailableError } from '../core/errors.js';
 import { formatFromMediaType } from '../core/task.js';
 import { type HttpScope, safeUrl, send } from './http.js';
+import { readJob } from './job-read.js';
 
 export interface DownloadedImage {
   bytes: Uint8Array;
   mediaType: string;
 }
 
-export async function downloadImage(scope: HttpScope, url: string, authHeaders: Record<string, string> = {}): Promise<DownloadedImage> {
+/**
+ * An output of vendor job `jobId` (undefined for a synchronous call): the job is paid for, so a
+ * transient failure downloads again rather than buying the image again.
+ */
+export function downloadOutput(scope: HttpScope, jobId: string | undefined, url: string, authHeaders: Record<string, string> = {}): Promise<DownloadedImage> {
+  return readJob(scope, jobId, 'output file', (signal) => downloadImage(scope, url, authHeaders, signal));
+}
+
+/** One download (downloadOutput retries it); `signal` bounds this one request. */
+export async function downloadImage(scope: HttpScope, url: string, authHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<DownloadedImage> {
   if (url.startsWith('data:')) return decodeDataUrl(scope, url);
   let target: URL;
   try {
@@ -29,7 +39,7 @@ export async function downloadImage(scope: HttpScope, url: string, authHeaders: 
       scope,
     );
   }
-  const answer = await send(scope, { method: 'GET', url, headers: sameOrigin ? authHeaders : {} });
+  const answer = await send(scope, { method: 'GET', url, headers: sameOrigin ? authHeaders : {}, signal });
   const mediaType = answer.headers.get('content-type')?.split(';')[0]?.trim() || sniffMediaType(answer.bytes);
   return { bytes: answer.bytes, mediaType: formatFromMediaType(mediaType) ? mediaType : sniffMediaType(answer.bytes) };
 }

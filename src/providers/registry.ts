@@ -24,7 +24,8 @@ export const VENDOR_BASE_URLS: Record<RemoteProviderId, { baseUrl: string; urls:
   openai: { baseUrl: 'https://api.openai.com/v1', urls: {} },
   stability: { baseUrl: 'https://api.stability.ai', urls: {} },
   replicate: { baseUrl: 'https://api.replicate.com/v1', urls: {} },
-  fal: { baseUrl: 'https://queue.fal.run', urls: { run: 'https://fal.run' } },
+  // `platform`: the Platform API, whose request listing finds a request whose submit answer was lost.
+  fal: { baseUrl: 'https://queue.fal.run', urls: { run: 'https://fal.run', platform: 'https://api.fal.ai/v1' } },
 };
 
 /** The environment variables each vendor's own tools read for the key. */

@@ -41,7 +41,10 @@ export interface ProviderCall {
 export interface ProviderRuntime {
   /** Base URL of the vendor API (real or sandbox). Every URL an adapter builds starts from it. */
   baseUrl: string;
-  /** Further named base URLs a vendor needs (FAL: `run` for the synchronous host beside the queue host). */
+  /**
+   * Further named base URLs a vendor needs (FAL: `run` for the synchronous host beside the queue
+   * host, `platform` for the Platform API that lists requests).
+   */
   urls: Readonly<Record<string, string>>;
   /** Reads the key lazily; throws AuthenticationError naming the option and the env variable. */
   apiKey: () => string;
@@ -87,6 +90,14 @@ export interface ProviderRuntime {
    * cancel it; set by the router while it still has resumes left for this model.
    */
   keepOnTimeout?: boolean;
+  /**
+   * Transient failures (5xx, 429, a reset connection, a read that timed out) tolerated in a row on
+   * one read of a vendor job that exists — a status poll, status stream, result or output download —
+   * before the adapter gives up with `jobAlive`. Default 8; 0 gives up on the first failure.
+   */
+  readRetries?: number;
+  /** How long one such read may take before it counts as a transient failure (ms). Default 60000. */
+  readTimeoutMs?: number;
   /** Set by easel so adapters can say "sandbox" in warnings; adapters otherwise ignore it. */
   sandbox: boolean;
 }

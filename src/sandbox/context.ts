@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { sleep } from '../core/abort.js';
 import type { LatencyProfile } from '../catalog/types.js';
-import type { FaultDecision, FaultInjector } from './faults.js';
+import type { FaultDecision, FaultInjector, RequestKind } from './faults.js';
 import type { FileStore } from './files.js';
 import { sampleLatencyMs } from './latency.js';
 import type { Ledger, Vendor } from './ledger.js';
@@ -62,8 +62,11 @@ export interface SandboxContext {
   fixedKeys: Partial<Record<Vendor, string>>;
   /** Replicate cold starts (extra delay in ms before scaling, and how often); unset = each model's catalog figure. */
   coldStart?: { ms: number; rate: number };
-  /** Middleware: log, authenticate, inject faults, enforce rate limits (submit routes only). */
-  gate: (vendor: VendorAdapter, options?: { submit?: boolean }) => MiddlewareHandler<SandboxEnv>;
+  /**
+   * Middleware: log, authenticate, inject faults (by the route's kind of request), enforce rate
+   * limits (submit routes only). `submit: true` is short for `kind: 'submit'`; default `other`.
+   */
+  gate: (vendor: VendorAdapter, options?: { submit?: boolean; kind?: RequestKind }) => MiddlewareHandler<SandboxEnv>;
 }
 
 /** Vendor default latencies from the guide's uptime table (p50, p99). */
@@ -101,29 +104,12 @@ export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gat
       }
       c.set('apiKey', key);
 
-      const fault = ctx.faults.decide(adapter.vendor, c.req.method, path, c.req.header('x-sandbox-fault'), options.submit === true);
+      const kind: RequestKind = options.kind ?? (options.submit ? 'submit' : 'other');
+      const fault = ctx.faults.decide(adapter.vendor, c.req.method, path, c.req.header('x-sandbox-fault'), kind);
       if (fault) record.fault = fault.kind === 'status' ? String(fault.status) : fault.kind;
-      if (fault?.kind === 'status') {
-        const retryAfterMs = fault.status === 429 || fault.status === 503 ? (fault.retryAfterMs ?? ctx.faults.retryAfterMs) * ctx.timeScale() : undefined;
-        const kind = fault.status === 429 ? 'rate_limited' : fault.status === 503 ? 'unavailable' : fault.status >= 500 ? 'server_error' : fault.status === 401 ? 'unauthorized' : fault.status === 404 ? 'not_found' : 'bad_request';
-        return finish(adapter.renderError(c, { status: fault.status, kind, message: `Injected fault: ${fault.status}`, retryAfterMs }));
-      }
-      if (fault?.kind === 'hang') {
-        await ctx.delay(ctx.faults.hangMs, c.req.raw.signal).catch(() => undefined);
-        return finish(adapter.renderError(c, { status: 504, kind: 'timeout', message: 'Injected fault: the request hung and timed out' }));
-      }
-      if (fault?.kind === 'drop') {
-        const socket = c.env?.incoming?.socket;
-        if (socket) {
-          socket.destroy();
-          return finish(new Response(null, { status: 499 }));
-        }
-        throw new Error('Injected fault: connection dropped');
-      }
-      if (fault?.kind === 'malformed') {
-        return finish(new Response('{"data": [{"b64_json": "iVBORw0KGgo', { status: 200, headers: { 'content-type': 'application/json' } }));
-      }
-      if (options.submit) {
+      const faulted = await answerFault(ctx, c, fault, (error) => adapter.renderError(c, error));
+      if (faulted) return finish(faulted);
+      if (kind === 'submit') {
         const verdict = ctx.limits.checkRequest(adapter.vendor);
         if (!verdict.ok) {
           record.fault = `limit:${verdict.reason}`;
@@ -140,7 +126,41 @@ export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gat
       c.set('fault', fault);
       await next();
       record.status = c.res.status;
+      if (fault?.kind === 'lost') {
+        // The vendor did the work (and billed it); only the answer is lost on the way back.
+        record.status = 499;
+        c.res = dropConnection(c);
+      }
     };
+}
+
+/**
+ * The answer to a fault that stops a request before the vendor's handler (a status, a hang, a
+ * dropped connection, a malformed body), or undefined when the handler must run.
+ */
+export async function answerFault(ctx: Pick<SandboxContext, 'faults' | 'timeScale' | 'delay'>, c: Context<SandboxEnv>, fault: FaultDecision | undefined, render: (error: SandboxError) => Response): Promise<Response | undefined> {
+  if (fault?.kind === 'status') {
+    const retryAfterMs = fault.status === 429 || fault.status === 503 ? (fault.retryAfterMs ?? ctx.faults.retryAfterMs) * ctx.timeScale() : undefined;
+    const kind = fault.status === 429 ? 'rate_limited' : fault.status === 503 ? 'unavailable' : fault.status >= 500 ? 'server_error' : fault.status === 401 ? 'unauthorized' : fault.status === 404 ? 'not_found' : 'bad_request';
+    return render({ status: fault.status, kind, message: `Injected fault: ${fault.status}`, retryAfterMs });
+  }
+  if (fault?.kind === 'hang') {
+    await ctx.delay(ctx.faults.hangMs, c.req.raw.signal).catch(() => undefined);
+    return render({ status: 504, kind: 'timeout', message: 'Injected fault: the request hung and timed out' });
+  }
+  if (fault?.kind === 'drop') return dropConnection(c);
+  if (fault?.kind === 'malformed') {
+    return new Response('{"data": [{"b64_json": "iVBORw0KGgo', { status: 200, headers: { 'content-type': 'application/json' } });
+  }
+  return undefined;
+}
+
+/** Resets the client's connection: it sees a network error, never an answer. */
+function dropConnection(c: Context<SandboxEnv>): Response {
+  const socket = c.env?.incoming?.socket;
+  if (!socket) throw new Error('Injected fault: connection dropped');
+  socket.destroy();
+  return new Response(null, { status: 499 });
 }
 
 /** Whether a request must be refused by the vendor's safety system. */

@@ -5,14 +5,14 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import { makeDelay, makeGate, makeLatency, type SandboxContext, type SandboxEnv } from './context.js';
+import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
 import { drawSettings } from './draw.js';
 import { seedSettings } from './random.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './files.js';
-import { Ledger } from './ledger.js';
+import { Ledger, VENDORS, type Vendor } from './ledger.js';
 import { openaiSandbox } from './openai/index.js';
 import { DEFAULT_LIMITS, type SandboxOptions, SandboxOptionsSchema } from './options.js';
 import { RateLimiter } from './rate-limit.js';
@@ -39,6 +39,8 @@ export interface SandboxUrls {
   falQueue: string;
   /** FAL's synchronous host (`https://fal.run`). */
   falRun: string;
+  /** FAL's Platform API (`https://api.fal.ai/v1`): the request listing that finds orphans. */
+  falPlatform: string;
   control: string;
 }
 
@@ -50,6 +52,7 @@ export function sandboxUrls(root: string): SandboxUrls {
     replicate: `${base}/replicate/v1`,
     falQueue: `${base}/fal/queue`,
     falRun: `${base}/fal/run`,
+    falPlatform: `${base}/fal/api/v1`,
     control: `${base}/_sandbox`,
   };
 }
@@ -80,9 +83,20 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
 
   const app = new Hono<SandboxEnv>();
   app.route('/_sandbox', controlRoutes(context, { setTimeScale: (s) => (timeScale = s) }));
-  app.get('/files/:vendor/:id', (c) => {
-    const file = context.files.get(`${c.req.param('vendor')}/${c.req.param('id')}`);
-    context.requests.push({ vendor: 'files', method: 'GET', path: c.req.path, status: file ? 200 : 404, at: new Date().toISOString() });
+  app.get('/files/:vendor/:id', async (c) => {
+    const vendor = c.req.param('vendor');
+    const record: RecordedRequest = { vendor: 'files', method: 'GET', path: c.req.path, at: new Date().toISOString() };
+    context.requests.push(record);
+    // Output downloads fail like a CDN's: a 5xx, a reset or a hang, never a changed job.
+    const fault = isVendor(vendor) ? context.faults.decide(vendor, 'GET', c.req.path, c.req.header('x-sandbox-fault'), 'download') : undefined;
+    if (fault) record.fault = fault.kind === 'status' ? String(fault.status) : fault.kind;
+    const faulted = await answerFault(context, c, fault, (error) => c.text(error.message, error.status as 500, error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, error.retryAfterMs / 1000)) }));
+    if (faulted) {
+      record.status = faulted.status;
+      return faulted;
+    }
+    const file = context.files.get(`${vendor}/${c.req.param('id')}`);
+    record.status = file ? 200 : 404;
     if (!file) return c.text('This file does not exist or has expired.', 404);
     return c.body(Buffer.from(file.bytes), 200, { 'content-type': file.mediaType, 'cache-control': 'private, max-age=3600' });
   });
@@ -96,6 +110,10 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     return c.json({ error: 'sandbox internal error', message: error.message }, 500);
   });
   return { app, context, setBaseUrl: (url) => (baseUrl = options.publicUrl ?? url) };
+}
+
+function isVendor(value: string): value is Vendor {
+  return (VENDORS as readonly string[]).includes(value);
 }
 
 export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox> {

@@ -16,7 +16,7 @@ export function sandboxRuntime(
   const { signal } = deadlineSignal(overrides.parentSignal, overrides.timeoutMs ?? 20_000);
   return {
     baseUrl,
-    urls: provider === 'fal' ? { run: sandbox.urls.falRun } : {},
+    urls: provider === 'fal' ? { run: sandbox.urls.falRun, platform: sandbox.urls.falPlatform } : {},
     apiKey: () => TEST_KEYS[provider],
     fetch: globalThis.fetch,
     signal,

@@ -142,6 +142,8 @@ describe('stability adapter: errors', () => {
       await new Promise((r) => setTimeout(r, 150));
       controller.abort();
       await expect(pending).rejects.toBeInstanceOf(AbortedError);
+      // A poll already on the wire when the abort came may still reach the sandbox: let it land first.
+      await new Promise((r) => setTimeout(r, 50));
       const polls = slow.context.requests.filter((r) => r.path.includes('/v2beta/results/')).length;
       await new Promise((r) => setTimeout(r, 100));
       expect(slow.context.requests.filter((r) => r.path.includes('/v2beta/results/')).length).toBe(polls);

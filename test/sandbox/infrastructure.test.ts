@@ -8,8 +8,8 @@ import { seededRandom } from '../../src/sandbox/random.js';
 describe('FaultInjector', () => {
   it('plays a script step by step, only for matching requests', () => {
     const faults = new FaultInjector({ script: [{ vendor: 'openai', path: 'images/generations', steps: [429, { status: 503, retryAfterMs: 5 }, 'ok', 'hang'] }] });
-    const next = () => faults.decide('openai', 'POST', '/openai/v1/images/generations', undefined, true);
-    expect(faults.decide('fal', 'POST', '/fal/queue/x', undefined, true)).toBeUndefined();
+    const next = () => faults.decide('openai', 'POST', '/openai/v1/images/generations', undefined, 'submit');
+    expect(faults.decide('fal', 'POST', '/fal/queue/x', undefined, 'submit')).toBeUndefined();
     expect(next()).toEqual({ kind: 'status', status: 429 });
     expect(next()).toEqual({ kind: 'status', status: 503, retryAfterMs: 5 });
     expect(next()).toBeUndefined();
@@ -19,15 +19,15 @@ describe('FaultInjector', () => {
 
   it('honours the x-sandbox-fault header, and rates only on submit routes', () => {
     const faults = new FaultInjector({ rates: { fal: { error5xx: 1 } } }, seededRandom(1));
-    expect(faults.decide('openai', 'GET', '/x', 'moderation', false)).toEqual({ kind: 'moderation' });
-    expect(faults.decide('fal', 'GET', '/fal/status', undefined, false)).toBeUndefined();
-    expect(faults.decide('fal', 'POST', '/fal/queue', undefined, true)).toMatchObject({ kind: 'status' });
+    expect(faults.decide('openai', 'GET', '/x', 'moderation', 'poll')).toEqual({ kind: 'moderation' });
+    expect(faults.decide('fal', 'GET', '/fal/status', undefined, 'poll')).toBeUndefined();
+    expect(faults.decide('fal', 'POST', '/fal/queue', undefined, 'submit')).toMatchObject({ kind: 'status' });
   });
 
   it('draws rates in proportion', () => {
     const faults = new FaultInjector({ rates: { replicate: { error5xx: 0.2, rateLimit: 0.05 } } }, seededRandom(42));
     let errors = 0;
-    for (let i = 0; i < 4000; i++) if (faults.decide('replicate', 'POST', '/p', undefined, true)) errors++;
+    for (let i = 0; i < 4000; i++) if (faults.decide('replicate', 'POST', '/p', undefined, 'submit')) errors++;
     expect(errors / 4000).toBeGreaterThan(0.22);
     expect(errors / 4000).toBeLessThan(0.28);
   });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
+import { readJob } from '../job-read.js';
 import type { ProviderRuntime } from '../types.js';
 import { appBase } from './request.js';
 
@@ -38,9 +39,10 @@ export async function waitForCompletion(scope: HttpScope, app: string, id: strin
     // A webhook will say when it is done: no stream held open per job, only slow safety-net polls.
     if (!runtime.completion && (await streamUntilCompleted(scope, app, id))) return;
     if (runtime.firstPollDelayMs) await pauseBeforePoll(runtime, runtime.firstPollDelayMs, id);
+    const url = requestUrl(runtime, app, id, '/status');
     for (;;) {
-      const answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status'), headers: authHeaders(runtime) });
-      if (readJson(scope, answer, StatusSchema).status === 'COMPLETED') return;
+      const { status } = await readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(runtime), signal }), StatusSchema));
+      if (status === 'COMPLETED') return;
       await pauseBeforePoll(runtime, runtime.pollIntervalMs, id);
     }
   } catch (error) {
@@ -56,7 +58,8 @@ const STREAM_REOPENS = 3;
  * Waits on `GET …/status/stream`: one open request instead of a poll every interval, and COMPLETED
  * is known the moment FAL says it. The stream ends after COMPLETED. False when FAL offered no
  * stream (an error, another content type, or a stream that kept ending without news): the caller
- * polls, which also reports any real error.
+ * polls, which also reports any real error, and retries transient ones (a failed stream is never
+ * a reason to submit again).
  */
 async function streamUntilCompleted(scope: HttpScope, app: string, id: string): Promise<boolean> {
   const { runtime } = scope;
@@ -92,8 +95,13 @@ function sseStatuses(bytes: Uint8Array): string[] {
   return statuses;
 }
 
-export async function fetchResult(scope: HttpScope, app: string, id: string) {
-  return send(scope, { method: 'GET', url: requestUrl(scope.runtime, app, id), headers: authHeaders(scope.runtime) });
+/** The result (`response_url`), parsed; transient failures are asked again (the request is paid for). */
+export function fetchResult<S extends z.ZodType>(scope: HttpScope, app: string, id: string, schema: S): Promise<{ result: z.output<S>; requestId: string }> {
+  const url = requestUrl(scope.runtime, app, id);
+  return readJob(scope, id, 'result', async (signal) => {
+    const answer = await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal });
+    return { result: readJson(scope, answer, schema), requestId: answer.requestId ?? id };
+  });
 }
 
 /** Best effort: a failed cancel must not hide the error that caused it. */

@@ -3,14 +3,17 @@
  * take raw input from `providerOptions.fal.input`), through the queue (default) or the sync host.
  */
 import type { Warning } from '../../core/warnings.js';
-import { downloadImage } from '../download.js';
-import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
+import { abandonWait } from '../abandon.js';
+import { downloadOutput } from '../download.js';
+import { type HttpScope, readJson, send } from '../http.js';
+import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { parseFalError } from './errors.js';
 import { authHeaders, cancel, fetchResult, submit, waitForCompletion } from './flow.js';
 import { parseFalOptions } from './options.js';
 import { buildInput, buildSubmit } from './request.js';
-import { keptImages, ResultSchema } from './response.js';
+import { type FalResult, keptImages, ResultSchema } from './response.js';
+import { findFalOrphan } from './adopt.js';
 
 function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
   return { provider: 'fal', model: call.model.id, runtime, parseError: parseFalError };
@@ -25,33 +28,67 @@ export const falProvider: ImageProvider = {
     const request = buildSubmit(call, runtime.baseUrl, runtime.urls.run, options);
     if (options.sync) {
       const answer = await send(scope, { method: 'POST', url: request.url, headers: authHeaders(runtime), body: request.body });
-      return collect(scope, call, answer, request.warnings);
+      return collect(scope, call, readJson(scope, answer, ResultSchema), answer.requestId, request.warnings);
     }
-    const id = await submit(scope, request.url, request.body);
+    const id = await submitOrAdopt(scope, call, request.url, request.body);
     await runtime.onSubmitted?.(id);
-    await waitForCompletion(scope, call.model.vendorModel, id);
-    runtime.onVendorDone?.();
-    return collect(scope, call, await fetchResult(scope, call.model.vendorModel, id), request.warnings);
+    return finish(scope, call, id, request.warnings);
   },
 
   async resume(call, id, runtime) {
-    const scope = scopeFor(call, runtime);
     const { warnings } = buildInput(call, parseFalOptions(call.providerOptions, call.model.id));
-    await waitForCompletion(scope, call.model.vendorModel, id);
-    runtime.onVendorDone?.();
-    return collect(scope, call, await fetchResult(scope, call.model.vendorModel, id), warnings);
+    holdJob(id);
+    return finish(scopeFor(call, runtime), call, id, warnings);
+  },
+
+  async findSubmitted(call, sinceMs, taken, runtime) {
+    const { input } = buildInput(call, parseFalOptions(call.providerOptions, call.model.id));
+    return findFalOrphan(scopeFor(call, runtime), { app: call.model.vendorModel, input, sinceMs, taken: notHeld(taken) });
   },
 
   cancel: (call, id, runtime) => cancel(scopeFor(call, runtime), call.model.vendorModel, id),
 };
 
-async function collect(scope: HttpScope, call: ProviderCall, answer: HttpAnswer, warnings: Warning[]): Promise<ProviderResult> {
-  const result = readJson(scope, answer, ResultSchema);
-  const requestId = answer.requestId;
+/**
+ * Submits to the queue. When the answer is lost (the connection was cut after the request went out),
+ * FAL may have taken the request: it is looked for in FAL's request listing and adopted if found.
+ */
+async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, body: Record<string, unknown>): Promise<string> {
+  const submittedAt = scope.runtime.now();
+  try {
+    const id = await submit(scope, url, body);
+    holdJob(id);
+    return id;
+  } catch (error) {
+    if (!answerLost(error) || scope.runtime.signal.aborted) throw error;
+    const query = { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() };
+    const adopted = await findFalOrphan(scope, query).catch(() => undefined);
+    if (adopted === undefined) throw error;
+    holdJob(adopted);
+    return adopted;
+  }
+}
+
+async function finish(scope: HttpScope, call: ProviderCall, id: string, warnings: Warning[]): Promise<ProviderResult> {
+  const app = call.model.vendorModel;
+  await waitForCompletion(scope, app, id);
+  scope.runtime.onVendorDone?.();
+  try {
+    const { result, requestId } = await fetchResult(scope, app, id, ResultSchema);
+    return await collect(scope, call, result, requestId, warnings, id);
+  } catch (error) {
+    // Timed out fetching a finished request's result: it is paid for; the next attempt fetches it again.
+    if (scope.runtime.signal.aborted) throw await abandonWait(scope.runtime, scope, id, () => cancel(scope, app, id));
+    throw error;
+  }
+}
+
+/** Images of a result; `jobId` (queue requests) makes a failed download retry against that request. */
+async function collect(scope: HttpScope, call: ProviderCall, result: FalResult, requestId: string | undefined, warnings: Warning[], jobId?: string): Promise<ProviderResult> {
   const kept = keptImages(result, { model: call.model.id, requestId: requestId ?? '' }, warnings);
   const images = await Promise.all(
     kept.map(async (image, i) => {
-      const file = await downloadImage(scope, image.url, authHeaders(scope.runtime));
+      const file = await downloadOutput(scope, jobId, image.url, authHeaders(scope.runtime));
       const seed = result.seed === undefined ? call.seed : result.seed + i;
       return seed === undefined ? file : { ...file, seed };
     }),

@@ -4,7 +4,7 @@
  * the request id, gpt-image token usage as vendor usage.
  */
 import type { Warning } from '../../core/warnings.js';
-import { downloadImage } from '../download.js';
+import { downloadOutput } from '../download.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import type { ImageProvider, ProviderImage } from '../types.js';
 import { parseOpenAIError } from './errors.js';
@@ -26,8 +26,9 @@ export const openaiProvider: ImageProvider = {
 
     const images: ProviderImage[] = await Promise.all(
       outputs.map(async (output) => {
-        // Output URLs are pre-signed: no key goes with them.
-        const file = output.kind === 'bytes' ? output : await downloadImage(scope, output.url);
+        // Output URLs are pre-signed: no key goes with them. The images are paid for: a failed
+        // download is tried again, but there is no job to resume (no id), so it then fails as is.
+        const file = output.kind === 'bytes' ? output : await downloadOutput(scope, undefined, output.url);
         const image: ProviderImage = { bytes: file.bytes, mediaType: file.mediaType };
         if (output.revisedPrompt !== undefined) image.revisedPrompt = output.revisedPrompt;
         return image;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { type HttpScope, readJson, send } from '../http.js';
+import { sameInput } from '../same-input.js';
 import { authHeaders } from './flow.js';
 import type { ModelRef } from './request.js';
 
@@ -32,9 +33,4 @@ export async function findOrphan(scope: HttpScope, ref: ModelRef, input: Record<
     url = next ?? undefined;
   }
   return undefined;
-}
-
-/** The fields easel sent must match; the vendor may add defaults of its own. */
-function sameInput(found: Record<string, unknown>, sent: Record<string, unknown>): boolean {
-  return Object.entries(sent).every(([key, value]) => typeof value === 'string' && value.startsWith('data:') ? true : JSON.stringify(found[key]) === JSON.stringify(value));
 }

@@ -4,18 +4,16 @@
  * the runtime signal; on abort or timeout the prediction is cancelled (fresh short signal) so it
  * stops billing, then the abort error is thrown.
  */
-import { ProviderUnavailableError, RateLimitedError } from '../../core/errors.js';
 import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
+import { readJob } from '../job-read.js';
 import type { ProviderRuntime } from '../types.js';
 import type { CreateRequest } from './request.js';
 import { isFinished, type Prediction, PredictionSchema } from './response.js';
 
 /** Replicate holds a `Prefer: wait` request for at most 60 s. */
 export const MAX_WAIT_SECONDS = 60;
-/** Transient poll failures tolerated in a row before giving up: the prediction is paid for, keep asking. */
-const MAX_POLL_FAILURES = 5;
 const CANCEL_TIMEOUT_MS = 5_000;
 
 export function authHeaders(runtime: ProviderRuntime): Record<string, string> {
@@ -40,10 +38,10 @@ export async function createPrediction(scope: HttpScope, request: CreateRequest)
   return readJson(scope, answer, PredictionSchema);
 }
 
-export async function getPrediction(scope: HttpScope, id: string): Promise<Prediction> {
+/** The prediction's state; transient failures are asked again (the prediction is paid for). */
+export function getPrediction(scope: HttpScope, id: string): Promise<Prediction> {
   const url = `${scope.runtime.baseUrl.replace(/\/+$/, '')}/predictions/${encodeURIComponent(id)}`;
-  const answer = await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime) });
-  return readJson(scope, answer, PredictionSchema);
+  return readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal }), PredictionSchema));
 }
 
 /** Best effort: a cancel that fails must not hide the error that caused it. */
@@ -56,39 +54,24 @@ export async function cancelPrediction(scope: HttpScope, id: string): Promise<vo
   }
 }
 
-/** Polls until the prediction ends; cancels it when the wait is aborted or gives up. */
+/**
+ * Polls until the prediction ends. An abort cancels it (a timeout may keep it for the next attempt);
+ * a poll that keeps failing gives up with `jobAlive` and leaves it running, to be resumed.
+ */
 export async function waitForPrediction(scope: HttpScope, first: Prediction): Promise<Prediction> {
   const { runtime } = scope;
   let prediction = first;
-  let failures = 0;
   let firstPoll = true;
-  let lastError: RateLimitedError | ProviderUnavailableError | undefined;
   try {
     while (!isFinished(prediction)) {
       const interval = firstPoll ? Math.max(runtime.pollIntervalMs, runtime.firstPollDelayMs ?? 0) : runtime.pollIntervalMs;
       firstPoll = false;
-      const pause = failures > 0 ? backoff(runtime.pollIntervalMs, failures, lastError) : interval;
-      await pauseBeforePoll(runtime, pause, prediction.id);
-      try {
-        prediction = await getPrediction(scope, prediction.id);
-        failures = 0;
-      } catch (error) {
-        if (!isTransient(error) || runtime.signal.aborted || ++failures > MAX_POLL_FAILURES) throw error;
-        lastError = error;
-      }
+      await pauseBeforePoll(runtime, interval, prediction.id);
+      prediction = await getPrediction(scope, prediction.id);
     }
     return prediction;
   } catch (error) {
     if (runtime.signal.aborted) throw await abandonWait(runtime, scope, prediction.id, () => cancelPrediction(scope, prediction.id));
-    await cancelPrediction(scope, prediction.id);
     throw error;
   }
-}
-
-function isTransient(error: unknown): error is RateLimitedError | ProviderUnavailableError {
-  return error instanceof RateLimitedError || error instanceof ProviderUnavailableError;
-}
-
-function backoff(intervalMs: number, failures: number, error: RateLimitedError | ProviderUnavailableError | undefined): number {
-  return Math.max(error?.retryAfterMs ?? 0, intervalMs * 2 ** Math.min(failures, 6));
 }

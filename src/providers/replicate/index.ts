@@ -5,7 +5,8 @@
  */
 import type { ImageProvider, ProviderCall, ProviderImage, ProviderResult, ProviderRuntime } from '../types.js';
 import type { HttpScope } from '../http.js';
-import { downloadImage } from '../download.js';
+import { abandonWait } from '../abandon.js';
+import { downloadOutput } from '../download.js';
 import type { Warning } from '../../core/warnings.js';
 import { parseReplicateError } from './errors.js';
 import { authHeaders, cancelPrediction, chooseWait, createPrediction, getPrediction, waitForPrediction } from './flow.js';
@@ -13,6 +14,7 @@ import { parseReplicateOptions } from './options.js';
 import { buildCreateRequest, buildInput, parseModelRef } from './request.js';
 import { outcomeOf, type Prediction } from './response.js';
 import { findOrphan } from './adopt.js';
+import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
 
 function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
   return { provider: 'replicate', model: call.model.id, runtime, parseError: parseReplicateError };
@@ -37,8 +39,11 @@ export const replicateProvider: ImageProvider = {
       // Aborted while `Prefer: wait` held the answer: the prediction exists but its id never came back.
       // Find it by its input and cancel it, so it stops running (and billing).
       if (runtime.signal.aborted) await cancelOrphan(call, options, runtime, submittedAt);
-      throw error;
+      const adopted = answerLost(error) && !runtime.signal.aborted ? await adoptLost(call, options, runtime, submittedAt) : undefined;
+      if (!adopted) throw error;
+      prediction = adopted;
     }
+    holdJob(prediction.id);
     if (runtime.onSubmitted) {
       try {
         await runtime.onSubmitted(prediction.id);
@@ -56,6 +61,7 @@ export const replicateProvider: ImageProvider = {
     const options = parseReplicateOptions(call.providerOptions, call.model.id);
     const scope = scopeFor(call, runtime);
     const { warnings } = buildInput(call, parseModelRef(call.model.vendorModel), options);
+    holdJob(vendorRequestId);
     const prediction = await waitForPrediction(scope, await getPrediction(scope, vendorRequestId));
     return collect(scope, call, prediction, warnings);
   },
@@ -64,11 +70,20 @@ export const replicateProvider: ImageProvider = {
     const options = parseReplicateOptions(call.providerOptions, call.model.id);
     const ref = parseModelRef(call.model.vendorModel);
     const { input } = buildInput(call, ref, options);
-    return findOrphan(scopeFor(call, runtime), ref, input, sinceMs, taken);
+    return findOrphan(scopeFor(call, runtime), ref, input, sinceMs, notHeld(taken));
   },
 
   cancel: (call, id, runtime) => cancelPrediction(scopeFor(call, runtime), id),
 };
+
+/** The prediction a create whose answer was lost made, when Replicate lists one (polled from its state). */
+async function adoptLost(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<Prediction | undefined> {
+  const scope = scopeFor(call, runtime);
+  const ref = parseModelRef(call.model.vendorModel);
+  const { input } = buildInput(call, ref, options);
+  const id = await findOrphan(scope, ref, input, since - CLOCK_SKEW_MS, notHeld()).catch(() => undefined);
+  return id === undefined ? undefined : getPrediction(scope, id);
+}
 
 async function cancelOrphan(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<void> {
   const scope = scopeFor(call, { ...runtime, signal: AbortSignal.timeout(5_000) });
@@ -87,11 +102,17 @@ async function collect(scope: HttpScope, call: ProviderCall, prediction: Predict
   scope.runtime.onVendorDone?.();
   // The seed the model logged, else the one that was sent; Replicate reports no per-image seeds.
   const seed = outcome.seed ?? call.seed;
-  const images: ProviderImage[] = await Promise.all(
-    outcome.urls.map(async (url) => {
-      const file = await downloadImage(scope, url, authHeaders(scope.runtime));
-      return seed === undefined ? file : { ...file, seed };
-    }),
-  );
-  return { images, requestId: prediction.id, usage: outcome.usage, warnings };
+  try {
+    const images: ProviderImage[] = await Promise.all(
+      outcome.urls.map(async (url) => {
+        const file = await downloadOutput(scope, prediction.id, url, authHeaders(scope.runtime));
+        return seed === undefined ? file : { ...file, seed };
+      }),
+    );
+    return { images, requestId: prediction.id, usage: outcome.usage, warnings };
+  } catch (error) {
+    // Timed out downloading a finished prediction's outputs: it is paid for; the next attempt downloads again.
+    if (scope.runtime.signal.aborted) throw await abandonWait(scope.runtime, scope, prediction.id, async () => undefined);
+    throw error;
+  }
 }

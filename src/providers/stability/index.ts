@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { errorFromSignal } from '../../core/abort.js';
 import { ContentRejectedError } from '../../core/errors.js';
+import { abandonWait } from '../abandon.js';
 import { sniffMediaType } from '../download.js';
+import { readJob } from '../job-read.js';
 import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { parseStabilityError } from './errors.js';
@@ -53,16 +55,26 @@ export const stabilityProvider: ImageProvider = {
   },
 };
 
-/** Stability has no cancel endpoint: an abort just stops asking. */
+/**
+ * Polls `GET /v2beta/results/{id}` until the image is there (200; 202 while in progress). Transient
+ * failures are asked again, then give up with `jobAlive`: the job is paid for, and resuming it by
+ * id is the only way to get its image (Stability lists no jobs). Stability has no cancel endpoint:
+ * an abort just stops asking; a timeout names the id so the next attempt can resume it.
+ */
 async function poll(scope: HttpScope, id: string): Promise<HttpAnswer> {
   const { runtime } = scope;
   const url = `${runtime.baseUrl.replace(/\/+$/, '')}/v2beta/results/${encodeURIComponent(id)}`;
-  if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
-  for (;;) {
-    if (runtime.signal.aborted) throw errorFromSignal(runtime.signal, scope);
-    const answer = await send(scope, { method: 'GET', url, headers: { ...auth(runtime), accept: 'image/*' } });
-    if (answer.status === 200) return { ...answer, requestId: answer.requestId ?? id };
-    await runtime.sleep(runtime.pollIntervalMs, runtime.signal);
+  try {
+    if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
+    for (;;) {
+      if (runtime.signal.aborted) throw errorFromSignal(runtime.signal, scope);
+      const answer = await readJob(scope, id, 'result', (signal) => send(scope, { method: 'GET', url, headers: { ...auth(runtime), accept: 'image/*' }, signal }));
+      if (answer.status === 200) return { ...answer, requestId: answer.requestId ?? id };
+      await runtime.sleep(runtime.pollIntervalMs, runtime.signal);
+    }
+  } catch (error) {
+    if (runtime.signal.aborted) throw await abandonWait(runtime, scope, id, async () => undefined);
+    throw error;
   }
 }
 

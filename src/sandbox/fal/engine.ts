@@ -26,7 +26,12 @@ export interface FalRequest {
   /** `owner/app` without the subpath: status, result and cancel live under it. */
   base: string;
   input: FalInput;
+  /** The body as the client sent it: the Platform API lists it as `json_input`. */
+  payload: unknown;
   apiKey: string;
+  sentAt: Date;
+  startedAt?: Date;
+  endedAt?: Date;
   status: FalStatus;
   outcome?: FalOutcome;
   logs: { message: string; level: string; source: 'USER'; timestamp: string }[];
@@ -56,8 +61,8 @@ export class FalEngine {
   }
 
   /** Queues a request; `done` settles with its outcome (the synchronous host awaits it). */
-  submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers'>): { request: FalRequest; done: Promise<FalOutcome> } {
-    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set() };
+  submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers' | 'sentAt'>): { request: FalRequest; done: Promise<FalOutcome> } {
+    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set(), sentAt: new Date() };
     this.requests.set(request.id, request);
     return { request, done: this.process(request) };
   }
@@ -78,6 +83,7 @@ export class FalEngine {
       this.waiting--;
     }
     try {
+      request.startedAt = new Date();
       this.setStatus(request, 'IN_PROGRESS');
       const startedAt = performance.now();
       this.log(request, request.app.kind === 'fill' ? `Running ${request.app.id}` : `Running ${request.app.id} with ${request.input.steps} steps`);
@@ -149,8 +155,14 @@ export class FalEngine {
     return 'CANCELLATION_REQUESTED';
   }
 
+  /** Finished requests of one key, most recently ended first (the Platform API's default order). */
+  ended(apiKey: string): FalRequest[] {
+    return [...this.requests.values()].filter((r) => r.apiKey === apiKey && r.endedAt !== undefined).sort((a, b) => b.endedAt!.getTime() - a.endedAt!.getTime());
+  }
+
   private finish(request: FalRequest, outcome: FalOutcome): FalOutcome {
     request.outcome = outcome;
+    request.endedAt = new Date();
     this.log(request, outcome.status === 200 ? 'Completed' : 'Failed');
     this.setStatus(request, 'COMPLETED');
     if (request.webhook) this.deliver(request, outcome);

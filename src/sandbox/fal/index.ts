@@ -1,6 +1,7 @@
 /**
  * FAL under `/fal`: the queue host (`/fal/queue`, production `https://queue.fal.run`), the
- * synchronous host (`/fal/run`, production `https://fal.run`) and the JWKS that verifies its
+ * synchronous host (`/fal/run`, production `https://fal.run`), the Platform API's request listing
+ * (`/fal/api/v1`, production `https://api.fal.ai/v1`) and the JWKS that verifies its
  * webhooks (`/fal/rest/.well-known/jwks.json`). Status, result and cancel drop the app's subpath:
  * `fal-ai/flux/requests/{id}/status` for `fal-ai/flux/dev` (protocols.md 4.2).
  */
@@ -12,6 +13,7 @@ import { imageSize } from '../draw.js';
 import { InputFileError, readInputFile } from '../inputs.js';
 import { FalEngine, type FalRequest } from './engine.js';
 import { falError, falGate } from './errors.js';
+import { listRequests } from './platform.js';
 import { FalWebhookSigner } from './signing.js';
 
 export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
@@ -20,6 +22,9 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   const engine = new FalEngine(ctx, signer);
   const gate = ctx.gate(falGate);
   const submitGate = ctx.gate(falGate, { submit: true });
+  const pollGate = ctx.gate(falGate, { kind: 'poll' });
+  const streamGate = ctx.gate(falGate, { kind: 'stream' });
+  const resultGate = ctx.gate(falGate, { kind: 'result' });
   const queueRoot = () => `${ctx.baseUrl()}/fal/queue`;
 
   app.get('/rest/.well-known/jwks.json', (c) => c.json(signer.jwks()));
@@ -46,7 +51,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   });
   const wantsLogs = (c: Context<SandboxEnv>) => c.req.query('logs') === '1' || c.req.query('logs') === 'true';
 
-  app.get('/queue/:owner/:app/requests/:id/status', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id/status', pollGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     return c.json(statusBody(request, wantsLogs(c)), request.status === 'COMPLETED' ? 200 : 202);
@@ -54,7 +59,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
 
   // The status as server-sent events: the current status at once, then every change; the stream
   // ends after COMPLETED (the official client's streaming mode waits for that end).
-  app.get('/queue/:owner/:app/requests/:id/status/stream', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id/status/stream', streamGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     const logs = wantsLogs(c);
@@ -80,7 +85,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     });
   });
 
-  app.get('/queue/:owner/:app/requests/:id', gate, (c) => {
+  app.get('/queue/:owner/:app/requests/:id', resultGate, (c) => {
     const request = find(c);
     if (request instanceof Response) return request;
     if (!request.outcome) return falError(c, 400, 'Request is still in progress');
@@ -108,6 +113,7 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     }
     const fields = {
       app: falApp,
+      payload: body,
       base: parts.slice(0, 2).join('/'),
       input: checked.input,
       apiKey: c.get('apiKey'),
@@ -143,6 +149,8 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     Object.assign(input, { image: image.bytes, mask: mask.bytes, width: image.size.width, height: image.size.height });
     return undefined;
   };
+
+  app.get('/api/v1/models/requests/by-endpoint', gate, (c) => listRequests(c, engine));
 
   app.post('/queue/*', submitGate, (c) => accept(c, 'queue'));
   app.post('/run/*', submitGate, (c) => accept(c, 'run'));

@@ -19,6 +19,7 @@ export function replicateSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   const engine = new ReplicateEngine(ctx);
   const gate = ctx.gate(replicateGate);
   const submitGate = ctx.gate(replicateGate, { submit: true });
+  const pollGate = ctx.gate(replicateGate, { kind: 'poll' });
 
   app.post('/v1/predictions', submitGate, (c) =>
     createPrediction(c, ctx, engine, (body) =>
@@ -40,7 +41,7 @@ export function replicateSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
       results: page.map((p) => predictionJson(p, engine.apiBase())),
     });
   });
-  app.get('/v1/predictions/:id', gate, (c) => {
+  app.get('/v1/predictions/:id', pollGate, (c) => {
     const p = engine.get(c.req.param('id'));
     if (!p) return problem(c, { status: 404, detail: 'The requested resource could not be found.' });
     return c.json(predictionJson(p, engine.apiBase()));

@@ -11,7 +11,8 @@ import { type CreativeJob, creative, generate, inpaintHandler, results, upscaleH
 export function stabilitySandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   const app = new Hono<SandboxEnv>();
   const submit = ctx.gate(stabilityGate, { submit: true });
-  const gate = ctx.gate(stabilityGate);
+  // The results GET is both the status poll and the result: faults on it are `poll` faults.
+  const poll = ctx.gate(stabilityGate, { kind: 'poll' });
   const creativeJobs = new Map<string, CreativeJob>();
 
   for (const endpoint of ['ultra', 'core', 'sd3'] as const) app.post(`/v2beta/stable-image/generate/${endpoint}`, submit, v2(generate(ctx, endpoint)));
@@ -19,8 +20,8 @@ export function stabilitySandbox(ctx: SandboxContext): Hono<SandboxEnv> {
   app.post('/v2beta/stable-image/upscale/fast', submit, v2(upscaleHandler(ctx, 'fast')));
   app.post('/v2beta/stable-image/upscale/conservative', submit, v2(upscaleHandler(ctx, 'conservative')));
   app.post('/v2beta/stable-image/upscale/creative', submit, v2(creative(ctx, creativeJobs)));
-  app.get('/v2beta/results/:id', gate, results(creativeJobs));
-  app.get('/v2beta/stable-image/upscale/creative/result/:id', gate, results(creativeJobs));
+  app.get('/v2beta/results/:id', poll, results(creativeJobs));
+  app.get('/v2beta/stable-image/upscale/creative/result/:id', poll, results(creativeJobs));
   app.post('/v1/generation/:engine/text-to-image', submit, textToImage(ctx));
 
   // The guide's batch example posts to /v2beta/image/to/image, which is not a Stability path.
