@@ -4,13 +4,16 @@
  * "always model X" and "always the cheapest".
  */
 import { CATALOG } from '../catalog/index.js';
+import { splitLatency } from '../catalog/compute-time.js';
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
+import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel, ProviderLimits } from '../catalog/types.js';
 import type { ParsedRequest } from '../core/resolve.js';
+import type { ProviderCall } from '../providers/types.js';
 import type { Task } from '../core/task.js';
 import { hasCapability } from './capabilities.js';
 import { meanLatencyMs } from './hedge.js';
-import { planRoute } from './plan.js';
+import { type PlannedCandidate, planRoute } from './plan.js';
 import type { ParsedPolicy } from './policy.js';
 import { promptHints } from './prompt-hints.js';
 
@@ -108,6 +111,35 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
     unmetExample,
     lifecycle: model.lifecycle.status,
   };
+}
+
+/**
+ * What the vendor is expected to charge for a planned candidate: its calls at the catalog price,
+ * and a per-second price at the mean compute time the vendor reports for such a call (the latency's
+ * mean, not its median, less the unbilled queueing), so that many items add up to the bill.
+ */
+export function expectedCostUsd(candidate: Pick<PlannedCandidate, 'model' | 'calls'>): number | null {
+  const { model } = candidate;
+  let total = 0;
+  for (const call of candidate.calls) {
+    const computeSeconds = model.price.kind === 'per-second' ? splitLatency(meanLatencyMs(model.latency), call.n).computeMs / 1000 : undefined;
+    const cost = costOf(model, { images: call.n, ...billedSize(call), quality: call.quality, computeSeconds });
+    if (cost.usd === null) return null;
+    total += cost.usd;
+  }
+  return round(total);
+}
+
+/**
+ * The output size a call is billed on. A model whose output follows its input (fills, upscalers) has
+ * no size of its own in the call: the input's, times the upscale factor, is what the vendor makes
+ * and bills per megapixel.
+ */
+export function billedSize(call: Pick<ProviderCall, 'width' | 'height' | 'image' | 'task' | 'scale'>): { width?: number; height?: number } {
+  if (call.width && call.height) return { width: call.width, height: call.height };
+  if (!call.image) return {};
+  const factor = call.task === 'upscale' ? (call.scale ?? 1) : 1;
+  return { width: Math.round(call.image.width * factor), height: Math.round(call.image.height * factor) };
 }
 
 function limitsOf(provider: string): ProviderLimits | undefined {
