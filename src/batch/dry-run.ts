@@ -83,9 +83,13 @@ export async function dryRun(easel: Easel, items: readonly WorkloadItem[], optio
   const plans = new Map<string, Promise<RoutePlan>>();
   for (const item of items) {
     const request = batchItemRequest(item.request, options);
-    const key = JSON.stringify(request);
-    let planned = plans.get(key);
-    if (!planned) plans.set(key, (planned = easel.route(request)));
+    // Image bytes (library callers) are not worth a key: those items are planned one by one.
+    const key = request.image instanceof Uint8Array || request.mask instanceof Uint8Array ? undefined : JSON.stringify(request);
+    let planned = key === undefined ? undefined : plans.get(key);
+    if (!planned) {
+      planned = easel.route(request);
+      if (key !== undefined) plans.set(key, planned);
+    }
     let plan: RoutePlan;
     try {
       plan = await planned;
