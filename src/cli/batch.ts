@@ -6,9 +6,8 @@ import { SingleBar } from 'cli-progress';
 import { readWorkload } from '../batch/input.js';
 import type { BatchProgress, BatchRun } from '../batch/engine.js';
 import type { Easel } from '../easel.js';
-import { parseRequest } from '../easel.js';
 import { InvalidRequestError } from '../core/errors.js';
-import { estimateWorkload } from '../router/estimate.js';
+import { dryRunFile, printDryRun } from './dry-run.js';
 import { intFlag, numberFlag } from './parse.js';
 import { addRoutingOptions, policyFromFlags, type RoutingFlags } from './routing-options.js';
 import { DEFAULT_GRACE_S, handleInterrupts, type Interrupts, signalExitCode } from './interrupt.js';
@@ -42,7 +41,7 @@ export function batchCommand(): Command {
     .option('--allow-unpriced', 'let models with an unknown price run under a budget')
     .option('--state <dir>', 'state folder for the job store and cache (default .easel)')
     .option('--config <file>', 'config file (default ./easel.config.json)')
-    .option('--json', 'print the final summary as JSON')
+    .option('--json', 'print the final summary (or the dry run) as JSON')
     .option('--webhook-url <url>', 'public URL that reaches --webhook-port: Replicate and FAL call it when a job ends, instead of being polled')
     .addOption(new Option('--webhook-port <n>', 'port of the webhook receiver this run starts (with --webhook-url)').argParser(intFlag('--webhook-port', 1, 65_535)))
     .option('--new', "start a new job even though the folder's unfinished job came from other items (items already done there with the same request are kept, not bought again)")
@@ -61,18 +60,14 @@ export function batchCommand(): Command {
           }
           if (!flags.webhookPort) throw new InvalidRequestError('--webhook-url needs --webhook-port: the port the URL reaches on this machine', { field: 'webhook-port' });
         }
-        const items = readWorkload(file);
         const policy = policyFromFlags(flags);
         if (flags.dryRun) {
-          const requests = items.map((i) => parseRequest({ ...i.request, model: i.request.model ?? flags.model }));
-          const estimate = estimateWorkload(requests, 'generate', policy);
-          const over = flags.budget !== undefined && estimate.routed.costUsd > flags.budget;
-          console.log(`dry run: ${items.length} items, ${estimate.images} images`);
-          console.log(`estimated cost $${estimate.routed.costUsd.toFixed(4)}, time ≥ ${(estimate.routed.timeMs / 1000).toFixed(0)} s under the vendors' limits`);
-          console.log(`models: ${Object.entries(estimate.routed.byModel).map(([m, n]) => `${m} ×${n}`).join(', ')}`);
-          if (flags.budget !== undefined) console.log(over ? `budget $${flags.budget} is below the estimate: items past it will be skipped` : `within the $${flags.budget} budget`);
+          const planned = await dryRunFile(easel, file, flags, policy);
+          if (flags.json) console.log(JSON.stringify(planned, null, 2));
+          else printDryRun(planned);
           return;
         }
+        const items = readWorkload(file);
         let inFlight = 0;
         const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
         try {

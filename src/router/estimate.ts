@@ -1,16 +1,19 @@
 /**
  * Workload estimates: what a set of prompts would cost and how long it would take on each model,
- * under that vendor's rate limits — and what the router would pick prompt by prompt, beside
- * "always model X" and "always the cheapest".
+ * under that vendor's rate limits ("always model X", "always the cheapest"); and what a planned
+ * call is expected to cost at the vendor, the figure dry runs add up.
  */
 import { CATALOG } from '../catalog/index.js';
+import { splitLatency } from '../catalog/compute-time.js';
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
+import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel, ProviderLimits } from '../catalog/types.js';
 import type { ParsedRequest } from '../core/resolve.js';
+import type { ProviderCall } from '../providers/types.js';
 import type { Task } from '../core/task.js';
 import { hasCapability } from './capabilities.js';
 import { meanLatencyMs } from './hedge.js';
-import { planRoute } from './plan.js';
+import { type PlannedCandidate, planRoute } from './plan.js';
 import type { ParsedPolicy } from './policy.js';
 import { promptHints } from './prompt-hints.js';
 
@@ -32,44 +35,23 @@ export interface WorkloadEstimate {
   items: number;
   images: number;
   perModel: ModelEstimate[];
-  routed: { costUsd: number; timeMs: number; byModel: Record<string, number>; unroutable: number };
   cheapest: ModelEstimate | undefined;
 }
 
+/**
+ * "Always model X", for every model that can take the workload's tasks: what if one model served
+ * every item. (What the run itself will do, item by item, is the batch dry run's job.)
+ * `task` is for the items that name none.
+ */
 export function estimateWorkload(items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[] = CATALOG): WorkloadEstimate {
   const images = items.reduce((sum, item) => sum + (item.n ?? 1), 0);
-  const perModel = catalog.filter((m) => m.tasks.includes(task)).map((model) => modelEstimate(model, items, task, policy, catalog));
-
-  const byModel: Record<string, number> = {};
-  const imagesByModel = new Map<CatalogModel, number>();
-  let routedCost = 0;
-  let unroutable = 0;
-  for (const request of items) {
-    try {
-      const plan = planRoute({ request, task, model: undefined, policy, inputs: { image: undefined, mask: undefined }, catalog });
-      const first = plan.ranked[0]!;
-      byModel[first.model.id] = (byModel[first.model.id] ?? 0) + 1;
-      imagesByModel.set(first.model, (imagesByModel.get(first.model) ?? 0) + (request.n ?? 1));
-      routedCost += first.report.estimatedCostUsd ?? 0;
-    } catch {
-      unroutable++;
-    }
-  }
-  // Vendors work in parallel; models of one vendor share its limits.
-  const byProvider = new Map<string, { images: number; p50Ms: number }>();
-  for (const [model, count] of imagesByModel) {
-    const entry = byProvider.get(model.provider) ?? { images: 0, p50Ms: 0 };
-    entry.images += count;
-    entry.p50Ms = Math.max(entry.p50Ms, meanLatencyMs(model.latency));
-    byProvider.set(model.provider, entry);
-  }
-  const routedTime = Math.max(0, ...[...byProvider].map(([provider, e]) => timeUnderLimits(e.images, e.p50Ms, limitsOf(provider))));
+  const tasks = new Set(items.map((item) => item.task ?? task));
+  const perModel = catalog.filter((m) => m.tasks.some((t) => tasks.has(t))).map((model) => modelEstimate(model, items, task, policy, catalog));
   const cheapest = [...perModel].filter((m) => m.costUsd !== null && m.lifecycle !== 'shutdown').sort((a, b) => a.costUsd! - b.costUsd!)[0];
   return {
     items: items.length,
     images,
     perModel: perModel.sort((a, b) => (a.costUsd ?? Infinity) - (b.costUsd ?? Infinity)),
-    routed: { costUsd: round(routedCost), timeMs: routedTime, byModel, unroutable },
     cheapest,
   };
 }
@@ -84,8 +66,8 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
     images += request.n ?? 1;
     let reason: string | undefined;
     try {
-      const plan = planRoute({ request, task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined }, catalog });
-      const c = plan.ranked[0]!.report.estimatedCostUsd;
+      const plan = planRoute({ request, task: request.task ?? task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined }, catalog });
+      const c = expectedCostUsd(plan.ranked[0]!);
       cost = cost === null || c === null ? null : cost + c;
       const needs = [...(policy.require ?? []), ...(policy.promptHints === false ? [] : promptHints(request.prompt).map((h) => h.capability))];
       const missing = needs.filter((capability) => !hasCapability(model, capability));
@@ -108,6 +90,35 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
     unmetExample,
     lifecycle: model.lifecycle.status,
   };
+}
+
+/**
+ * What the vendor is expected to charge for a planned candidate: its calls at the catalog price,
+ * and a per-second price at the mean compute time the vendor reports for such a call (the latency's
+ * mean, not its median, less the unbilled queueing), so that many items add up to the bill.
+ */
+export function expectedCostUsd(candidate: Pick<PlannedCandidate, 'model' | 'calls'>): number | null {
+  const { model } = candidate;
+  let total = 0;
+  for (const call of candidate.calls) {
+    const computeSeconds = model.price.kind === 'per-second' ? splitLatency(meanLatencyMs(model.latency), call.n).computeMs / 1000 : undefined;
+    const cost = costOf(model, { images: call.n, ...billedSize(call), quality: call.quality, computeSeconds });
+    if (cost.usd === null) return null;
+    total += cost.usd;
+  }
+  return round(total);
+}
+
+/**
+ * The output size a call is billed on. A model whose output follows its input (fills, upscalers) has
+ * no size of its own in the call: the input's, times the upscale factor, is what the vendor makes
+ * and bills per megapixel.
+ */
+export function billedSize(call: Pick<ProviderCall, 'width' | 'height' | 'image' | 'task' | 'scale'>): { width?: number; height?: number } {
+  if (call.width && call.height) return { width: call.width, height: call.height };
+  if (!call.image) return {};
+  const factor = call.task === 'upscale' ? (call.scale ?? 1) : 1;
+  return { width: Math.round(call.image.width * factor), height: Math.round(call.image.height * factor) };
 }
 
 function limitsOf(provider: string): ProviderLimits | undefined {

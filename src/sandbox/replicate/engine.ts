@@ -4,6 +4,7 @@
  * webhooks the prediction asked for, charges the ledger once on success (never for failures or
  * cancels), and holds a concurrency slot until the prediction ends.
  */
+import { splitLatency } from '../../catalog/compute-time.js';
 import { costOf } from '../../catalog/pricing.js';
 import type { SandboxContext } from '../context.js';
 import { VENDOR_LATENCY } from '../context.js';
@@ -110,8 +111,8 @@ export class ReplicateEngine {
     const count = p.model.render === 'upscale' ? 1 : Number(p.resolvedInput.num_outputs ?? 1);
     const coldMs = this.coldStartMs(p.model);
     // Queueing is a small slice of the latency; batches take longer to compute than one image.
-    const predictMs = totalMs * 0.9 * (1 + 0.5 * (count - 1));
-    await this.ctx.delay(totalMs * 0.1 + coldMs, signal);
+    const { queueMs, computeMs: predictMs } = splitLatency(totalMs, count);
+    await this.ctx.delay(queueMs + coldMs, signal);
 
     p.status = 'processing';
     p.startedAt = new Date();
