@@ -52,6 +52,8 @@ export interface EaselOptions {
   health?: ProviderHealth;
   /** Multiplies catalog latencies when timing hedges (set to the sandbox time scale). */
   latencyScale?: number;
+  /** Today, for models' shutdown dates (tests fix it; default Date.now). */
+  now?: () => number;
 }
 
 /** Task-specific request types: the method fixes the task. */
@@ -165,6 +167,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
       inputs,
       isOpen: (provider) => health.isOpen(provider),
       catalog,
+      now: (options.now ?? Date.now)(),
+      // Custom hosts and the sandbox may still serve a retired model someone names; the vendor does not.
+      servesRetired: (provider) => provider !== 'local' && configuredEndpoint(provider as RemoteProviderId, config, env)?.target !== 'vendor',
       unavailable: (provider) =>
         provider !== 'local' && configured.length > 0 && !configured.includes(provider as RemoteProviderId)
           ? `no ${VENDOR_KEY_ENV[provider as RemoteProviderId]} set (auto routing uses only configured vendors)`
