@@ -112,6 +112,11 @@ export interface Easel {
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
   readonly health: ProviderHealth;
+  /**
+   * Waits for a slot with `provider` from the process's pacer (the one every call without a
+   * `hooks.acquire` goes through); returns the release. For calls made outside `run` (the gateway's forwarding).
+   */
+  acquire(provider: string, signal?: AbortSignal): Promise<() => void>;
   /** The per-attempt timeout (config `timeoutMs`, default 120 s); a request's own `timeoutMs` wins. */
   readonly timeoutMs: number;
   /** Stops the in-process sandbox, if one was started. */
@@ -338,6 +343,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     jobStore,
     endpoint,
     health,
+    acquire: (provider, signal) => pacer().acquire(provider, signal),
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     close: async () => {
       cache?.close();
