@@ -31,6 +31,8 @@ import type { CatalogModel } from './catalog/types.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { type Reservation, type ReserveHook, worstCaseUsd } from './router/reservation.js';
+
+export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';

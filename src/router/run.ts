@@ -112,7 +112,10 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
           clearTimeout(entry.timer);
           if (settled) return;
           // A backup the budget cannot pay for is simply not started: the primary runs on.
-          if (entry.hedge && error instanceof BudgetExceededError && running.size > 0) return;
+          if (entry.hedge && error instanceof BudgetExceededError && running.size > 0) {
+            tried.splice(tried.lastIndexOf(entry.model), 1);
+            return;
+          }
           lastError = error;
           if (!shouldFallBack(error, policy)) {
             finish(() => reject(error));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortedError, ContentRejectedError, NotFoundError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
+import { AbortedError, BudgetExceededError, ContentRejectedError, NotFoundError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
 import type { Attempt } from '../../src/core/result.js';
 import type { ImageResult } from '../../src/core/result.js';
 import type { PlannedCandidate } from '../../src/router/plan.js';
@@ -187,5 +187,22 @@ describe('runPlan', () => {
     });
     expect(seen).toEqual(['a/one', 'a/one']);
     expect(outcome.result.model).toBe('a/one');
+  });
+
+  it('a backup the budget cannot pay for is not started, and the primary runs on', async () => {
+    let finishPrimary!: () => void;
+    const outcome = await runPlan([candidate('a/slow', 'openai'), candidate('b/backup', 'fal')], {
+      policy: policy({ hedge: { afterMs: 1 } }),
+      health: new ProviderHealth(),
+      attempt: (c) => {
+        if (c.model.id === 'a/slow') return new Promise((resolve) => (finishPrimary = () => resolve(ok(c.model.id))));
+        // The reservation for the backup is refused; the primary then answers.
+        setImmediate(() => finishPrimary());
+        return Promise.reject(new BudgetExceededError('no budget left for a hedge'));
+      },
+    });
+    expect(outcome.result.model).toBe('a/slow');
+    expect(outcome.tried).toEqual(['a/slow']);
+    expect(outcome.cancelled).toEqual([]);
   });
 });
