@@ -30,13 +30,13 @@ import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.
 import type { CatalogModel } from './catalog/types.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
-import { type Reservation, type ReserveHook, worstCaseUsd } from './router/reservation.js';
+import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseUsd } from './router/reservation.js';
 
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
+import { paceLimits, processPacer } from './router/pacing.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
-import { Pacer, type PaceLimits } from './batch/pacer.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
 import type { JobStore } from './batch/types.js';
 
@@ -403,44 +403,4 @@ interface KeptJobs {
   target: VendorEndpoint;
   /** Settles the reservation of the try that left these jobs alive, with what they cost beyond it. */
   settle?: (extraUsd: number | null) => void;
-}
-
-/** USD charged across attempts (null when any is unknown). */
-function costOfAttempts(attempts: readonly Attempt[]): number | null {
-  return attempts.reduce<number | null>((sum, a) => addCosts(sum, a.costUsd), 0);
-}
-
-function addCosts(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : Math.round((a + b) * 1e6) / 1e6;
-}
-
-/** A try that failed having charged nothing is released; one that charged (or may have) is settled. */
-function settleOrRelease(reservation: Reservation, usd: number | null): void {
-  if (usd === 0) reservation.release();
-  else reservation.settle(usd);
-}
-
-const processPacers = new Map<string, Pacer>();
-
-/** The process's pacer for these limits: every easel instance with the same limits shares one. */
-function processPacer(limits: Record<string, PaceLimits>): Pacer {
-  const key = JSON.stringify(limits);
-  let pacer = processPacers.get(key);
-  if (!pacer) processPacers.set(key, (pacer = new Pacer(limits)));
-  return pacer;
-}
-
-/** Vendor limits as the pacer reads them; windows shrink with the latency scale (a time-scaled sandbox). */
-function paceLimits(limits: Record<string, { requestsPerMinute?: number; concurrent?: number; burst?: { requests: number; windowMs: number } } | undefined>, scale: number): Record<string, PaceLimits> {
-  const out: Record<string, PaceLimits> = {};
-  for (const [provider, l] of Object.entries(limits)) {
-    if (!l) continue;
-    out[provider] = {
-      requestsPerMinute: l.requestsPerMinute,
-      concurrent: l.concurrent,
-      windowMs: 60_000 * scale,
-      burst: l.burst && { requests: l.burst.requests, windowMs: l.burst.windowMs * scale },
-    };
-  }
-  return out;
 }

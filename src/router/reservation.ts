@@ -5,6 +5,7 @@
  */
 import { costOf, round6 } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
+import type { Attempt } from '../core/result.js';
 import type { ProviderCall } from '../providers/types.js';
 
 /** One vendor attempt about to start. */
@@ -54,4 +55,19 @@ export function worstCaseUsd(model: CatalogModel, calls: readonly ProviderCall[]
     total += usd;
   }
   return round6(total);
+}
+
+/** USD charged across attempts (null when any is unknown). */
+export function costOfAttempts(attempts: readonly Attempt[]): number | null {
+  return attempts.reduce<number | null>((sum, a) => addCosts(sum, a.costUsd), 0);
+}
+
+export function addCosts(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : Math.round((a + b) * 1e6) / 1e6;
+}
+
+/** A try that failed having charged nothing is released; one that charged (or may have) is settled. */
+export function settleOrRelease(reservation: Reservation, usd: number | null): void {
+  if (usd === 0) reservation.release();
+  else reservation.settle(usd);
 }

@@ -55,7 +55,12 @@ describe('a vendor job that is alive is resumed', () => {
     const receiver = losingReceiver(Infinity);
     const from = sandbox.context.requests.length;
     const targets = { fallback: [{ model: 'fal/flux/schnell' }, { model: 'replicate/black-forest-labs/flux-schnell' }] };
-    const result = await easel.run({ prompt: 'a lantern in rain', policy: { targets, retries: 2 } }, { completion: (provider) => (provider === 'fal' ? receiver : undefined) });
+    const ends: string[] = [];
+    const reserve = async (attempt: { model: string }) => ({
+      settle: (usd: number | null) => void ends.push(`${attempt.model} settled ${usd}`),
+      release: () => void ends.push(`${attempt.model} released`),
+    });
+    const result = await easel.run({ prompt: 'a lantern in rain', policy: { targets, retries: 2 } }, { completion: (provider) => (provider === 'fal' ? receiver : undefined), reserve });
     expect(result.model).toBe('replicate/black-forest-labs/flux-schnell');
     // Three tries on the one FAL job (the first and two retries), never a second FAL job.
     expect(new Set(receiver.lost).size).toBe(1);
@@ -63,6 +68,13 @@ describe('a vendor job that is alive is resumed', () => {
     expect(falSubmits(from)).toBe(1);
     const cancels = sandbox.context.requests.slice(from).filter((r) => r.method === 'PUT' && r.path.endsWith(`/requests/${receiver.lost[0]}/cancel`));
     expect(cancels).toHaveLength(1);
+    // Each try's reservation ends once its job is taken over or cancelled (FAL bills no cancelled job).
+    expect(ends).toEqual([
+      'fal/flux/schnell released',
+      'fal/flux/schnell released',
+      `replicate/black-forest-labs/flux-schnell settled ${result.cost.usd}`,
+      'fal/flux/schnell released',
+    ]);
     await easel.close();
   });
 });
