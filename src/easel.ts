@@ -14,14 +14,15 @@ import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
 import { configuredEndpoint, LOCAL_ENDPOINT, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
-import { InvalidRequestError } from './core/errors.js';
+import { EaselError, InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
 import { loadImage } from './core/image-input.js';
 import { type ImageRequest, ImageRequestSchema } from './core/request.js';
 import type { ParsedRequest } from './core/resolve.js';
-import type { ImageResult } from './core/result.js';
+import type { Attempt, ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
 import type { WebhookCompletion } from './providers/completion.js';
+import type { ProviderResult } from './providers/types.js';
 import { undiciTransport } from './providers/transport.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { cancelKeptJobs, executeModel } from './router/execute.js';
@@ -29,6 +30,10 @@ import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.
 import type { CatalogModel } from './catalog/types.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
+import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseUsd } from './router/reservation.js';
+
+export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
+import { paceLimits, processPacer } from './router/pacing.js';
 import { runPlan } from './router/run.js';
 import { InProcessSandbox } from './sandbox/in-process.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
@@ -52,6 +57,8 @@ export interface EaselOptions {
   health?: ProviderHealth;
   /** Multiplies catalog latencies when timing hedges (set to the sandbox time scale). */
   latencyScale?: number;
+  /** Today, for models' shutdown dates (tests fix it; default Date.now). */
+  now?: () => number;
 }
 
 /** Task-specific request types: the method fixes the task. */
@@ -71,8 +78,18 @@ export interface RunHooks {
   onSubmitting?: (model: string, call: number) => void;
   /** Every failed vendor call (rate limits slow the batch pacer down). */
   onError?: (error: unknown) => void;
-  /** Waits for a slot with the vendor before each call; returns the release (the batch pacer). */
+  /**
+   * Waits for a slot with the vendor before each call; returns the release (the batch pacer).
+   * Default: the process's pacer for each vendor (config `limits` over the catalog's).
+   */
   acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
+  /**
+   * Budgets: called before every vendor attempt (primary, each retry, each fallback, a hedge's
+   * backup) with the most it can cost, and awaited (it may wait for money to free up). The
+   * reservation is settled with what the attempt really cost, or released when nothing could have
+   * been charged. A BudgetExceededError from it stops the request (no fallback).
+   */
+  reserve?: ReserveHook;
   /** Webhook completion for a vendor's async jobs (vendors that call back), instead of polling. */
   completion?: (provider: string) => WebhookCompletion | undefined;
 }
@@ -97,6 +114,11 @@ export interface Easel {
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
   readonly health: ProviderHealth;
+  /**
+   * Waits for a slot with `provider` from the process's pacer (the one every call without a
+   * `hooks.acquire` goes through); returns the release. For calls made outside `run` (the gateway's forwarding).
+   */
+  acquire(provider: string, signal?: AbortSignal): Promise<() => void>;
   /** The per-attempt timeout (config `timeoutMs`, default 120 s); a request's own `timeoutMs` wins. */
   readonly timeoutMs: number;
   /** Stops the in-process sandbox, if one was started. */
@@ -165,6 +187,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
       inputs,
       isOpen: (provider) => health.isOpen(provider),
       catalog,
+      now: (options.now ?? Date.now)(),
+      // Custom hosts and the sandbox may still serve a retired model someone names; the vendor does not.
+      servesRetired: (provider) => provider !== 'local' && configuredEndpoint(provider as RemoteProviderId, config, env)?.target !== 'vendor',
       unavailable: (provider) =>
         provider !== 'local' && configured.length > 0 && !configured.includes(provider as RemoteProviderId)
           ? `no ${VENDOR_KEY_ENV[provider as RemoteProviderId]} set (auto routing uses only configured vendors)`
@@ -175,6 +200,10 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const latencyScale = options.latencyScale ?? 1;
   // An injected fetch carries every vendor call (tests, custom runtimes); otherwise undici's request.
   const vendorHttp = options.fetch ? { fetch: options.fetch } : { fetch: globalThis.fetch, transport: undiciTransport };
+
+  // One pacer per process for each vendor (the vendor's limits are the account's, whoever calls):
+  // split calls and concurrent requests queue for the same slots, as a batch's items do.
+  const pacer = () => processPacer(paceLimits({ ...PROVIDER_LIMITS, ...config.limits }, latencyScale));
 
   async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
     // A resumed item must finish on the model its vendor jobs belong to.
@@ -187,12 +216,22 @@ export function createEasel(options: EaselOptions = {}): Easel {
     const routed = plan(prepared);
     // Earlier vendor jobs are picked up once; a retry after that submits afresh.
     let resumable = hooks.resume;
-    // Vendor jobs an attempt's timeout left running, by model: the next attempt on that model resumes
-    // them (up to MAX_TIMEOUT_RESUMES times) instead of paying for new ones; leftovers are cancelled.
-    const kept = new Map<string, { candidate: PlannedCandidate; ids: Map<number, string>; target: VendorEndpoint }>();
+    // Vendor jobs a failed try left alive, by model (a timeout that left them running, or their status
+    // or download out of reach): the next try on that model resumes them (timeouts: up to
+    // MAX_TIMEOUT_RESUMES times) instead of paying for new ones; leftovers are cancelled at the end.
+    const kept = new Map<string, KeptJobs>();
     const timeoutResumes = new Map<string, number>();
+    // What each model's split calls delivered: a retry on that model runs only the missing calls.
+    const finishedCalls = new Map<string, Map<number, ProviderResult>>();
     const timeoutMs = parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const pollingOf = (model: CatalogModel) => pollingFor(model.latency.p50Ms * latencyScale, config.pollIntervalMs, latencyScale);
+    const paced = hooks.acquire ? undefined : pacer();
+    const acquire = hooks.acquire ?? ((provider: string, signal: AbortSignal) => paced!.acquire(provider, signal));
+    const onError = (error: unknown) => {
+      if (paced && error instanceof EaselError && error.provider) paced.observe(error.provider, error);
+      hooks.onError?.(error);
+    };
+    const leftovers: Attempt[] = [];
     let outcome;
     try {
       outcome = await runPlan(routed.ranked, {
@@ -207,34 +246,63 @@ export function createEasel(options: EaselOptions = {}): Easel {
             warnings.push({ kind: 'sandbox', model: candidate.model.id, message: 'generated by the easel sandbox: the images are placeholders, and the cost is what the vendor would have charged' });
           }
           const modelId = candidate.model.id;
+          let finished = finishedCalls.get(modelId);
+          if (!finished) finishedCalls.set(modelId, (finished = new Map()));
+          const missing = candidate.calls.filter((_, index) => !finished.has(index));
+          const reservation = await hooks.reserve?.(
+            { model: modelId, provider: candidate.model.provider, worstCaseUsd: worstCaseUsd(candidate.model, missing), calls: missing.length },
+            signal,
+          );
           const keptJobs = kept.get(modelId);
           kept.delete(modelId);
           if (keptJobs) timeoutResumes.set(modelId, (timeoutResumes.get(modelId) ?? 0) + 1);
-          return executeModel(candidate.model, candidate.calls, warnings, {
-            endpoint: target,
-            ...vendorHttp,
-            signal,
-            timeoutMs,
-            ...pollingOf(candidate.model),
-            attempts,
-            onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
-            ...(resumable?.model === modelId ? resumeOptions(takeOnce()) : keptJobs ? { resumeIds: keptJobs.ids } : {}),
-            keepOnTimeout: (timeoutResumes.get(modelId) ?? 0) < MAX_TIMEOUT_RESUMES,
-            onKept: (call, jobId) => {
-              const entry = kept.get(modelId) ?? { candidate, ids: new Map<number, string>(), target };
-              entry.ids.set(call, jobId);
-              kept.set(modelId, entry);
-            },
-            onSubmitting: hooks.onSubmitting && ((call) => hooks.onSubmitting!(candidate.model.id, call)),
-            onError: hooks.onError,
-            acquire: hooks.acquire,
-            completion: hooks.completion?.(candidate.model.provider),
-          });
+          // The try that left those jobs alive is settled: this one has reserved them and pays for them.
+          keptJobs?.settle?.(0);
+          const mine: Attempt[] = [];
+          try {
+            const result = await executeModel(candidate.model, candidate.calls, warnings, {
+              endpoint: target,
+              ...vendorHttp,
+              signal,
+              timeoutMs,
+              ...pollingOf(candidate.model),
+              attempts: mine,
+              finished,
+              onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
+              ...(resumable?.model === modelId ? resumeOptions(takeOnce()) : keptJobs ? { resumeIds: keptJobs.ids } : {}),
+              keepOnTimeout: (timeoutResumes.get(modelId) ?? 0) < MAX_TIMEOUT_RESUMES,
+              onKept: (call, jobId) => {
+                const entry = kept.get(modelId) ?? { candidate, ids: new Map<number, string>(), target };
+                entry.ids.set(call, jobId);
+                kept.set(modelId, entry);
+              },
+              onSubmitting: hooks.onSubmitting && ((call) => hooks.onSubmitting!(candidate.model.id, call)),
+              onError,
+              acquire,
+              completion: hooks.completion?.(candidate.model.provider),
+            });
+            reservation?.settle(costOfAttempts(mine));
+            if (paced) paced.recovered(candidate.model.provider);
+            return result;
+          } catch (error) {
+            const charged = costOfAttempts(mine);
+            const alive = kept.get(modelId);
+            // Jobs left alive may still be paid for (when nobody resumes them): settled when that is known.
+            if (alive && reservation) alive.settle = (extra) => settleOrRelease(reservation, addCosts(charged, extra));
+            else if (reservation) settleOrRelease(reservation, charged);
+            throw error;
+          } finally {
+            attempts.push(...mine);
+          }
         },
       });
     } finally {
-      for (const { candidate, ids, target } of kept.values()) {
-        await cancelKeptJobs(candidate.model, candidate.calls, ids, { endpoint: target, ...vendorHttp, timeoutMs, ...pollingOf(candidate.model) });
+      for (const { candidate, ids, target, settle } of kept.values()) {
+        const usd = await cancelKeptJobs(candidate.model, candidate.calls, ids, { endpoint: target, ...vendorHttp, timeoutMs, ...pollingOf(candidate.model) });
+        settle?.(usd);
+        if (usd !== 0) {
+          leftovers.push({ model: candidate.model.id, provider: candidate.model.provider, startedAt: new Date().toISOString(), latencyMs: 0, outcome: 'error', costUsd: usd, error: { code: 'aborted', message: `${candidate.model.id}: a job nobody resumed was cancelled; the vendor bills it`, retryable: false } });
+        }
       }
     }
     function takeOnce() {
@@ -242,7 +310,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       resumable = undefined;
       return taken;
     }
-    const known = outcome.attempts.map((a) => a.costUsd);
+    outcome.attempts.push(...leftovers);
     const result: ImageResult = {
       ...outcome.result,
       route: {
@@ -252,7 +320,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
         chosen: outcome.result.model,
         tried: outcome.tried,
         cancelled: outcome.cancelled,
-        totalCostUsd: known.some((c) => c === null) ? null : Math.round(known.reduce<number>((s, c) => s + (c ?? 0), 0) * 1e6) / 1e6,
+        totalCostUsd: costOfAttempts(outcome.attempts),
       },
     };
     if (key) await store!.put(key, result);
@@ -277,6 +345,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     jobStore,
     endpoint,
     health,
+    acquire: (provider, signal) => pacer().acquire(provider, signal),
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     close: async () => {
       cache?.close();
@@ -326,4 +395,12 @@ async function loadInputs(request: ParsedRequest, fetchImpl: typeof fetch | unde
     request.mask === undefined ? undefined : loadImage(request.mask, { field: 'mask', fetch: fetchImpl, signal }),
   ]);
   return { image, mask };
+}
+
+interface KeptJobs {
+  candidate: PlannedCandidate;
+  ids: Map<number, string>;
+  target: VendorEndpoint;
+  /** Settles the reservation of the try that left these jobs alive, with what they cost beyond it. */
+  settle?: (extraUsd: number | null) => void;
 }

@@ -1,6 +1,6 @@
 /** easel's public library API. */
 export { createEasel } from './easel.js';
-export type { Easel, EaselOptions, EditRequest, GenerateRequest, ImageToImageRequest, UpscaleRequest, VariationRequest } from './easel.js';
+export type { Easel, EaselOptions, RunHooks, EditRequest, GenerateRequest, ImageToImageRequest, UpscaleRequest, VariationRequest } from './easel.js';
 export type { ImageRequest, ImageInput, ProviderOptions } from './core/request.js';
 export type { ImageResult, GeneratedImage, Attempt, Cost } from './core/result.js';
 export type { Warning, WarningKind } from './core/warnings.js';
@@ -16,4 +16,6 @@ export type { EaselConfig } from './config/schema.js';
 export type { RoutingPolicy, Target, Objective } from './router/policy.js';
 export type { RoutePlan, CandidateReport } from './router/plan.js';
 export { ProviderHealth } from './router/resilience.js';
+export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
+export { worstCaseUsd, PER_SECOND_HEADROOM } from './router/reservation.js';
 export type { RouteDecision } from './core/result.js';

@@ -6,6 +6,7 @@
 import type { WebhookCompletion } from '../providers/completion.js';
 import type { Transport } from '../providers/transport.js';
 import { imageSize } from 'image-size';
+import { abandonedIsCharged } from '../catalog/billing.js';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { deadlineSignal, sleep } from '../core/abort.js';
@@ -50,6 +51,11 @@ export interface ExecuteOptions {
    */
   keepOnTimeout?: boolean;
   onKept?: (call: number, vendorRequestId: string) => void;
+  /**
+   * Results of this model's calls by index, shared by the router's tries on this model: calls found
+   * here are not run again (split `n` keeps what it bought), and calls that finish are added.
+   */
+  finished?: Map<number, ProviderResult>;
   /** Where attempts are logged; the router passes one log for every candidate and retry. */
   attempts?: Attempt[];
 }
@@ -71,21 +77,34 @@ function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'trans
   };
 }
 
-/** Cancels vendor jobs a timeout left running that no later attempt resumed (best effort, bounded). */
-export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<void> {
+/**
+ * Cancels vendor jobs a failed try left alive that no later try resumed (best effort, bounded), and
+ * returns what the vendor bills for them anyway (USD; null when the price is unknown): a job that
+ * cannot be cancelled runs to its end and is paid for.
+ */
+export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<number | null> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
-  if (!provider.cancel) return;
-  const runtime = runtimeBase(options, AbortSignal.timeout(10_000));
-  await Promise.allSettled([...kept].map(([index, id]) => provider.cancel!(calls[index] ?? calls[0]!, id, runtime)));
+  if (provider.cancel) {
+    const runtime = runtimeBase(options, AbortSignal.timeout(10_000));
+    await Promise.allSettled([...kept].map(([index, id]) => provider.cancel!(calls[index] ?? calls[0]!, id, runtime)));
+  }
+  let usd: number | null = 0;
+  for (const index of kept.keys()) {
+    const cost = abandonedCost(model, calls[index] ?? calls[0]!, true, true);
+    usd = usd === null || cost === null ? null : usd + cost;
+  }
+  return usd;
 }
 
 export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const started = performance.now();
-  // One failing call aborts its siblings: a partial set of images is not what was asked for.
+  // A failure another try may cure leaves the other calls running: what they deliver is kept for
+  // that try. Only a failure no retry on this model can cure stops them.
   const siblings = new AbortController();
   const parent = options.signal ? AbortSignal.any([options.signal, siblings.signal]) : siblings.signal;
   const attempts: Attempt[] = options.attempts ?? [];
+  const finished = options.finished ?? new Map<number, ProviderResult>();
 
   const runOne = async (call: ProviderCall, index: number): Promise<ProviderResult> => {
     // The pacer's wait is not part of the attempt's timeout: a queued call has not started yet.
@@ -93,10 +112,16 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
     const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`);
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
+    let jobId: string | undefined;
     try {
       const runtime: ProviderRuntime = {
         ...runtimeBase(options, signal),
-        onSubmitted: options.onSubmitted && ((id: string) => options.onSubmitted!(index, id)),
+        onSubmitted:
+          options.onSubmitted &&
+          ((id: string) => {
+            jobId = id;
+            return options.onSubmitted!(index, id);
+          }),
         onVendorDone: release,
         completion: options.completion,
         keepOnTimeout: options.keepOnTimeout,
@@ -110,7 +135,9 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         }
       }
       if (earlier === undefined) options.onSubmitting?.(index);
+      else jobId = earlier;
       const result = earlier !== undefined && provider.resume ? await provider.resume(call, earlier, runtime) : await provider.run(call, runtime);
+      finished.set(index, result);
       attempts.push({
         model: model.id,
         provider: model.provider,
@@ -123,19 +150,22 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
       return result;
     } catch (error) {
       options.onError?.(error);
-      if (error instanceof TimeoutError && error.requestId && options.keepOnTimeout) options.onKept?.(index, error.requestId);
       const e = error instanceof EaselError ? error : undefined;
+      // The vendor job lives on (a timeout that leaves it running, or its status or download out of
+      // reach): the next try on this model picks it up instead of buying it again.
+      const kept = e?.requestId !== undefined && (e.jobAlive === true || (e instanceof TimeoutError && options.keepOnTimeout === true));
+      if (kept) options.onKept?.(index, e.requestId!);
       attempts.push({
         model: model.id,
         provider: model.provider,
         startedAt,
         latencyMs: performance.now() - t0,
         outcome: 'error',
-        requestId: e?.requestId,
-        costUsd: 0,
+        requestId: e?.requestId ?? jobId,
+        costUsd: kept ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined),
         error: { code: e?.code ?? 'unknown', message: e?.message ?? 'unexpected error', retryable: e?.retryable ?? false },
       });
-      siblings.abort(error);
+      if (!kept && !(e?.retryable ?? false)) siblings.abort(error);
       throw error;
     } finally {
       dispose();
@@ -145,11 +175,20 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
 
   // Every call of a model shares one mask, redrawn once in the convention that vendor reads.
   const mask = calls[0]?.mask ? await maskInConvention(calls[0].mask, model.features.maskConvention ?? 'white-is-edit') : undefined;
-  const settled = await Promise.allSettled(calls.map((call, index) => runOne(mask ? { ...call, mask } : call, index)));
+  const settled = await Promise.allSettled(calls.map((call, index) => finished.get(index) ?? runOne(mask ? { ...call, mask } : call, index)));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);
   return mergeResults(model, calls, results, [...warnings], attempts, performance.now() - started, options.endpoint.target === 'sandbox');
+}
+
+/**
+ * What a call given up on still costs (a hedge's loser, an abort, a timeout): nothing when the vendor
+ * answered with an error, else what the vendor bills for an abandoned request or job.
+ */
+function abandonedCost(model: CatalogModel, call: ProviderCall, abandoned: boolean, hadJob: boolean): number | null {
+  if (!abandoned || !abandonedIsCharged(model.provider, hadJob ? 'cancelledJob' : 'inFlight')) return 0;
+  return costOf(model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd;
 }
 
 async function mergeResults(

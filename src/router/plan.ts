@@ -4,6 +4,7 @@
  * model was dropped or placed where it was.
  */
 import { CATALOG, lookupModel } from '../catalog/index.js';
+import { lifecycleAt, lifecycleWarning, retiredReason } from '../catalog/lifecycle.js';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { EaselError, InvalidRequestError, UnsupportedCapabilityError } from '../core/errors.js';
@@ -62,6 +63,13 @@ export interface PlanInput {
   unavailable?: (provider: string) => string | undefined;
   catalog?: readonly CatalogModel[];
   random?: () => number;
+  /** Today, for lifecycle dates (ms since the epoch; default Date.now()). */
+  now?: number;
+  /**
+   * Whether `provider`'s calls go to a host that may still serve retired models (an OpenAI-compatible
+   * host, the sandbox): there an explicitly named retired model runs with a warning instead of failing.
+   */
+  servesRetired?: (provider: string) => boolean;
 }
 
 export function planRoute(input: PlanInput): RoutePlan {
@@ -80,6 +88,7 @@ export function planRoute(input: PlanInput): RoutePlan {
   const explicit = input.model !== undefined && input.model !== 'auto' ? input.model : undefined;
   if (explicit) return singleModelPlan(explicit, input, objective, requirements);
 
+  const now = input.now ?? Date.now();
   const fromTree = policy.targets !== undefined;
   const accepted: PlannedCandidate[] = [];
   const rejected: CandidateReport[] = [];
@@ -116,7 +125,7 @@ export function planRoute(input: PlanInput): RoutePlan {
       continue;
     }
     report.score = objectiveScore(model, report, objective);
-    accepted.push({ model, report, ...resolved });
+    accepted.push({ model, report, ...datedWarnings(model, resolved, now) });
   }
   const ranked = fromTree ? accepted : rank(accepted, objective, policy.prefer ?? []);
   ranked.forEach((c, i) => (c.report.rank = i + 1));
@@ -134,7 +143,11 @@ export function planRoute(input: PlanInput): RoutePlan {
 function singleModelPlan(id: string, input: PlanInput, objective: Objective, requirements: Requirement[]): RoutePlan {
   const model = input.catalog?.find((m) => m.id === id) ?? lookupModel(id);
   if (!model) throw unknownModelError(id);
-  const resolved = resolveCalls(input.request, input.task, model, input.inputs);
+  const now = input.now ?? Date.now();
+  if (lifecycleAt(model, now).state === 'retired' && !input.servesRetired?.(model.provider)) {
+    throw new InvalidRequestError(`${model.id} is ${retiredReason(model)}`, { model: model.id, provider: model.provider, field: 'model' });
+  }
+  const resolved = datedWarnings(model, resolveCalls(input.request, input.task, model, input.inputs), now);
   const missing = requirements.filter((r) => r.source === 'policy' && !hasCapability(model, r.capability));
   if (missing.length > 0) {
     throw new UnsupportedCapabilityError(`${model.id} lacks ${missing.map((r) => r.capability).join(', ')}, which the policy requires`, {
@@ -155,7 +168,7 @@ function singleModelPlan(id: string, input: PlanInput, objective: Objective, req
 function rejectReason(model: CatalogModel, input: PlanInput, requirements: Requirement[], fromTree: boolean): string | undefined {
   const { policy, task } = input;
   if (!model.tasks.includes(task)) return `cannot ${task}`;
-  if (model.lifecycle.status === 'shutdown') return `retired by the vendor${model.lifecycle.shutdownDate ? ` on ${model.lifecycle.shutdownDate}` : ''}`;
+  if (lifecycleAt(model, input.now ?? Date.now()).state === 'retired') return retiredReason(model);
   if (!fromTree && model.price.kind === 'unknown') return 'price unknown: auto routing only picks priced models';
   const avoided = (policy.avoid ?? []).find((a) => a === model.id || a === model.provider);
   if (avoided) return `avoided by the policy (${avoided})`;
@@ -165,6 +178,14 @@ function rejectReason(model: CatalogModel, input: PlanInput, requirements: Requi
   if (unavailable) return unavailable;
   if (input.isOpen?.(model.provider)) return `${model.provider} circuit breaker is open after repeated failures`;
   return undefined;
+}
+
+/** The lifecycle warning as of today replaces the one written from the catalog's status alone. */
+function datedWarnings(model: CatalogModel, resolved: ResolvedCalls, now: number): ResolvedCalls {
+  const dated = lifecycleWarning(model, now);
+  const warnings = resolved.warnings.filter((w) => w.kind !== 'deprecated');
+  if (dated) warnings.push(dated);
+  return { ...resolved, warnings };
 }
 
 function estimateCost(model: CatalogModel, resolved: ResolvedCalls): number | null {

@@ -85,7 +85,10 @@ export class ProviderHealth {
       } catch (raw) {
         const error = raw instanceof BrokenCircuitError ? new ProviderUnavailableError(`${provider} is failing repeatedly: its circuit breaker is open`, { provider, vendorCode: CIRCUIT_OPEN, cause: raw }) : raw;
         if (signal?.aborted) throw errorFromSignal(signal);
-        if (!(error instanceof EaselError) || !error.retryable || raw instanceof BrokenCircuitError || attempt >= retries) throw error;
+        // A vendor job that is alive but out of reach is worth another try whatever the error: the
+        // try resumes it (nothing is bought again), where falling back would pay another vendor.
+        const worthRetry = error instanceof EaselError && (error.retryable || (error.jobAlive === true && error.requestId !== undefined));
+        if (!worthRetry || raw instanceof BrokenCircuitError || attempt >= retries) throw error;
         backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.options.initialBackoffMs, maxDelay: this.options.maxBackoffMs }).next();
         const hinted = error instanceof RateLimitedError || error instanceof ProviderUnavailableError ? error.retryAfterMs : undefined;
         const wait = hinted ?? backoff.duration;

@@ -62,24 +62,27 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
     let next = 0;
     let settled = false;
     let lastError: unknown;
-    const running = new Map<number, { controller: AbortController; timer?: NodeJS.Timeout; model: string }>();
+    const running = new Map<number, { controller: AbortController; timer?: NodeJS.Timeout; model: string; hedge: boolean; done: Promise<unknown> }>();
 
+    // The others are stopped, and the answer waits until they have wound down: a loser the vendor
+    // bills anyway is in the attempt log (and settled against a budget) before anyone reads the total.
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
-      for (const [, run] of running) {
+      const losers = [...running.values()];
+      for (const run of losers) {
         clearTimeout(run.timer);
         run.controller.abort(new AbortedError(`${run.model} was cancelled: another request answered first`));
         cancelled.push(run.model);
       }
-      fn();
+      void Promise.allSettled(losers.map((run) => run.done)).then(fn);
     };
     const onAbort = () => finish(() => reject(errorFromSignal(options.signal!)));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const launch = () => {
+    const launch = (asHedge = false) => {
       if (settled) return;
       if (next >= ranked.length) {
         if (running.size === 0) finish(() => reject(lastError ?? new NoImageGeneratedError('no candidate was left to try', { attempts })));
@@ -88,35 +91,40 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
       const index = next++;
       const candidate = ranked[index]!;
       const controller = new AbortController();
-      const entry: { controller: AbortController; timer?: NodeJS.Timeout; model: string } = { controller, model: candidate.model.id };
-      running.set(index, entry);
       tried.push(candidate.model.id);
-      if (hedge && next < ranked.length) {
+      const done = health.run(candidate.model.provider, retries, controller.signal, (signal) => options.attempt(candidate, signal ?? controller.signal, attempts));
+      const entry = { controller, model: candidate.model.id, hedge: asHedge, done, timer: undefined as NodeJS.Timeout | undefined };
+      running.set(index, entry);
+      // Only the first candidate starts a backup: one hedge per request, never a cascade of them.
+      if (hedge && index === 0 && next < ranked.length) {
         const after = hedge.afterMs ?? latencyPercentileMs(candidate.model.latency, hedge.percentile ?? 95) * (options.latencyScale ?? 1);
-        entry.timer = setTimeout(() => running.has(index) && launch(), after);
+        entry.timer = setTimeout(() => running.has(index) && launch(true), after);
         entry.timer.unref?.();
       }
-      health
-        .run(candidate.model.provider, retries, controller.signal, (signal) => options.attempt(candidate, signal ?? controller.signal, attempts))
-        .then(
-          (result) => {
-            running.delete(index);
-            clearTimeout(entry.timer);
-            finish(() => resolve({ result: { ...result, attempts }, attempts, tried, cancelled }));
-          },
-          (error: unknown) => {
-            running.delete(index);
-            clearTimeout(entry.timer);
-            if (settled) return;
-            lastError = error;
-            if (!shouldFallBack(error, policy)) {
-              finish(() => reject(error));
-              return;
-            }
-            // A hedge already running is the fallback; otherwise start the next candidate now.
-            if (running.size === 0) launch();
-          },
-        );
+      done.then(
+        (result) => {
+          running.delete(index);
+          clearTimeout(entry.timer);
+          finish(() => resolve({ result: { ...result, attempts }, attempts, tried, cancelled }));
+        },
+        (error: unknown) => {
+          running.delete(index);
+          clearTimeout(entry.timer);
+          if (settled) return;
+          // A backup the budget cannot pay for is simply not started: the primary runs on.
+          if (entry.hedge && error instanceof BudgetExceededError && running.size > 0) {
+            tried.splice(tried.lastIndexOf(entry.model), 1);
+            return;
+          }
+          lastError = error;
+          if (!shouldFallBack(error, policy)) {
+            finish(() => reject(error));
+            return;
+          }
+          // A hedge already running is the fallback; otherwise start the next candidate now.
+          if (running.size === 0) launch();
+        },
+      );
     };
     launch();
   });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AbortedError, ContentRejectedError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
+import { AbortedError, BudgetExceededError, ContentRejectedError, NotFoundError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
+import type { Attempt } from '../../src/core/result.js';
 import type { ImageResult } from '../../src/core/result.js';
 import type { PlannedCandidate } from '../../src/router/plan.js';
 import { RoutingPolicySchema } from '../../src/router/policy.js';
@@ -127,5 +128,81 @@ describe('runPlan', () => {
       attempt: async (c) => ok(c.model.id),
     });
     expect(outcome.tried).toEqual(['a/fast']);
+  });
+
+  it('starts one backup per request: a backup never starts a hedge of its own', async () => {
+    vi.useFakeTimers();
+    const started: string[] = [];
+    const ranked = ['a/one', 'b/two', 'c/three', 'd/four'].map((id, i) => candidate(id, (['openai', 'fal', 'replicate', 'openai'] as const)[i]!));
+    let answer!: () => void;
+    const pending = runPlan(ranked, {
+      policy: policy({ hedge: { afterMs: 10 } }),
+      health: new ProviderHealth(),
+      attempt: (c, signal) => {
+        started.push(c.model.id);
+        return new Promise((resolve, reject) => {
+          if (c.model.id === 'b/two') answer = () => resolve(ok(c.model.id));
+          signal.addEventListener('abort', () => reject(signal.reason));
+        });
+      },
+    });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(started).toEqual(['a/one', 'b/two']);
+    answer();
+    const outcome = await pending;
+    expect(outcome.tried).toEqual(['a/one', 'b/two']);
+    expect(outcome.cancelled).toEqual(['a/one']);
+  });
+
+  it('answers only once the losers have wound down, so their cost is in the attempt log', async () => {
+    const outcome = await runPlan([candidate('a/slow', 'openai'), candidate('b/backup', 'fal')], {
+      policy: policy({ hedge: { afterMs: 5 } }),
+      health: new ProviderHealth(),
+      attempt: (c, signal, attempts: Attempt[]) => {
+        if (c.model.id === 'b/backup') return Promise.resolve(ok(c.model.id));
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () =>
+            // The loser's bookkeeping takes a moment (a cancel request to the vendor).
+            setTimeout(() => {
+              attempts.push({ model: 'a/slow', provider: 'openai', startedAt: '', latencyMs: 0, outcome: 'error', costUsd: 0.04 });
+              reject(signal.reason);
+            }, 20),
+          ),
+        );
+      },
+    });
+    expect(outcome.attempts.map((a) => [a.model, a.costUsd])).toEqual([['a/slow', 0.04]]);
+  });
+
+  it('retries a failure whose vendor job is alive (it resumes), even when the error alone would not be retried', async () => {
+    const seen: string[] = [];
+    const outcome = await runPlan([candidate('a/one', 'replicate'), candidate('b/two', 'fal')], {
+      policy: policy({ retries: 2 }),
+      health: new ProviderHealth({ sleep: async () => undefined }),
+      attempt: async (c) => {
+        seen.push(c.model.id);
+        if (seen.length === 1) throw new NotFoundError('output download 404', { requestId: 'job-1', jobAlive: true });
+        return ok(c.model.id);
+      },
+    });
+    expect(seen).toEqual(['a/one', 'a/one']);
+    expect(outcome.result.model).toBe('a/one');
+  });
+
+  it('a backup the budget cannot pay for is not started, and the primary runs on', async () => {
+    let finishPrimary!: () => void;
+    const outcome = await runPlan([candidate('a/slow', 'openai'), candidate('b/backup', 'fal')], {
+      policy: policy({ hedge: { afterMs: 1 } }),
+      health: new ProviderHealth(),
+      attempt: (c) => {
+        if (c.model.id === 'a/slow') return new Promise((resolve) => (finishPrimary = () => resolve(ok(c.model.id))));
+        // The reservation for the backup is refused; the primary then answers.
+        setImmediate(() => finishPrimary());
+        return Promise.reject(new BudgetExceededError('no budget left for a hedge'));
+      },
+    });
+    expect(outcome.result.model).toBe('a/slow');
+    expect(outcome.tried).toEqual(['a/slow']);
+    expect(outcome.cancelled).toEqual([]);
   });
 });

@@ -50,7 +50,10 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   });
   const timeoutMs = request.timeoutMs ?? deps.easel.timeoutMs;
   let upstream;
+  // The vendor's limits hold for forwarded calls too: they wait for the process's pacer like the rest.
+  let release: (() => void) | undefined;
   try {
+    release = await deps.easel.acquire('openai', hangUp.signal);
     upstream = await vendorRequest(built.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${endpoint.apiKey()}`, 'content-type': 'application/json' },
@@ -61,6 +64,7 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
       dispatcher: vendorPool,
     });
   } catch {
+    release?.();
     settleKey(deps, key, reservation, 0);
     // A caller who hung up gets nothing more; a timeout or a network error goes to the full path.
     if (hangUp.signal.aborted) throw new AbortedError('the client closed the request', { provider: 'openai', model: candidate.model.id });
@@ -69,6 +73,7 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   if (upstream.statusCode !== 200) {
     // Nothing is sent yet: the full path asks again and retries, falls back or explains the error.
     await upstream.body.dump();
+    release();
     settleKey(deps, key, reservation, 0);
     return undefined;
   }
@@ -91,7 +96,7 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   // Set one by one rather than passed to writeHead, so the request log can read them back.
   for (const [name, value] of Object.entries(headers)) outgoing.setHeader(name, value);
   outgoing.writeHead(200);
-  await streamBack(upstream.body, outgoing);
+  await streamBack(upstream.body, outgoing).finally(release);
   // The vendor answered 200: it has charged, whether or not the client stayed to read the answer.
   // Booked once the answer is out, so the bookkeeping is not on the client's wait.
   settleKey(deps, key, reservation, usd ?? 0);
