@@ -6,7 +6,8 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { Budget, type Reservation } from '../budget/budget.js';
+import { Budget } from '../budget/budget.js';
+import { type ReserveHook, worstCaseUsd } from '../router/reservation.js';
 import { errorFromSignal, sleep } from '../core/abort.js';
 import { AbortedError, BudgetExceededError, EaselError, InvalidRequestError, TimeoutError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/result.js';
@@ -311,21 +312,21 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   const request: ImageRequest = { ...item.request, model: item.request.model ?? options.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}) }, signal };
   const interrupted = (): BatchItemResult => ({ ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } });
 
-  let reservation: Reservation;
-  try {
-    // Without a cap nothing needs reserving up front; the real cost is still booked after the call.
-    const resume = resumeFor(item, context.orphansTaken);
-    const worst = budget.capUsd === undefined ? 0 : await worstCaseCost(easel, resume ? { ...request, model: resume.model } : request);
-    // Waits while the money is only held by reservations in flight; refused once it is really spent.
-    reservation = await budget.acquire(worst, `line ${item.line}`, stopping);
-  } catch (error) {
-    if (error instanceof BudgetExceededError) {
-      store.skip(item.jobId, item.index, error.message);
-      return { ...base, status: 'skipped', files: [], costUsd: 0, error: { code: error.code, message: error.message } };
-    }
-    if (stopping.aborted) return interrupted();
-    return fail(error, 0);
-  }
+  // Money is reserved per vendor attempt (primary, retry, fallback, hedge) at that attempt's worst
+  // case, through the router's hook: an item that does not fit waits for reservations in flight to
+  // settle, and is skipped only when the spend already settled leaves no room. `charged` is what the
+  // item's attempts cost, booked on its outcome (failed and skipped items included).
+  let charged = 0;
+  const reserve: ReserveHook = async (attempt, attemptSignal) => {
+    const held = await budget.acquire(attempt.worstCaseUsd, `line ${item.line} (${attempt.model})`, AbortSignal.any([attemptSignal, stopping]));
+    return {
+      settle: (usd) => {
+        charged += usd ?? 0;
+        budget.settle(held, usd);
+      },
+      release: () => budget.release(held),
+    };
+  };
 
   let result: ImageResult | undefined;
   // The router already retried and fell back; a batch item that still fails for a temporary reason
@@ -340,6 +341,7 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
         onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
         onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
         acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
+        reserve,
         completion: options.completion,
         onError: (error) => {
           if (!(error instanceof EaselError)) return;
@@ -351,8 +353,12 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
         },
       });
     } catch (error) {
+      if (error instanceof BudgetExceededError) {
+        store.skip(item.jobId, item.index, error.message, charged);
+        return { ...base, status: 'skipped', files: [], costUsd: charged, error: { code: error.code, message: error.message } };
+      }
       if (stopping.aborted) {
-        budget.release(reservation);
+        store.addCost(item.jobId, item.index, charged);
         return interrupted();
       }
       // An open breaker is the vendor resting, not this item failing: wait, without spending an attempt.
@@ -367,20 +373,16 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
           await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
           continue;
         }
-        budget.release(reservation);
+        store.addCost(item.jobId, item.index, charged);
         context.pause(`vendor job ${error.requestId ?? ''} could not be reached (${error.message}); it is kept and resumes next run`);
         return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: error.message } };
       }
-      if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) {
-        budget.release(reservation);
-        return fail(error, 0);
-      }
+      if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) return fail(error, charged);
       await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
     }
   }
   pacer.recovered(result.provider);
   const costUsd = result.route?.totalCostUsd ?? result.cost.usd;
-  budget.settle(reservation, costUsd);
   const names = result.images.map((image, k) => imageFileName(item, context.lineWidth, k, result.images.length, image.format));
   const output: ItemOutput = {
     files: names,
@@ -397,10 +399,10 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   } catch (error) {
     const problem = localWriteProblem(error, context.outDir);
     if (!problem) throw error;
-    return park(context, item, output, result.images.map((i) => i.bytes), costUsd ?? 0, problem);
+    return park(context, item, output, result.images.map((i) => i.bytes), charged, problem);
   }
-  store.succeed(item.jobId, item.index, output, costUsd ?? 0);
-  return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: costUsd ?? 0 };
+  store.succeed(item.jobId, item.index, output, charged);
+  return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: charged };
 
   function fail(error: unknown, costUsd: number): BatchItemResult {
     const e = error instanceof EaselError ? { code: error.code, message: error.message } : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
@@ -488,7 +490,9 @@ async function countCutOffCalls(job: Job, options: ItemOptions, easel: Easel, st
     if (!provider || provider.findSubmitted) continue;
     if (item.submissions.some((s) => s.model === item.intent!.model)) continue;
     const request: ImageRequest = { ...item.request, model: item.intent.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}), fallback: false } };
-    const worst = await worstCaseCost(easel, request).catch(() => null);
+    const candidate = (await easel.route(request).catch(() => undefined))?.ranked[0];
+    // One call of the model was in flight (the intent is per call): its worst case, by the rule budgets use.
+    const worst = candidate ? worstCaseUsd(candidate.model, candidate.calls.slice(0, 1)) : null;
     store.markPossibleDuplicate(item.jobId, item.index, worst ?? 0);
   }
 }
@@ -512,19 +516,6 @@ function resumeFor(item: Item, taken: Set<string>) {
   if (!model || (item.submissions.length === 0 && !item.intent)) return undefined;
   const ids = new Map(item.submissions.filter((s) => s.model === model).map((s) => [s.call, s.vendorRequestId]));
   return { model, ids, orphans: item.intent ? { sinceMs: item.intent.at - CLOCK_SKEW_MS, taken } : undefined };
-}
-
-/** Compute-time prices vary run to run; reserve this many times the typical figure. */
-const PER_SECOND_HEADROOM = 3;
-
-/** The most this item can cost: the dearest candidate it may fall back to (null when any price is unknown). */
-async function worstCaseCost(easel: Easel, request: ImageRequest): Promise<number | null> {
-  const plan = await easel.route(request);
-  const fallback = request.policy?.fallback !== false;
-  const costs = (fallback ? plan.ranked : plan.ranked.slice(0, 1)).map((c) =>
-    c.report.estimatedCostUsd === null ? null : c.report.estimatedCostUsd * (c.model.price.kind === 'per-second' ? PER_SECOND_HEADROOM : 1),
-  );
-  return costs.some((c) => c === null) ? null : Math.max(...(costs as number[]));
 }
 
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {

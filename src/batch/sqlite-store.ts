@@ -182,8 +182,12 @@ export class SqliteJobStore implements JobStore {
     this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(error), costUsd]);
   }
 
-  skip(jobId: string, index: number, reason: string): void {
-    this.update(jobId, index, "status = 'skipped', error = ?", [JSON.stringify({ code: 'budget_exceeded', message: reason })]);
+  skip(jobId: string, index: number, reason: string, costUsd = 0): void {
+    this.update(jobId, index, "status = 'skipped', error = ?, cost_usd = cost_usd + ?", [JSON.stringify({ code: 'budget_exceeded', message: reason }), costUsd]);
+  }
+
+  addCost(jobId: string, index: number, costUsd: number): void {
+    if (costUsd !== 0) this.update(jobId, index, 'cost_usd = cost_usd + ?', [costUsd]);
   }
 
   dropSubmission(jobId: string, index: number, vendorRequestId: string): void {

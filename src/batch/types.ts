@@ -107,7 +107,10 @@ export interface JobStore {
   addSubmission(jobId: string, index: number, submission: Submission): void;
   succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void;
   fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void;
-  skip(jobId: string, index: number, reason: string): void;
+  /** Skipped for budget, after attempts that cost `costUsd`. */
+  skip(jobId: string, index: number, reason: string, costUsd?: number): void;
+  /** Books what an interrupted item's attempts cost (it stays where it was). */
+  addCost(jobId: string, index: number, costUsd: number): void;
   /** The vendor reported this job failed, canceled or expired: it is not resumed again. */
   dropSubmission(jobId: string, index: number, vendorRequestId: string): void;
   /** The call in flight (the write-ahead intent) was answered with a refusal the vendor does not charge. */
