@@ -30,7 +30,7 @@ import type { CatalogModel } from './catalog/types.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { runPlan } from './router/run.js';
-import { InProcessSandbox } from './sandbox/in-process.js';
+import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
 import type { JobStore } from './batch/types.js';
@@ -52,6 +52,11 @@ export interface EaselOptions {
   health?: ProviderHealth;
   /** Multiplies catalog latencies when timing hedges (set to the sandbox time scale). */
   latencyScale?: number;
+  /**
+   * Where calls go for a vendor with no key and no sandbox URL: a sandbox in this process (default),
+   * or one in the background under `stateDir` whose vendor jobs and ledger outlive this process (the CLI's).
+   */
+  sandbox?: DefaultSandboxKind;
 }
 
 /** Task-specific request types: the method fixes the task. */
@@ -99,7 +104,7 @@ export interface Easel {
   readonly health: ProviderHealth;
   /** The per-attempt timeout (config `timeoutMs`, default 120 s); a request's own `timeoutMs` wins. */
   readonly timeoutMs: number;
-  /** Stops the in-process sandbox, if one was started. */
+  /** Stops the in-process sandbox, if one was started (a background sandbox keeps running). */
   close(): Promise<void>;
 }
 
@@ -116,7 +121,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const env = options.env ?? process.env;
   const config: EaselConfig = { ...parseConfig(options.defaults ?? {}), ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
   const notice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const sandbox = new InProcessSandbox(config.sandbox?.timeScale);
+  const sandbox = defaultSandbox(options.sandbox ?? 'in-process', { stateDir: config.stateDir ?? '.easel', ...config.sandbox });
   const health = options.health ?? new ProviderHealth(config.resilience);
   const announced = new Set<RemoteProviderId>();
   const catalog = applyOverrides(CATALOG, config.catalog);
@@ -129,8 +134,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
     if (found) return found;
     const running = await sandbox.get();
     if (!announced.has(provider)) {
+      const note = announced.size === 0 && running.note ? ` ${running.note}` : '';
       announced.add(provider);
-      notice(`easel: no ${VENDOR_KEY_ENV[provider]} set, so ${provider} calls go to the built-in sandbox at ${running.url} (images are placeholders).`);
+      notice(`easel: no ${VENDOR_KEY_ENV[provider]} set, so ${provider} calls go to the built-in sandbox at ${running.url} (images are placeholders).${note}`);
     }
     return sandboxEndpoint(provider, running.url);
   }
