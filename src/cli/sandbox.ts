@@ -37,7 +37,7 @@ export function sandboxCommand(): Command {
     .option('--no-cold-starts', 'no Replicate cold starts (for steady benchmarks)')
     .addOption(new Option('--grain <0-255>', 'noise drawn over placeholders so they compress like photos').argParser(intFlag('--grain', 0, 255)))
     .addOption(new Option('--fixed-seed <n>', 'seed for requests that give none, so repeated requests reuse one drawing (benchmarks)').argParser(intFlag('--fixed-seed', 0, 4_294_967_294)))
-    .option('--state <dir>', 'state folder of the background sandbox (default .easel)')
+    .option('--state <dir>', 'with stop|status: the state folder whose background sandbox they mean (default .easel)')
     // What commands with no keys start by themselves; not meant to be typed.
     .addOption(new Option('--background', 'run as the state folder\'s background sandbox (loopback, ephemeral port, recorded in sandbox.json)').hideHelp())
     .addOption(new Option('--idle-timeout <ms>', 'background sandbox: stop after this long without requests or running jobs').argParser(intFlag('--idle-timeout', 1, 2 ** 31 - 1)).hideHelp())

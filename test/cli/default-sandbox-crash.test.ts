@@ -1,8 +1,9 @@
 /**
  * The no-key default must teach what a real vendor does: its jobs outlive a killed client. A batch on
- * Replicate with no EASEL_SANDBOX_URL, SIGKILLed twice mid-run and resumed, ends with every image and
- * exactly one charge per item in the background sandbox's ledger — the same as against a separately
- * started `easel sandbox`.
+ * Replicate with no EASEL_SANDBOX_URL, interrupted once as a terminal's Ctrl+C does (SIGINT to its
+ * whole process group) and SIGKILLed twice mid-run, resumed each time, ends with every image and exactly
+ * one charge per item in the background sandbox's ledger — the same as against a separately started
+ * `easel sandbox`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ function cli(args: string[], env: Record<string, string> = {}): { child: ChildPr
   const clean = { ...process.env };
   for (const key of KEYS) delete clean[key];
   let output = '';
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, as a shell gives a command: Ctrl+C is a SIGINT to that group.
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -43,8 +45,8 @@ async function charges(ledgerUrl: string): Promise<string[]> {
   return ledger.charges.map((c) => c.requestId);
 }
 
-/** Runs the batch and SIGKILLs it once the vendor has charged `atCharges` items; returns the count at the kill. */
-async function runAndKill(dir: string, env: Record<string, string>, ledgerUrl: () => string | undefined, atCharges: number): Promise<number> {
+/** Runs the batch and interrupts it once the vendor has charged `atCharges` items; returns the count then. */
+async function runAndKill(dir: string, env: Record<string, string>, ledgerUrl: () => string | undefined, atCharges: number, how: 'SIGKILL' | 'Ctrl+C' = 'SIGKILL'): Promise<number> {
   const run = cli(batchArgs(dir), env);
   let exited = false;
   void run.exited.then(() => (exited = true));
@@ -53,7 +55,12 @@ async function runAndKill(dir: string, env: Record<string, string>, ledgerUrl: (
     const url = ledgerUrl();
     const count = url ? (await charges(url).catch(() => [])).length : 0;
     if (count >= atCharges) {
-      run.child.kill('SIGKILL');
+      if (how === 'SIGKILL') run.child.kill('SIGKILL');
+      else {
+        process.kill(-run.child.pid!, 'SIGINT');
+        // A graceful stop may take its grace period; this test is about what outlives it, not how long it takes.
+        setTimeout(() => run.child.kill('SIGKILL'), 30_000).unref();
+      }
       await run.exited;
       return count;
     }
@@ -74,9 +81,10 @@ function workload(): string {
   return dir;
 }
 
-/** Two kills, then a run to the end; the figures every surface must show afterwards. */
+/** Two kills and a Ctrl+C, then a run to the end; the figures every surface must show afterwards. */
 async function killTwiceAndResume(dir: string, env: Record<string, string>, ledgerUrl: () => string | undefined) {
-  const killedAt = [await runAndKill(dir, env, ledgerUrl, 8), await runAndKill(dir, env, ledgerUrl, 30)];
+  // The Ctrl+C comes first: it reaches the process group of the command that started the background sandbox.
+  const killedAt = [await runAndKill(dir, env, ledgerUrl, 8, 'Ctrl+C'), await runAndKill(dir, env, ledgerUrl, 24), await runAndKill(dir, env, ledgerUrl, 40)];
   const last = cli(batchArgs(dir), env);
   expect(await last.exited, last.output()).toBe(0);
   const out = join(dir, 'out');
@@ -95,7 +103,7 @@ function expectExactlyOncePerItem(result: Awaited<ReturnType<typeof killTwiceAnd
 }
 
 describe('kill -9 and resume with no keys', () => {
-  it('against the default (background) sandbox: every image, one charge per item', { timeout: 120_000 }, async () => {
+  it('against the default (background) sandbox: every image, one charge per item, one sandbox throughout', { timeout: 120_000 }, async () => {
     const dir = workload();
     const state = join(dir, 'state');
     const ledgerUrl = () => {
@@ -104,10 +112,11 @@ describe('kill -9 and resume with no keys', () => {
     };
     const result = await killTwiceAndResume(dir, {}, ledgerUrl);
     expectExactlyOncePerItem(result);
-    // One sandbox served all three runs, and it still runs after them.
+    // One sandbox served all four runs (the Ctrl+C did not reach it), and it still runs after them.
     const log = readFileSync(join(state, 'sandbox.log'), 'utf8');
     expect(log.match(/listening on/g)).toHaveLength(1);
-    expect(result.output).toMatch(/It runs in the background \(pid \d+\)/);
+    const pid = recordedSandbox(state)!.pid;
+    expect(result.output).toContain(`It runs in the background (pid ${pid})`);
   });
 
   it('against a separately started `easel sandbox`: the same figures', { timeout: 120_000 }, async () => {
