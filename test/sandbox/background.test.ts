@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createEasel } from '../../src/easel.js';
 import { ensureBackgroundSandbox } from '../../src/sandbox/background/launch.js';
 import { backgroundSandboxStatus, stopBackgroundSandbox } from '../../src/sandbox/background/stop.js';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -46,6 +47,9 @@ describe('background sandbox', () => {
     const again = await ensureBackgroundSandbox({ stateDir: dir });
     expect(again).toEqual({ url: record.url, pid: record.pid, started: false });
     expect(existsSync(join(dir, 'sandbox.lock'))).toBe(false);
+    // A configured time scale applies to the running sandbox too.
+    await ensureBackgroundSandbox({ stateDir: dir, timeScale: 0.02 });
+    expect(((await (await fetch(`${record.url}/_sandbox/health`)).json()) as { timeScale: number }).timeScale).toBe(0.02);
 
     const status = await backgroundSandboxStatus(dir);
     expect(status).toMatchObject({ state: 'up', record: { pid: record.pid }, ledger: { charges: [] } });
@@ -91,6 +95,44 @@ describe('background sandbox', () => {
     const running = await ensureBackgroundSandbox({ stateDir: dir, timeScale: 0.01, idleTimeoutMs: 300 });
     expect(await gone(running.pid)).toBe(true);
     expect(recordedSandbox(dir)).toBeUndefined();
+  });
+});
+
+describe("createEasel({ sandbox: 'background' })", () => {
+  it('sends no-key calls to the background sandbox, leaves it running on close, and finds a new one when it has gone', { timeout: 90_000 }, async () => {
+    const dir = stateDir();
+    const model = 'replicate/black-forest-labs/flux-schnell';
+    const open = (notices: string[]) => createEasel({ env: {}, sandbox: 'background', onNotice: (l) => notices.push(l), config: { stateDir: dir, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } } });
+    const firstNotices: string[] = [];
+    const first = open(firstNotices);
+    const result = await first.generate({ prompt: 'a lighthouse', model });
+    await first.generate({ prompt: 'a harbour', model });
+    await first.close();
+    expect(result.sandbox).toBe(true);
+    const record = recordedSandbox(dir)!;
+    expect(firstNotices).toEqual([
+      `easel: no REPLICATE_API_TOKEN set, so replicate calls go to the built-in sandbox at ${record.url} (images are placeholders). Started it in the background (pid ${record.pid}), so its jobs and ledger outlive this command; \`easel sandbox stop --state ${dir}\` stops it.`,
+    ]);
+    expect(alive(record.pid)).toBe(true);
+
+    // A second instance (another process, in real life) uses the same sandbox and sees its ledger grow.
+    const secondNotices: string[] = [];
+    const second = open(secondNotices);
+    try {
+      await second.generate({ prompt: 'a pier', model });
+      expect(secondNotices[0]).toContain(`It runs in the background (pid ${record.pid})`);
+      const ledger = (await (await fetch(`${record.url}/_sandbox/ledger`)).json()) as { charges: unknown[] };
+      expect(ledger.charges).toHaveLength(3);
+      // Stopped behind its back (idle stop, `easel sandbox stop`): the next call finds a new one.
+      await stopBackgroundSandbox(dir);
+      const after = await second.generate({ prompt: 'a buoy', model });
+      expect(after.images).toHaveLength(1);
+      const replaced = recordedSandbox(dir)!;
+      expect(replaced.pid).not.toBe(record.pid);
+    } finally {
+      await second.close();
+      await stopBackgroundSandbox(dir);
+    }
   });
 });
 
