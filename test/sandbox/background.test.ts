@@ -136,6 +136,23 @@ describe("createEasel({ sandbox: 'background' })", () => {
   });
 });
 
+describe('when the background sandbox cannot start', () => {
+  it('answers from a sandbox in this process, and says why and what that means', async () => {
+    const file = join(stateDir(), 'not-a-folder');
+    writeFileSync(file, '');
+    const notices: string[] = [];
+    const easel = createEasel({ env: {}, sandbox: 'background', onNotice: (l) => notices.push(l), config: { stateDir: file, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } } });
+    try {
+      const result = await easel.generate({ prompt: 'a lighthouse', model: 'replicate/black-forest-labs/flux-schnell' });
+      expect(result.images).toHaveLength(1);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/The background sandbox could not start \(.*\), so this one runs inside this command: its jobs end with it\.$/);
+    } finally {
+      await easel.close();
+    }
+  });
+});
+
 describe('sandbox activity (what the idle stop waits for)', () => {
   it('is busy while a vendor job runs with no client connected, idle once it ends', async () => {
     const sandbox = await startSandbox({ timeScale: 0.2 });

@@ -97,7 +97,7 @@ async function spawnSandbox(options: BackgroundSandboxOptions, deadline: number)
   ];
   const log = openSync(files.log, 'a');
   // Detached: its own session, so Ctrl+C in the terminal and the death of this process leave it running.
-  const child = spawn(command!, args, { detached: true, stdio: ['ignore', log, log, 'ipc'] });
+  const child = spawn(command!, args, { detached: true, windowsHide: true, stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);
   const outcome = await new Promise<Outcome>((resolve) => {
     const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
