@@ -66,10 +66,15 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
   const scale = () => timeScale;
   const activity = new Activity();
   const delay = activity.tracking(makeDelay(scale));
+  const track = <T>(job: Promise<T>): Promise<T> => {
+    const end = activity.begin();
+    return job.finally(end);
+  };
   const partial: Omit<SandboxContext, 'gate'> = {
     baseUrl: () => baseUrl,
     timeScale: scale,
     delay,
+    track,
     latencyMs: makeLatency(scale),
     ledger: new Ledger(),
     faults: new FaultInjector(options.faults ?? {}),

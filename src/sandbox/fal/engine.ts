@@ -59,7 +59,7 @@ export class FalEngine {
   submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers'>): { request: FalRequest; done: Promise<FalOutcome> } {
     const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set() };
     this.requests.set(request.id, request);
-    return { request, done: this.process(request) };
+    return { request, done: this.ctx.track(this.process(request)) };
   }
 
   private async process(request: FalRequest): Promise<FalOutcome> {
