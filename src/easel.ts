@@ -35,7 +35,7 @@ import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseU
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
 import { paceLimits, processPacer } from './router/pacing.js';
 import { runPlan } from './router/run.js';
-import { InProcessSandbox } from './sandbox/in-process.js';
+import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
 import type { JobStore } from './batch/types.js';
@@ -59,6 +59,11 @@ export interface EaselOptions {
   latencyScale?: number;
   /** Today, for models' shutdown dates (tests fix it; default Date.now). */
   now?: () => number;
+  /**
+   * Where calls go for a vendor with no key and no sandbox URL: a sandbox in this process (default),
+   * or one in the background under `stateDir` whose vendor jobs and ledger outlive this process (the CLI's).
+   */
+  sandbox?: DefaultSandboxKind;
 }
 
 /** Task-specific request types: the method fixes the task. */
@@ -121,7 +126,7 @@ export interface Easel {
   acquire(provider: string, signal?: AbortSignal): Promise<() => void>;
   /** The per-attempt timeout (config `timeoutMs`, default 120 s); a request's own `timeoutMs` wins. */
   readonly timeoutMs: number;
-  /** Stops the in-process sandbox, if one was started. */
+  /** Stops the in-process sandbox, if one was started (a background sandbox keeps running). */
   close(): Promise<void>;
 }
 
@@ -138,7 +143,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const env = options.env ?? process.env;
   const config: EaselConfig = { ...parseConfig(options.defaults ?? {}), ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
   const notice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const sandbox = new InProcessSandbox(config.sandbox?.timeScale);
+  const sandbox = defaultSandbox(options.sandbox ?? 'in-process', { stateDir: config.stateDir ?? '.easel', ...config.sandbox });
   const health = options.health ?? new ProviderHealth(config.resilience);
   const announced = new Set<RemoteProviderId>();
   const catalog = applyOverrides(CATALOG, config.catalog);
@@ -151,8 +156,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
     if (found) return found;
     const running = await sandbox.get();
     if (!announced.has(provider)) {
+      const note = announced.size === 0 && running.note ? ` ${running.note}` : '';
       announced.add(provider);
-      notice(`easel: no ${VENDOR_KEY_ENV[provider]} set, so ${provider} calls go to the built-in sandbox at ${running.url} (images are placeholders).`);
+      notice(`easel: no ${VENDOR_KEY_ENV[provider]} set, so ${provider} calls go to the built-in sandbox at ${running.url} (images are placeholders).${note}`);
     }
     return sandboxEndpoint(provider, running.url);
   }

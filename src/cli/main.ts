@@ -12,10 +12,11 @@ import { routeCommand } from './route.js';
 import { sandboxCommand } from './sandbox.js';
 import { serveCommand } from './serve.js';
 import { upscaleCommand } from './upscale.js';
+import { EASEL_VERSION } from '../version.js';
 
 const program = new Command('easel')
   .description('Image generation over OpenAI, Stability AI, Replicate and FAL: one typed API, CLI and sandbox.\nWith no API keys, calls go to the built-in sandbox (placeholder images).')
-  .version('0.1.0')
+  .version(EASEL_VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(generateCommand())
   .addCommand(editCommand())

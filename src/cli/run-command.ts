@@ -8,7 +8,8 @@ export const CLI_STATE_DIR = '.easel';
 export async function withEasel(configFile: string | undefined, body: (easel: Easel) => Promise<void>, stateDir?: string): Promise<void> {
   let easel: Easel | undefined;
   try {
-    easel = createEasel({ configFile, defaults: { stateDir: CLI_STATE_DIR }, config: stateDir ? { stateDir } : undefined });
+    // The background sandbox: a command killed mid-run finds its vendor jobs again on the next run.
+    easel = createEasel({ configFile, defaults: { stateDir: CLI_STATE_DIR }, config: stateDir ? { stateDir } : undefined, sandbox: 'background' });
     await body(easel);
   } catch (error) {
     reportError(error);

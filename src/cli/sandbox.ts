@@ -2,9 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { type FaultProfile, FaultProfileSchema } from '../sandbox/faults.js';
+import { runBackgroundSandbox } from '../sandbox/background/daemon.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../sandbox/background/launch.js';
 import { startSandbox } from '../sandbox/server.js';
 import { intFlag, numberFlag } from './parse.js';
-import { reportError } from './run-command.js';
+import { CLI_STATE_DIR, reportError } from './run-command.js';
+import { sandboxStatusCommand, sandboxStopCommand } from './sandbox-background.js';
 
 interface SandboxFlags {
   port: number;
@@ -15,6 +18,9 @@ interface SandboxFlags {
   grain?: number;
   fixedSeed?: number;
   coldStarts: boolean;
+  background?: boolean;
+  state?: string;
+  idleTimeout?: number;
 }
 
 /** No vendor rate limits: for load tests of what sits in front of the sandbox. */
@@ -22,7 +28,7 @@ const UNLIMITED = { requestsPerMinute: 100_000_000, concurrent: 100_000_000 };
 
 export function sandboxCommand(): Command {
   return new Command('sandbox')
-    .description('run the local emulator of the OpenAI, Stability, Replicate and FAL image APIs')
+    .description('run the local emulator of the OpenAI, Stability, Replicate and FAL image APIs (`stop`, `status`: the background one commands use with no keys)')
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').argParser(intFlag('--port', 0, 65535)).default(8787))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--time-scale <factor>', 'multiply vendor latencies, windows and Retry-After (0.01 = 100x faster)').argParser(numberFlag('--time-scale', 0, 100)).default(1))
@@ -31,8 +37,18 @@ export function sandboxCommand(): Command {
     .option('--no-cold-starts', 'no Replicate cold starts (for steady benchmarks)')
     .addOption(new Option('--grain <0-255>', 'noise drawn over placeholders so they compress like photos').argParser(intFlag('--grain', 0, 255)))
     .addOption(new Option('--fixed-seed <n>', 'seed for requests that give none, so repeated requests reuse one drawing (benchmarks)').argParser(intFlag('--fixed-seed', 0, 4_294_967_294)))
+    .option('--state <dir>', 'with stop|status: the state folder whose background sandbox they mean (default .easel)')
+    // What commands with no keys start by themselves; not meant to be typed.
+    .addOption(new Option('--background', 'run as the state folder\'s background sandbox (loopback, ephemeral port, recorded in sandbox.json)').hideHelp())
+    .addOption(new Option('--idle-timeout <ms>', 'background sandbox: stop after this long without requests or running jobs').argParser(intFlag('--idle-timeout', 1, 2 ** 31 - 1)).hideHelp())
+    .addCommand(sandboxStopCommand())
+    .addCommand(sandboxStatusCommand())
     .action(async (flags: SandboxFlags) => {
       try {
+        if (flags.background) {
+          await runBackgroundSandbox({ stateDir: flags.state ?? CLI_STATE_DIR, timeScale: flags.timeScale, idleTimeoutMs: flags.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS });
+          return;
+        }
         const faults = flags.faults ? readFaults(flags.faults) : undefined;
         const limits = flags.unlimited ? { openai: UNLIMITED, stability: { ...UNLIMITED, burst: undefined }, replicate: UNLIMITED, fal: UNLIMITED } : undefined;
         const sandbox = await startSandbox({ port: flags.port, host: flags.host, timeScale: flags.timeScale, faults, limits, grain: flags.grain, fixedSeed: flags.fixedSeed, coldStart: flags.coldStarts ? undefined : { ms: 0, rate: 0 } });

@@ -17,7 +17,7 @@ export function serveCommand(): Command {
     .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string }) => {
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;
-        const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined });
+        const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined, sandbox: 'background' });
         const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, logger: createLogger(stderrDestination()) });
         console.log(`easel gateway listening on ${gateway.url}`);
         console.log(`  OpenAI-compatible: ${gateway.url}/v1  (e.g. new OpenAI({ baseURL: '${gateway.url}/v1', apiKey }))`);

@@ -1,7 +1,7 @@
 /**
  * Where each vendor's calls go, decided once per vendor: an explicit base URL, else a running
  * sandbox (EASEL_SANDBOX_URL), else the vendor's production API when a key is set, else the
- * in-process sandbox (which easel starts and announces).
+ * default sandbox (which easel starts or finds, and announces: see sandbox/default.ts).
  */
 import { AuthenticationError } from '../core/errors.js';
 import { type RemoteProviderId, VENDOR_BASE_URLS, VENDOR_KEY_ENV } from '../providers/registry.js';
@@ -29,7 +29,7 @@ export function keyFor(provider: RemoteProviderId, config: EaselConfig, env: Nod
   return env[VENDOR_KEY_ENV[provider]] || undefined;
 }
 
-/** Returns the endpoint, or `undefined` when the in-process sandbox is needed. */
+/** Returns the endpoint, or `undefined` when the default sandbox is needed. */
 export function configuredEndpoint(provider: RemoteProviderId, config: EaselConfig, env: NodeJS.ProcessEnv): VendorEndpoint | undefined {
   const vendor = config.providers?.[provider];
   const key = keyFor(provider, config, env);

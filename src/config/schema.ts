@@ -53,11 +53,13 @@ export const EaselConfigSchema = z
     /** Per-attempt timeout (ms), waits and polls included. */
     timeoutMs: z.number().int().positive().optional(),
     pollIntervalMs: z.number().int().positive().optional(),
-    /** The in-process sandbox started when a vendor has no key. */
+    /** The built-in sandbox used when a vendor has no key (in-process, or the CLI's background one). */
     sandbox: z
       .object({
-        /** Multiplies the vendors' latencies; 0.05 turns an 11 s DALL-E call into about half a second. */
+        /** Multiplies the vendors' latencies; 0.05 (the default) turns an 11 s DALL-E call into about half a second. */
         timeScale: z.number().min(0).max(10).optional(),
+        /** The background sandbox stops after this long without requests or running jobs (default 30 minutes). */
+        idleTimeoutMs: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),

@@ -50,6 +50,8 @@ export interface SandboxContext {
   timeScale: () => number;
   /** Sleeps `ms × timeScale`. */
   delay: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Counts a vendor job that runs after its request was answered as work until it settles (the idle stop waits for it). */
+  track: <T>(job: Promise<T>) => Promise<T>;
   /** A latency sample for a model (or the vendor default), already time-scaled. */
   latencyMs: (profile: Pick<LatencyProfile, 'p50Ms' | 'p99Ms'> | undefined, vendor: Vendor) => number;
   ledger: Ledger;

@@ -12,7 +12,8 @@ const FaultUpdateSchema = FaultProfileSchema.extend({
 
 export function controlRoutes(ctx: SandboxContext, hooks: { setTimeScale: (scale: number) => void }): Hono<SandboxEnv> {
   const app = new Hono<SandboxEnv>();
-  app.get('/health', (c) => c.json({ ok: true, timeScale: ctx.timeScale(), note: 'easel sandbox: images are procedurally drawn placeholders' }));
+  // The pid lets a client tell the sandbox recorded in a state folder from another that took its port.
+  app.get('/health', (c) => c.json({ ok: true, pid: process.pid, timeScale: ctx.timeScale(), note: 'easel sandbox: images are procedurally drawn placeholders' }));
   app.get('/ledger', (c) => c.json(ctx.ledger.toJSON()));
   app.get('/requests', (c) => c.json({ requests: ctx.requests }));
   app.get('/webhooks', (c) => c.json({ deliveries: ctx.webhooks.list() }));

@@ -5,6 +5,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { Activity } from './activity.js';
 import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
 import { drawSettings } from './draw.js';
@@ -29,6 +30,8 @@ export interface Sandbox {
   close(): Promise<void>;
   /** Lets the process exit while the sandbox still listens (the in-process default sandbox). */
   unref(): void;
+  /** How long no request was answered and no vendor job ran (0 while busy): the background sandbox's idle stop. */
+  idleForMs(): number;
 }
 
 export interface SandboxUrls {
@@ -57,18 +60,24 @@ export function sandboxUrls(root: string): SandboxUrls {
   };
 }
 
-export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void } {
+export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void; activity: Activity } {
   const options = SandboxOptionsSchema.parse(input);
   if (options.grain !== undefined) drawSettings.grain = options.grain;
   if (options.fixedSeed !== undefined) seedSettings.fixed = options.fixedSeed;
   let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
   let timeScale = options.timeScale;
   const scale = () => timeScale;
-  const delay = makeDelay(scale);
+  const activity = new Activity();
+  const delay = activity.tracking(makeDelay(scale));
+  const track = <T>(job: Promise<T>): Promise<T> => {
+    const end = activity.begin();
+    return job.finally(end);
+  };
   const partial: Omit<SandboxContext, 'gate'> = {
     baseUrl: () => baseUrl,
     timeScale: scale,
     delay,
+    track,
     latencyMs: makeLatency(scale),
     ledger: new Ledger(),
     faults: new FaultInjector(options.faults ?? {}),
@@ -82,6 +91,14 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
   const context: SandboxContext = { ...partial, gate: makeGate(partial) };
 
   const app = new Hono<SandboxEnv>();
+  app.use(async (_c, next) => {
+    const end = activity.begin();
+    try {
+      await next();
+    } finally {
+      end();
+    }
+  });
   app.route('/_sandbox', controlRoutes(context, { setTimeScale: (s) => (timeScale = s) }));
   app.get('/files/:vendor/:id', async (c) => {
     const vendor = c.req.param('vendor');
@@ -109,7 +126,7 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     if (error.message.startsWith('Injected fault')) throw error;
     return c.json({ error: 'sandbox internal error', message: error.message }, 500);
   });
-  return { app, context, setBaseUrl: (url) => (baseUrl = options.publicUrl ?? url) };
+  return { app, context, activity, setBaseUrl: (url) => (baseUrl = options.publicUrl ?? url) };
 }
 
 function isVendor(value: string): value is Vendor {
@@ -118,7 +135,7 @@ function isVendor(value: string): value is Vendor {
 
 export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox> {
   const options = SandboxOptionsSchema.parse(input);
-  const { app, context, setBaseUrl } = createSandboxApp(input);
+  const { app, context, activity, setBaseUrl } = createSandboxApp(input);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
     s.once('error', reject);
@@ -135,6 +152,7 @@ export async function startSandbox(input: SandboxOptions = {}): Promise<Sandbox>
     unref: () => {
       server.unref();
     },
+    idleForMs: () => activity.idleForMs(),
     close: async () => {
       await context.webhooks.drain();
       await new Promise<void>((resolve) => {

@@ -2,15 +2,25 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { killBackgroundSandboxes } from '../helpers/background-sandbox.js';
 import { runCli } from '../helpers/cli.js';
+
+// With no keys, each command starts the background sandbox of its state folder (`.easel` in its cwd).
+const cwds: string[] = [];
+const tempCwd = () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'easel-cli-'));
+  cwds.push(cwd);
+  return cwd;
+};
+afterAll(() => cwds.forEach((cwd) => killBackgroundSandboxes(join(cwd, '.easel'))));
 
 describe('easel generate (CLI)', () => {
   it('with no keys, writes a real PNG of the default size and says it used the sandbox', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'easel-cli-'));
+    const cwd = tempCwd();
     const run = await runCli(['generate', 'a cozy coffee shop interior'], { cwd });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/built-in sandbox at http:\/\/127\.0\.0\.1:\d+ \(images are placeholders\)/);
+    expect(run.stderr).toMatch(/built-in sandbox at http:\/\/127\.0\.0\.1:\d+ \(images are placeholders\)\. Started it in the background \(pid \d+\), so its jobs and ledger outlive this command; `easel sandbox stop` stops it\./);
     expect(run.stdout).toMatch(/^model +\S+ \(sandbox\)/m);
     expect(run.stdout).toMatch(/^cost +\$\d/m);
     expect(run.stdout).toMatch(/^latency +\d+ ms/m);
@@ -23,7 +33,7 @@ describe('easel generate (CLI)', () => {
   });
 
   it('prints the result as JSON with --json, and the decision with --explain', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'easel-cli-'));
+    const cwd = tempCwd();
     const run = await runCli(['generate', 'a mountain', '--model', 'replicate/black-forest-labs/flux-schnell', '--aspect', '16:9', '--json', '--explain'], { cwd });
     expect(run.code, run.stderr).toBe(0);
     const json = JSON.parse(run.stdout);

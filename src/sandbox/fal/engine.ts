@@ -64,7 +64,7 @@ export class FalEngine {
   submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers' | 'sentAt'>): { request: FalRequest; done: Promise<FalOutcome> } {
     const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set(), sentAt: new Date() };
     this.requests.set(request.id, request);
-    return { request, done: this.process(request) };
+    return { request, done: this.ctx.track(this.process(request)) };
   }
 
   private async process(request: FalRequest): Promise<FalOutcome> {

@@ -88,7 +88,7 @@ export class ReplicateEngine {
     });
     this.predictions.set(p.id, p);
     this.notify(p, 'start');
-    void this.run(p, spec.moderated).catch((error: unknown) => {
+    void this.ctx.track(this.run(p, spec.moderated)).catch((error: unknown) => {
       if (isTerminal(p)) return;
       this.fail(p, error instanceof RenderError || error instanceof InputFileError ? error.message : 'Prediction failed: internal model error');
     });

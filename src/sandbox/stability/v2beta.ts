@@ -128,12 +128,12 @@ export function creative(ctx: SandboxContext, jobs: Map<string, CreativeJob>): H
     const id = randomBytes(32).toString('hex');
     const job: CreativeJob = { key: c.get('apiKey') };
     jobs.set(id, job);
-    void (async () => {
+    void ctx.track((async () => {
       await vendorDelay(ctx, 'stability/upscale-creative');
       const bytes = await upscale(image!.bytes, { scale: toPixels(image!, 4_000_000) }, format);
       charge(ctx, 'stability/upscale-creative', id);
       job.done = { bytes, format, seed, finishReason: (prompt ?? '').includes('[sandbox:filtered]') ? 'CONTENT_FILTERED' : 'SUCCESS' };
-    })();
+    })());
     return c.json({ id });
   };
 }
