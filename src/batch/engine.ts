@@ -318,7 +318,10 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   // item's attempts cost, booked on its outcome (failed and skipped items included).
   let charged = 0;
   const reserve: ReserveHook = async (attempt, attemptSignal) => {
-    const held = await budget.acquire(attempt.worstCaseUsd, `line ${item.line} (${attempt.model})`, AbortSignal.any([attemptSignal, stopping]));
+    const label = `line ${item.line} (${attempt.model})`;
+    // A vendor job an earlier run submitted is already paid for: it is held, never refused.
+    const committed = store.item(item.jobId, item.index)?.submissions.some((s) => s.model === attempt.model);
+    const held = committed ? budget.hold(attempt.worstCaseUsd, label) : await budget.acquire(attempt.worstCaseUsd, label, AbortSignal.any([attemptSignal, stopping]));
     return {
       settle: (usd) => {
         charged += usd ?? 0;

@@ -116,6 +116,16 @@ export class Budget {
     }
   }
 
+  /**
+   * Reserves `usd` whatever the cap says: for money already committed at a vendor (a job submitted
+   * before a crash, being resumed) — refusing it would abandon a job that is paid for anyway.
+   */
+  hold(usd: number | null, label: string): Reservation {
+    const reservation = { id: this.nextId++, usd: usd ?? 0, label };
+    this.open.set(reservation.id, reservation);
+    return reservation;
+  }
+
   /** Books what the vendor actually charged and frees the reservation. */
   settle(reservation: Reservation, actualUsd: number | null): void {
     if (!this.open.delete(reservation.id)) return;

@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteJobStore } from '../../src/batch/sqlite-store.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { killBackgroundSandboxes, recordedSandbox } from '../helpers/background-sandbox.js';
 
 const ITEMS = 100;
 const KILLS = 5;
@@ -26,7 +27,22 @@ beforeAll(async () => {
   // Vendor latencies shrunk 100x: long enough that kills land mid-flight, short enough for CI.
   sandbox = await startSandbox({ timeScale: 0.01 });
 });
-afterAll(() => sandbox.close());
+const stateDirs: string[] = [];
+afterAll(async () => {
+  stateDirs.forEach(killBackgroundSandboxes);
+  await sandbox.close();
+});
+
+/**
+ * Where the vendor calls go: a separately started sandbox (EASEL_SANDBOX_URL), or — with no keys and
+ * no URL — the CLI's default, a sandbox it starts in the background under the state folder.
+ */
+type Mode = 'separate sandbox' | 'default sandbox';
+const ledgerUrl = (mode: Mode, dir: string): string | undefined => {
+  if (mode === 'separate sandbox') return `${sandbox.urls.control}/ledger`;
+  const record = recordedSandbox(join(dir, 'state'));
+  return record && `${record.url}/_sandbox/ledger`;
+};
 
 interface Surface {
   name: string;
@@ -71,12 +87,14 @@ const SURFACES: Surface[] = [
   },
 ];
 
-function runBatch(dir: string, file: string, model: string): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+function runBatch(mode: Mode, dir: string, file: string, model: string): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   let output = '';
+  const env: NodeJS.ProcessEnv = { ...process.env, EASEL_SANDBOX_URL: sandbox.url, OPENAI_API_KEY: '', REPLICATE_API_TOKEN: '', STABILITY_API_KEY: '', FAL_KEY: '', EASEL_CONFIG: '' };
+  if (mode === 'default sandbox') delete env.EASEL_SANDBOX_URL;
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'batch', file, '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--concurrency', String(CONCURRENCY), '--config', join(dir, 'easel.config.json')],
-    { env: { ...process.env, EASEL_SANDBOX_URL: sandbox.url, OPENAI_API_KEY: '', REPLICATE_API_TOKEN: '', STABILITY_API_KEY: '', FAL_KEY: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -84,16 +102,20 @@ function runBatch(dir: string, file: string, model: string): { child: ChildProce
   return { child, exited, output: () => output };
 }
 
-const charges = async (vendor: string) =>
-  ((await (await fetch(`${sandbox.urls.control}/ledger`)).json()) as { charges: { requestId: string; vendor: string }[] }).charges.filter((c) => c.vendor === vendor);
+async function charges(mode: Mode, dir: string, vendor: string): Promise<{ requestId: string; vendor: string }[]> {
+  const url = ledgerUrl(mode, dir);
+  if (!url) return [];
+  const ledger = (await (await fetch(url)).json()) as { charges: { requestId: string; vendor: string }[] };
+  return ledger.charges.filter((c) => c.vendor === vendor);
+}
 
 /** Kills the run once `after` new charges have landed (checked every few ms), unless it ends first. */
-async function killAfterCharges(run: ReturnType<typeof runBatch>, vendor: string, after: number): Promise<boolean> {
-  const start = (await charges(vendor)).length;
+async function killAfterCharges(mode: Mode, dir: string, run: ReturnType<typeof runBatch>, vendor: string, after: number): Promise<boolean> {
+  const start = (await charges(mode, dir, vendor)).length;
   let ended = false;
   void run.exited.then(() => (ended = true));
   while (!ended) {
-    if ((await charges(vendor)).length - start >= after) {
+    if ((await charges(mode, dir, vendor).catch(() => [])).length - start >= after) {
       run.child.kill('SIGKILL');
       await run.exited;
       return true;
@@ -104,19 +126,20 @@ async function killAfterCharges(run: ReturnType<typeof runBatch>, vendor: string
 }
 
 describe('batch crash safety on every vendor surface', () => {
-  for (const surface of SURFACES) {
-    it(`${surface.name}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`, { timeout: 240_000 }, async () => {
+  for (const [mode, surface] of (['separate sandbox', 'default sandbox'] as const).flatMap((m) => SURFACES.map((s) => [m, s] as const))) {
+    it(`${surface.name}, ${mode}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`, { timeout: 240_000 }, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'easel-crash-'));
+      stateDirs.push(join(dir, 'state'));
       const file = await surface.items(dir);
       // Client pacing generous enough for a time-scaled sandbox (its windows shrink with the scale).
-      writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, limits: { [surface.vendor]: { requestsPerMinute: 6000, concurrent: 1000 } } }));
-      const before = await charges(surface.vendor);
+      writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.01 }, limits: { [surface.vendor]: { requestsPerMinute: 6000, concurrent: 1000 } } }));
+      const before = await charges(mode, dir, surface.vendor);
       const kills: number[] = [];
       for (let k = 0; k < KILLS; k++) {
         const after = 3 + Math.floor(Math.random() * 15);
-        if (await killAfterCharges(runBatch(dir, file, surface.model), surface.vendor, after)) kills.push(after);
+        if (await killAfterCharges(mode, dir, runBatch(mode, dir, file, surface.model), surface.vendor, after)) kills.push(after);
       }
-      const last = runBatch(dir, file, surface.model);
+      const last = runBatch(mode, dir, file, surface.model);
       const code = await last.exited;
       expect(code, last.output()).toBe(0);
 
@@ -128,12 +151,12 @@ describe('batch crash safety on every vendor surface', () => {
       expect(new Set(manifest.map((m) => m.file)).size).toBe(ITEMS);
       for (const entry of manifest) expect(createHash('sha256').update(readFileSync(join(out, entry.file))).digest('hex')).toBe(entry.sha256);
 
-      const charged = (await charges(surface.vendor)).slice(before.length).map((c) => c.requestId);
+      const charged = (await charges(mode, dir, surface.vendor)).slice(before.length).map((c) => c.requestId);
       const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
       const job = store.listJobs()[0]!;
       const marked = store.items(job.id).reduce((sum, i) => sum + i.possibleDuplicates, 0);
       store.close();
-      const report = `${surface.name}: ${ITEMS} items, ${kills.length} kills (after ${kills.join(', ')} charges), ${charged.length} charges, ${marked} marked`;
+      const report = `${surface.name}, ${mode}: ${ITEMS} items, ${kills.length} kills (after ${kills.join(', ')} charges), ${charged.length} charges, ${marked} marked`;
       console.log(report);
       expect(kills.length, report).toBe(KILLS);
       expect(new Set(charged).size, report).toBe(charged.length);
