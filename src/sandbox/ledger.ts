@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Every charge the real vendor would have made, so tests can prove "nothing paid twice". */
 export type Vendor = 'openai' | 'stability' | 'replicate' | 'fal';
 export const VENDORS: readonly Vendor[] = ['openai', 'stability', 'replicate', 'fal'];
@@ -16,7 +18,17 @@ export interface Charge {
    * runs jobs on its side (FAL): benchmarks compare a client with an ideal one on the same durations.
    */
   computeMs?: number;
+  /**
+   * sha256 of the request's prompt (never the prompt itself), so a test can tell which item a charge
+   * belongs to — also for a charge whose answer never reached the client.
+   */
+  promptSha256?: string;
   at: string;
+}
+
+/** The `promptSha256` of a charge. */
+export function promptFingerprint(prompt: unknown): string | undefined {
+  return typeof prompt === 'string' ? createHash('sha256').update(prompt).digest('hex') : undefined;
 }
 
 export class Ledger {

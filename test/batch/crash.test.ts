@@ -102,10 +102,10 @@ function runBatch(mode: Mode, dir: string, file: string, model: string): { child
   return { child, exited, output: () => output };
 }
 
-async function charges(mode: Mode, dir: string, vendor: string): Promise<{ requestId: string; vendor: string }[]> {
+async function charges(mode: Mode, dir: string, vendor: string): Promise<{ requestId: string; vendor: string; promptSha256?: string }[]> {
   const url = ledgerUrl(mode, dir);
   if (!url) return [];
-  const ledger = (await (await fetch(url)).json()) as { charges: { requestId: string; vendor: string }[] };
+  const ledger = (await (await fetch(url)).json()) as { charges: { requestId: string; vendor: string; promptSha256?: string }[] };
   return ledger.charges.filter((c) => c.vendor === vendor);
 }
 
@@ -151,11 +151,17 @@ describe('batch crash safety on every vendor surface', () => {
       expect(new Set(manifest.map((m) => m.file)).size).toBe(ITEMS);
       for (const entry of manifest) expect(createHash('sha256').update(readFileSync(join(out, entry.file))).digest('hex')).toBe(entry.sha256);
 
-      const charged = (await charges(mode, dir, surface.vendor)).slice(before.length).map((c) => c.requestId);
+      const ledger = (await charges(mode, dir, surface.vendor)).slice(before.length);
+      const charged = ledger.map((c) => c.requestId);
       const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
       const job = store.listJobs()[0]!;
-      const marked = store.items(job.id).reduce((sum, i) => sum + i.possibleDuplicates, 0);
+      const items = store.items(job.id);
+      const marked = items.reduce((sum, i) => sum + i.possibleDuplicates, 0);
       store.close();
+      // Which item each charge belongs to (the ledger keeps a fingerprint of the prompt).
+      const chargesPerItem = new Map<string, number>();
+      for (const c of ledger) chargesPerItem.set(c.promptSha256!, (chargesPerItem.get(c.promptSha256!) ?? 0) + 1);
+      const unmarkedExtra = items.filter((i) => (chargesPerItem.get(createHash('sha256').update(i.request.prompt!).digest('hex')) ?? 0) - 1 > i.possibleDuplicates);
       const report = `${surface.name}, ${mode}: ${ITEMS} items, ${kills.length} kills (after ${kills.join(', ')} charges), ${charged.length} charges, ${marked} marked`;
       console.log(report);
       expect(kills.length, report).toBe(KILLS);
@@ -163,9 +169,11 @@ describe('batch crash safety on every vendor surface', () => {
       if (surface.recoverable) {
         expect(charged, report).toHaveLength(ITEMS);
         expect(marked, report).toBe(0);
+        expect(chargesPerItem.size, report).toBe(ITEMS);
         expect(new Set(manifest.map((m) => m.vendorRequestId))).toEqual(new Set(charged));
       } else {
-        // Every extra charge is marked on an item; nothing is marked beyond the calls in flight at the kills.
+        // Every extra charge is marked on its own item; nothing is marked beyond the calls in flight at the kills.
+        expect(unmarkedExtra.map((i) => i.line), report).toEqual([]);
         expect(charged.length - ITEMS, report).toBeLessThanOrEqual(marked);
         expect(marked, report).toBeLessThanOrEqual(CONCURRENCY * kills.length);
       }

@@ -4,6 +4,7 @@
  * `COMPLETED` (the official client's poll loop stops on nothing else); its result GET carries the error.
  */
 import { randomUUID } from 'node:crypto';
+import { promptFingerprint } from '../ledger.js';
 import { findModel } from '../../catalog/index.js';
 import { costOf } from '../../catalog/pricing.js';
 import { type SandboxContext, VENDOR_LATENCY } from '../context.js';
@@ -113,7 +114,7 @@ export class FalEngine {
       );
       request.inferenceSeconds = Math.round(vendorMs) / 1000;
       const usd = catalog ? costOf(catalog, { images: numImages, width, height }).usd : null;
-      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages, computeMs: performance.now() - startedAt });
+      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages, computeMs: performance.now() - startedAt, promptSha256: promptFingerprint(request.input.prompt) });
       return this.finish(request, {
         status: 200,
         body: { images, timings: { inference: request.inferenceSeconds }, seed, has_nsfw_concepts: images.map(() => false), prompt: request.input.prompt },

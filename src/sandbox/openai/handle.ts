@@ -4,6 +4,7 @@
  * Nothing is charged for a request that fails validation, moderation, or the client hung up on.
  */
 import type { Context } from 'hono';
+import { promptFingerprint } from '../ledger.js';
 import { sleep } from '../../core/abort.js';
 import { costOf } from '../../catalog/pricing.js';
 import type { Quality } from '../../core/task.js';
@@ -46,7 +47,7 @@ export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, 
     const requestId = requestIdOf(c);
     const catalog = job.spec.catalog;
     const cost = catalog ? costOf(catalog, { images: job.n, width: rendered.width, height: rendered.height, quality: job.quality as Quality }).usd : null;
-    ctx.ledger.charge({ vendor: 'openai', model: catalog?.id ?? job.spec.name, requestId, usd: cost, images: job.n });
+    ctx.ledger.charge({ vendor: 'openai', model: catalog?.id ?? job.spec.name, requestId, usd: cost, images: job.n, promptSha256: promptFingerprint(job.prompt) });
 
     const data = rendered.images.map((bytes) => {
       const item: Record<string, string> = {};

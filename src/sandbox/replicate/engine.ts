@@ -5,6 +5,7 @@
  * cancels), and holds a concurrency slot until the prediction ends.
  */
 import { splitLatency } from '../../catalog/compute-time.js';
+import { promptFingerprint } from '../ledger.js';
 import { costOf } from '../../catalog/pricing.js';
 import type { SandboxContext } from '../context.js';
 import { VENDOR_LATENCY } from '../context.js';
@@ -154,6 +155,7 @@ export class ReplicateEngine {
       requestId: p.id,
       usd: cost?.usd ?? null,
       images: images.length,
+      promptSha256: promptFingerprint(p.input.prompt),
     });
     this.finishers.get(p.id)?.();
   }

@@ -1,5 +1,6 @@
 /** Writes a Stability image answer: raw bytes with `finish-reason`/`seed` headers, or JSON, by `Accept`. */
 import { randomBytes } from 'node:crypto';
+import { promptFingerprint } from '../ledger.js';
 import type { Context } from 'hono';
 import sharp from 'sharp';
 import { findModel } from '../../catalog/index.js';
@@ -30,7 +31,7 @@ export async function filtered(bytes: Buffer, format: Generated['format']): Prom
   return sharp(bytes).blur(30).toFormat(format).toBuffer();
 }
 
-export function charge(ctx: SandboxContext, catalogId: string, requestId: string, images = 1): void {
+export function charge(ctx: SandboxContext, catalogId: string, requestId: string, images = 1, prompt?: string): void {
   const model = findModel(catalogId);
-  ctx.ledger.charge({ vendor: 'stability', model: model?.id ?? catalogId, requestId, usd: model ? costOf(model, { images }).usd : null, images });
+  ctx.ledger.charge({ vendor: 'stability', model: model?.id ?? catalogId, requestId, usd: model ? costOf(model, { images }).usd : null, images, promptSha256: promptFingerprint(prompt) });
 }

@@ -38,7 +38,7 @@ async function finish(c: Context<SandboxEnv>, ctx: SandboxContext, catalogId: st
   const isFiltered = (prompt ?? '').includes('[sandbox:filtered]');
   const result: Generated = { ...image, bytes: isFiltered ? await filtered(image.bytes, image.format) : image.bytes, finishReason: isFiltered ? 'CONTENT_FILTERED' : 'SUCCESS' };
   const requestId = randomBytes(16).toString('hex');
-  charge(ctx, catalogId, requestId);
+  charge(ctx, catalogId, requestId, 1, prompt);
   return answerImage(c, result, requestId);
 }
 
@@ -131,7 +131,7 @@ export function creative(ctx: SandboxContext, jobs: Map<string, CreativeJob>): H
     void ctx.track((async () => {
       await vendorDelay(ctx, 'stability/upscale-creative');
       const bytes = await upscale(image!.bytes, { scale: toPixels(image!, 4_000_000) }, format);
-      charge(ctx, 'stability/upscale-creative', id);
+      charge(ctx, 'stability/upscale-creative', id, 1, prompt);
       job.done = { bytes, format, seed, finishReason: (prompt ?? '').includes('[sandbox:filtered]') ? 'CONTENT_FILTERED' : 'SUCCESS' };
     })());
     return c.json({ id });
