@@ -199,10 +199,10 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
   // Items with a vendor job in flight first: they are already paid for.
   const queue = [...store.items(job.id, ['submitted']), ...store.items(job.id, ['pending'])];
   const lineWidth = String(Math.max(...store.items(job.id).map((i) => i.line), 1)).length;
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const signal = options.signal ?? new AbortController().signal;
   const pauseController = new AbortController();
-  const stopping = AbortSignal.any([signal, pauseController.signal, ...(options.stop ? [options.stop] : [])]);
+  const cancelController = new AbortController();
+  const stopping = AbortSignal.any([signal, pauseController.signal, cancelController.signal, ...(options.stop ? [options.stop] : [])]);
   // Every item in flight listens to these signals.
   setMaxListeners(0, signal);
   setMaxListeners(0, stopping);
@@ -252,9 +252,10 @@ async function runItems(job: Job, options: ItemOptions, outDir: string, stream: 
       manifestWrite = manifestWrite.then(rewriteManifest);
     }, 500);
   };
-  // `easel jobs cancel` from another process flips the job's status; notice it and stop.
+  // `easel jobs cancel` from another process flips the job's status; notice it and stop submitting.
+  // Calls in flight finish and are stored: a synchronous vendor charges them whether or not they are read.
   const watch = setInterval(() => {
-    if (store.getJob(job.id)?.status === 'canceled') controller.abort(new AbortedError('the job was canceled'));
+    if (store.getJob(job.id)?.status === 'canceled') cancelController.abort(new AbortedError('the job was canceled'));
   }, 1000);
   watch.unref();
 

@@ -62,7 +62,7 @@ export function jobsCommand(): Command {
   sub('resume', 'finish an unfinished job (items already submitted are polled, not paid again)', async (easel, id, flags) => resume(easel, id, flags))
     .addOption(new Option('--budget <usd>', "raise or lower the job's spend cap").argParser(numberFlag('--budget', 0, 1_000_000)))
     .addOption(new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved').argParser(intFlag('--grace', 0, 3600)).default(DEFAULT_GRACE_S));
-  sub('cancel', 'stop a job: a running `easel batch` notices within a second and stops; finished items are kept', async (easel, id, flags) => {
+  sub('cancel', 'stop a job: a running `easel batch` notices within a second and stops submitting; calls in flight finish and are kept', async (easel, id, flags) => {
     easel.jobStore().setStatus(id, 'canceled');
     console.log(`job ${id} canceled. Finished items and vendor jobs already paid for are kept: resume it later with \`easel jobs resume ${id}${stateFlag(flags)}\` (or the same \`easel batch\` command).`);
   });
