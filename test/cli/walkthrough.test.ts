@@ -56,7 +56,7 @@ describe('the CLI walkthrough: interrupt, resume, edit, raise the budget', () =>
   it('names the next command at every step and buys nothing twice', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'easel-walk-'));
     writeFileSync(join(dir, 'prompts.txt'), Array.from({ length: 40 }, (_, i) => `walkthrough scene ${i + 1}`).join('\n'));
-    writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 3000, concurrent: 1000 } } }));
+    writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 300, concurrent: 1000 } } }));
     const before = (await charges()).length;
 
     // 1. Start with a budget for 30 of the 40 items, and Ctrl+C once a few have been bought.
@@ -98,5 +98,29 @@ describe('the CLI walkthrough: interrupt, resume, edit, raise the budget', () =>
     expect(new Set(bought).size).toBe(bought.length);
     expect(bought).toHaveLength(42);
     expect(readdirSync(join(dir, 'images')).filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(42);
+  });
+
+  it('a second process on the same folder is refused with the owner’s pid, and nothing is bought twice', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'easel-two-'));
+    writeFileSync(join(dir, 'prompts.txt'), Array.from({ length: 40 }, (_, i) => `two processes ${i + 1}`).join('\n'));
+    // One start a second: the first process is surely still running when the second one asks.
+    writeFileSync(join(dir, 'slow.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 60, concurrent: 1000 } } }));
+    writeFileSync(join(dir, 'fast.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 6000, concurrent: 1000 } } }));
+    const before = (await charges()).length;
+    const args = ['easel', 'batch', 'prompts.txt', '--out', 'images', '--model', MODEL, '--concurrency', '2'];
+    const first = easel([...args, '--config', 'slow.json'], dir);
+    while ((await charges()).length - before < 2) await new Promise((r) => setTimeout(r, 10));
+    const second = easel([...args, '--config', 'fast.json'], dir);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(new RegExp(`being written by another easel process \\(pid ${first.child.pid}`));
+    expect(first.child.exitCode).toBeNull();
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(130);
+    // The owner gone, the folder is free: the same command finishes the job.
+    const third = easel([...args, '--config', 'fast.json'], dir);
+    expect(await third.exited, third.output()).toBe(0);
+    const bought = (await charges()).slice(before).map((c) => c.requestId);
+    expect(bought).toHaveLength(40);
+    expect(new Set(bought).size).toBe(40);
   });
 });
