@@ -16,6 +16,8 @@ export interface GatewayKey {
   prefix: string;
   budgetUsd: number | null;
   spentUsd: number;
+  /** Held for vendor attempts (and jobs) in flight, settled as they end. */
+  reservedUsd: number;
   requestsPerMinute: number | null;
   /** Model ids this key may use; null = any. */
   allowedModels: string[] | null;
@@ -112,6 +114,7 @@ function toKey(row: Row): GatewayKey {
     prefix: row.prefix,
     budgetUsd: row.budget_usd,
     spentUsd: Math.round(row.spent_usd * 1e6) / 1e6,
+    reservedUsd: Math.round(row.reserved_usd * 1e6) / 1e6,
     requestsPerMinute: row.rpm,
     allowedModels: row.allowed_models ? JSON.parse(row.allowed_models) : null,
     createdAt: row.created_at,
