@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function world(scale = SCALE) {
   const sandbox = await startSandbox({ timeScale: scale });
-  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10 }, latencyScale: scale, onNotice: () => undefined });
+  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10, stateDir: mkdtempSync(join(tmpdir(), 'easel-keybudget-state-')) }, latencyScale: scale, onNotice: () => undefined });
   closers.push(() => sandbox.close(), () => easel.close());
   const keys = new KeyStore(':memory:');
   const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
@@ -122,6 +122,45 @@ describe('gateway key budgets against the ledger', () => {
     const after = gateway.keys.get(record.id)!;
     expect(sandbox.context.ledger.list()).toHaveLength(2);
     expect(after.spentUsd).toBeCloseTo(sandbox.context.ledger.totalUsd(), 6);
+    expect(after.reservedUsd).toBe(0);
+  });
+});
+
+describe('gateway jobs under a key budget', () => {
+  it('a job holds its budget from the key, and its spend is booked once however many runs and restarts it takes', () => {
+    const keys = new KeyStore(':memory:');
+    const { record } = keys.create({ name: 'jobs', budgetUsd: 1 });
+    const other = () => keys.get(record.id)!;
+    expect(keys.reserve(record.id, 0.5)).toBe(true);
+    keys.holdForJob(record.id, 'job_a', 0.5);
+    expect(keys.reserve(record.id, 0.25)).toBe(true);
+    keys.holdForJob(record.id, 'job_b', 0.25);
+    // job_a's gateway stops after $0.1 (unfinished), and again after a restart at $0.3 in total.
+    keys.bookJob('job_a', 0.1, false);
+    keys.bookJob('job_a', 0.1, false);
+    expect([other().spentUsd, other().reservedUsd]).toEqual([0.1, 0.65]);
+    keys.bookJob('job_a', 0.3, false);
+    // It finishes at $0.4: the rest of its $0.5 goes back; booking it again changes nothing.
+    keys.bookJob('job_a', 0.4, true);
+    keys.bookJob('job_a', 0.4, true);
+    expect([other().spentUsd, other().reservedUsd]).toEqual([0.4, 0.25]);
+    // job_b's hold is untouched by all that.
+    expect(keys.jobHolds()).toEqual(['job_b']);
+  });
+
+  it('POST /v1/jobs: the job spends within what it holds, and the key books what the ledger shows', async () => {
+    const { sandbox, keys, post, ledgerUsd } = await world();
+    const { key, record } = keys.create({ name: 'job-key', budgetUsd: 0.05 });
+    const negative = await post('/v1/jobs', key, { items: [{ prompt: 'x' }], model: SDXL, budgetUsd: -1 });
+    expect(negative.status).toBe(400);
+    const started = await post('/v1/jobs', key, { items: Array.from({ length: 12 }, (_, i) => ({ prompt: `a mill ${i}` })), model: SDXL, budgetUsd: 0.02 });
+    expect(started.status).toBe(202);
+    expect(keys.get(record.id)!.reservedUsd).toBe(0.02);
+    await vi.waitFor(() => expect(keys.jobHolds()).toEqual([]), { timeout: 20_000, interval: 20 });
+    const after = keys.get(record.id)!;
+    expect(sandbox.context.ledger.list().length).toBeGreaterThan(0);
+    expect(ledgerUsd()).toBeLessThanOrEqual(0.02);
+    expect(after.spentUsd).toBeCloseTo(ledgerUsd(), 6);
     expect(after.reservedUsd).toBe(0);
   });
 });
