@@ -3,7 +3,7 @@
  * `{ error: { message, type, param, code } }` on every route. Unknown errors never leak their text.
  */
 import type { Context } from 'hono';
-import { ContentRejectedError, EaselError } from '../core/errors.js';
+import { BudgetExceededError, ContentRejectedError, EaselError } from '../core/errors.js';
 
 export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -19,6 +19,20 @@ export class GatewayError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+  }
+}
+
+/**
+ * A gateway key's budget refused a vendor attempt. To the router it is a BudgetExceededError (the
+ * request stops without falling back; a hedge backup is simply not started); to the caller a 402.
+ */
+export class KeyQuotaError extends BudgetExceededError {
+  constructor(
+    message: string,
+    readonly quotaCode: 'insufficient_quota' | 'price_unknown',
+    model: string,
+  ) {
+    super(message, { model });
   }
 }
 
@@ -40,6 +54,7 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
 
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof KeyQuotaError) return new GatewayError(402, error.message, 'insufficient_quota', error.quotaCode, error.quotaCode === 'price_unknown' ? 'model' : null);
   if (error instanceof EaselError) {
     const [status, type] = STATUS_BY_CODE[error.code] ?? [500, 'server_error'];
     const code = error instanceof ContentRejectedError ? 'content_policy_violation' : error.code;

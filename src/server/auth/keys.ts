@@ -16,6 +16,8 @@ export interface GatewayKey {
   prefix: string;
   budgetUsd: number | null;
   spentUsd: number;
+  /** Held for vendor attempts (and jobs) in flight, settled as they end. */
+  reservedUsd: number;
   requestsPerMinute: number | null;
   /** Model ids this key may use; null = any. */
   allowedModels: string[] | null;
@@ -51,6 +53,10 @@ export class KeyStore {
       id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
       budget_usd REAL, spent_usd REAL NOT NULL DEFAULT 0, reserved_usd REAL NOT NULL DEFAULT 0,
       rpm INTEGER, allowed_models TEXT, created_at TEXT NOT NULL, revoked_at TEXT)`);
+    // What each gateway job holds of its key's budget and what of it is booked as spent so far: the
+    // job's settlement survives a gateway restart and is done once, however many runs the job takes.
+    this.db.exec(`CREATE TABLE IF NOT EXISTS gateway_job_holds (
+      job_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, held_usd REAL NOT NULL, booked_usd REAL NOT NULL DEFAULT 0)`);
   }
 
   /** Creates a key; the secret is returned once and never stored. */
@@ -96,6 +102,34 @@ export class KeyStore {
     this.sql('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(reservedUsd, actualUsd, id);
   }
 
+  /** Ties `usd`, just reserved from the key for job `jobId`, to that job (see `bookJob`). */
+  holdForJob(keyId: string, jobId: string, usd: number): void {
+    this.sql('INSERT INTO gateway_job_holds (job_id, key_id, held_usd) VALUES (?, ?, ?)').run(jobId, keyId, usd);
+  }
+
+  /** Job ids still holding part of a key's budget. */
+  jobHolds(): string[] {
+    return (this.sql('SELECT job_id FROM gateway_job_holds').all() as { job_id: string }[]).map((r) => r.job_id);
+  }
+
+  /**
+   * Books a job's total spend so far (`spentUsd`, across all its runs) against its key: only the part
+   * not booked before, so calling it again is harmless. A finished job also gives back what it held
+   * and did not spend, and its hold is gone; an unfinished one keeps the rest held for its next run.
+   */
+  bookJob(jobId: string, spentUsd: number, finished: boolean): void {
+    this.db.transaction(() => {
+      const hold = this.sql('SELECT * FROM gateway_job_holds WHERE job_id = ?').get(jobId) as { key_id: string; held_usd: number; booked_usd: number } | undefined;
+      if (!hold) return;
+      const spent = Math.max(spentUsd, hold.booked_usd);
+      const fromHold = Math.min(spent, hold.held_usd) - Math.min(hold.booked_usd, hold.held_usd);
+      const giveBack = finished ? hold.held_usd - Math.min(spent, hold.held_usd) : 0;
+      this.sql('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(fromHold + giveBack, spent - hold.booked_usd, hold.key_id);
+      if (finished) this.sql('DELETE FROM gateway_job_holds WHERE job_id = ?').run(jobId);
+      else this.sql('UPDATE gateway_job_holds SET booked_usd = ? WHERE job_id = ?').run(spent, jobId);
+    })();
+  }
+
   close(): void {
     this.db.close();
   }
@@ -112,6 +146,7 @@ function toKey(row: Row): GatewayKey {
     prefix: row.prefix,
     budgetUsd: row.budget_usd,
     spentUsd: Math.round(row.spent_usd * 1e6) / 1e6,
+    reservedUsd: Math.round(row.reserved_usd * 1e6) / 1e6,
     requestsPerMinute: row.rpm,
     allowedModels: row.allowed_models ? JSON.parse(row.allowed_models) : null,
     createdAt: row.created_at,

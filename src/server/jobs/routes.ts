@@ -25,20 +25,33 @@ function jobsDir(deps: GatewayDeps): string {
   return deps.jobsDir ?? join(tmpdir(), 'easel-gateway-jobs');
 }
 
-/** Books a finished job's spend against the key that reserved its budget. */
-function settleWhenDone(deps: GatewayDeps, done: Promise<{ spentUsd: number }>, keyId: string | undefined, budget: number | undefined): void {
-  done.then((final) => {
-    if (keyId && budget !== undefined) deps.keys.settle(keyId, budget, final.spentUsd);
-  }).catch(() => undefined);
+/**
+ * Books a job run's spend against the key that holds its budget, when the run ends: all of it once
+ * the job is finished (the unspent rest goes back to the key); so far, keeping the rest held, when
+ * it stopped unfinished (a stopping gateway) and will be resumed. The store's figure is the job's
+ * total over all its runs, and the key store books only what it has not booked yet, so a restart
+ * never books a job twice nor releases another job's hold.
+ */
+function settleWhenDone(deps: GatewayDeps, jobId: string, done: Promise<unknown>): void {
+  const book = () => {
+    const store = deps.easel.jobStore();
+    deps.keys.bookJob(jobId, store.counts(jobId).spentUsd, store.getJob(jobId)?.status !== 'running');
+  };
+  done.then(book, book);
 }
-
 /** Picks up the jobs a stopped gateway left unfinished (their vendor jobs are polled, not paid again). */
 export function resumeGatewayJobs(deps: GatewayDeps): string[] {
-  const unfinished = deps.easel.jobStore().listJobs().filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
+  const store = deps.easel.jobStore();
+  const unfinished = store.listJobs().filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
+  // A job that finished (or was canceled) just before the gateway stopped, before its spend was booked.
+  for (const jobId of deps.keys.jobHolds()) {
+    const job = store.getJob(jobId);
+    if (job?.status !== 'running') deps.keys.bookJob(jobId, job ? store.counts(jobId).spentUsd : 0, true);
+  }
   for (const job of unfinished) {
+    // The job keeps its stored budget (the engine reads it back): it cannot spend more than its key holds for it.
     const run = deps.easel.batch([], { outDir: job.outDir, jobId: job.id, ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}) });
-    const owner = job.source.slice(SOURCE_PREFIX.length);
-    settleWhenDone(deps, run.done, owner === 'open' ? undefined : owner, job.options.budgetUsd);
+    settleWhenDone(deps, job.id, run.done);
   }
   return unfinished.map((job) => job.id);
 }
@@ -64,22 +77,37 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     if (key?.allowedModels && (typeof body.model !== 'string' || !key.allowedModels.includes(body.model))) {
       throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${key.allowedModels.join(', ')}.`, 'invalid_request_error', 'model_not_allowed', 'model');
     }
-    const budget = typeof body.budgetUsd === 'number' ? body.budgetUsd : undefined;
+    if (body.budgetUsd !== undefined && !(typeof body.budgetUsd === 'number' && Number.isFinite(body.budgetUsd) && body.budgetUsd > 0)) {
+      // A negative figure would otherwise be "reserved" from the key and raise what it may spend.
+      throw new GatewayError(400, "'budgetUsd' must be a positive number of US dollars.", 'invalid_request_error', 'invalid_value', 'budgetUsd');
+    }
+    const budget = body.budgetUsd as number | undefined;
     if (key?.budgetUsd !== undefined && key?.budgetUsd !== null && budget === undefined) {
       throw new GatewayError(400, "This key has a budget: give the job a 'budgetUsd' within it.", 'invalid_request_error', 'missing_required_parameter', 'budgetUsd');
     }
-    if (key?.budgetUsd !== undefined && key?.budgetUsd !== null && budget !== undefined && !deps.keys.reserve(key.id, budget)) {
+    const held = key && key.budgetUsd !== null && budget !== undefined;
+    // The job's whole budget is held from the key up front: the engine's own Budget caps what the job
+    // spends at budgetUsd (every paid attempt booked), so the key can never be passed by it.
+    if (held && !deps.keys.reserve(key.id, budget)) {
       throw new GatewayError(402, `This key's budget cannot cover a $${budget} job.`, 'insufficient_quota', 'insufficient_quota');
     }
-    const run = deps.easel.batch(body.items as ImageRequest[], {
-      outDir: outRoot(),
-      source: ownerSource(key?.id),
-      model: typeof body.model === 'string' ? body.model : undefined,
-      budgetUsd: budget,
-      concurrency: typeof body.concurrency === 'number' ? body.concurrency : undefined,
-      ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
-    });
-    settleWhenDone(deps, run.done, key?.id, budget);
+    let run;
+    try {
+      run = deps.easel.batch(body.items as ImageRequest[], {
+        outDir: outRoot(),
+        source: ownerSource(key?.id),
+        model: typeof body.model === 'string' ? body.model : undefined,
+        budgetUsd: budget,
+        concurrency: typeof body.concurrency === 'number' ? body.concurrency : undefined,
+        ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
+      });
+    } catch (error) {
+      if (held) deps.keys.settle(key.id, budget, 0);
+      throw error;
+    }
+    // Tied to the job in the same tick as the reservation (no await between): a restart finds it.
+    if (held) deps.keys.holdForJob(key.id, run.job.id, budget);
+    settleWhenDone(deps, run.job.id, run.done);
     return c.json({ id: run.job.id, object: 'job', status: 'running', items: body.items.length }, 202);
   });
 

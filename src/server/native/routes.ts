@@ -1,7 +1,8 @@
 /** easel's native API: the full request in, the full result (with the routing decision) out. */
 import { Hono } from 'hono';
+import type { ImageRequest } from '../../core/request.js';
 import { resultSummary } from '../../core/result.js';
-import { enforceKey, settleKey } from '../auth/enforce.js';
+import { allowedRequest, keyBudgetHook } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
@@ -25,15 +26,12 @@ export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const request = await readJsonObject(c, 'an easel ImageRequest');
     for (const field of ['image', 'mask'] as const) request[field] = await remoteImage(request[field], field);
     const key = c.get('key');
-    const { request: allowed, reservation } = await enforceKey(deps, key, request);
-    let result;
-    try {
-      result = await deps.easel.run(allowed);
-    } catch (error) {
-      settleKey(deps, key, reservation, 0);
-      throw error;
-    }
-    settleKey(deps, key, reservation, result.route?.totalCostUsd ?? result.cost.usd ?? 0);
+    const allowed = allowedRequest(key, request as ImageRequest);
+    const controller = new AbortController();
+    // The caller hung up: stop the vendor work instead of paying for nothing (reservations settle as attempts end).
+    c.req.raw.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const reserve = keyBudgetHook(deps, key);
+    const result = await deps.easel.run({ ...allowed, signal: controller.signal }, reserve && { reserve });
     deps.metrics.recordResult(result);
     const summary = resultSummary(result);
     return c.json({ ...summary, images: result.images.map((image, i) => ({ ...(summary.images as object[])[i], b64_json: Buffer.from(image.bytes).toString('base64') })) });

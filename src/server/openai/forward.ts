@@ -14,13 +14,15 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { request as vendorRequest } from 'undici';
+import { abandonedIsCharged } from '../../catalog/billing.js';
 import { costOf } from '../../catalog/pricing.js';
+import { worstCaseUsd } from '../../router/reservation.js';
 import { AbortedError } from '../../core/errors.js';
 import type { ImageRequest } from '../../core/request.js';
 import { parseOpenAIOptions } from '../../providers/openai/options.js';
 import { buildImagesRequest } from '../../providers/openai/request.js';
 import { vendorPool } from '../../providers/transport.js';
-import { enforceKey, settleKey } from '../auth/enforce.js';
+import { allowedRequest, reserveFromKey } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 
 /** The forwarded answer, or undefined when the request must take the full path. */
@@ -38,7 +40,9 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   const built = buildImagesRequest(call, endpoint.baseUrl, parseOpenAIOptions(call.providerOptions, call.model.id));
   if (built.endpoint !== 'generations') return undefined;
 
-  const { reservation } = await enforceKey(deps, key, request);
+  allowedRequest(key, request);
+  // The one vendor call made here is held at its worst case, by the rule the router applies to its attempts.
+  const reservation = key && key.budgetUsd !== null ? reserveFromKey(deps, key, worstCaseUsd(candidate.model, candidate.calls), candidate.model.id) : undefined;
   const started = performance.now();
   // The client hanging up — before the vendor answers or while its answer streams back — aborts the
   // vendor call (undici then destroys the body too). Built by hand rather than from the request's
@@ -65,7 +69,9 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
     });
   } catch {
     release?.();
-    settleKey(deps, key, reservation, 0);
+    // Cut off before an answer: billed as the router bills an abandoned OpenAI call (catalog/billing.ts).
+    if (reservation && abandonedIsCharged('openai', 'inFlight')) reservation.settle(costOf(candidate.model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd);
+    else reservation?.release();
     // A caller who hung up gets nothing more; a timeout or a network error goes to the full path.
     if (hangUp.signal.aborted) throw new AbortedError('the client closed the request', { provider: 'openai', model: candidate.model.id });
     return undefined;
@@ -74,7 +80,7 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
     // Nothing is sent yet: the full path asks again and retries, falls back or explains the error.
     await upstream.body.dump();
     release();
-    settleKey(deps, key, reservation, 0);
+    reservation?.release();
     return undefined;
   }
   const latencyMs = performance.now() - started;
@@ -99,7 +105,7 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   await streamBack(upstream.body, outgoing).finally(release);
   // The vendor answered 200: it has charged, whether or not the client stayed to read the answer.
   // Booked once the answer is out, so the bookkeeping is not on the client's wait.
-  settleKey(deps, key, reservation, usd ?? 0);
+  reservation?.settle(usd);
   deps.metrics.recordAttempt({ provider: 'openai', model: candidate.model.id, latencyMs, outcome: 'success', costUsd: usd });
   return RESPONSE_ALREADY_SENT;
 }
