@@ -2,55 +2,135 @@
  * A per-attempt timeout on an async vendor job: the retry resumes the same job instead of cancelling
  * it and paying for another (which double-charges whenever the first finished just before the
  * cancel). Only when the resumes run out is the job cancelled.
+ *
+ * The deadline fires while the submit is on the wire — the case that used to buy a second job: the
+ * vendor took the job, but its id never came back. Nothing here races a real timer against the
+ * sandbox: the submit's answer is held (as a slow network would) on a timer that starts after the
+ * attempt's deadline timer and lasts longer, so the deadline always fires first; backoff sleeps
+ * are skipped; jobs are either done before the held answer is let through or far from done.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TimeoutError } from '../../src/core/errors.js';
+import { AbortedError, TimeoutError } from '../../src/core/errors.js';
 import { createEasel } from '../../src/easel.js';
+import { ProviderHealth } from '../../src/router/resilience.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 
-let sandbox: Sandbox;
+let fast: Sandbox;
+let slow: Sandbox;
 beforeAll(async () => {
-  // flux/schnell on FAL takes ~2 s of vendor time: ~200 ms here. Replicate's cold starts are off.
-  sandbox = await startSandbox({ timeScale: 0.1, coldStart: { ms: 0, rate: 0 } });
+  // fast: flux/schnell's ~2 s of vendor time becomes ~200 ms. slow: ~10 s, far beyond any test here.
+  [fast, slow] = await Promise.all([startSandbox({ timeScale: 0.1, coldStart: { ms: 0, rate: 0 } }), startSandbox({ timeScale: 5, coldStart: { ms: 0, rate: 0 } })]);
 });
-afterAll(() => sandbox.close());
+afterAll(() => Promise.all([fast.close(), slow.close()]));
 
-const submits = (from: number, pattern: RegExp) => sandbox.context.requests.slice(from).filter((r) => r.method === 'POST' && pattern.test(r.path)).length;
-const cancels = (from: number) => sandbox.context.requests.slice(from).filter((r) => /\/cancel$/.test(r.path)).length;
+const MODELS = [
+  ['fal/flux/schnell', /^\/fal\/queue\/fal-ai\/flux\/schnell$/],
+  ['replicate/black-forest-labs/flux-schnell', /^\/replicate\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/],
+] as const;
+
+const submits = (sandbox: Sandbox, from: number, pattern: RegExp) => sandbox.context.requests.slice(from).filter((r) => r.method === 'POST' && pattern.test(r.path)).length;
+const cancels = (sandbox: Sandbox, from: number) => sandbox.context.requests.slice(from).filter((r) => /\/cancel$/.test(r.path)).length;
+const charges = (sandbox: Sandbox) => sandbox.context.ledger.list().length;
+// Backoff between tries is not what these tests are about: no real sleeps.
+const noBackoff = () => new ProviderHealth({ sleep: async () => undefined });
+
+/** Resolves once `ready()` holds, looking every few ms (an event seen, never a deadline raced). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Rejects with the signal's reason when it aborts (as a request cut off by its client does); never resolves. */
+function cutOff(signal: AbortSignal | null | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal?.aborted) reject(signal.reason);
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/**
+ * fetch whose answers to submits (`pattern` on the path) — or their failures — arrive late: only
+ * after `delay()` ends, unless the request's own signal aborts first (then it is cut off, as a real
+ * client cuts a request off). Every other request goes straight through.
+ */
+function lateSubmits(pattern: RegExp, delay: () => Promise<void>): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (init?.method !== 'POST' || !pattern.test(url.pathname)) return fetch(input, init);
+    let outcome: { answer: Response } | { error: unknown };
+    try {
+      outcome = { answer: await fetch(input, init) };
+    } catch (error) {
+      outcome = { error };
+    }
+    await Promise.race([delay(), cutOff(init.signal)]);
+    if (init.signal?.aborted) throw init.signal.reason;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.answer;
+  };
+}
 
 describe('timeouts on async vendor jobs', () => {
-  it.each([
-    ['fal/flux/schnell', /^\/fal\/queue\/fal-ai\/flux\/schnell$/],
-    ['replicate/black-forest-labs/flux-schnell', /^\/replicate\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/],
-  ])('%s: an attempt that times out is resumed by the next one — one job, one charge, no cancel', async (model, submitPath) => {
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.1 });
-    const from = sandbox.context.requests.length;
-    const charged = sandbox.context.ledger.list().length;
-    // The job needs ~100-400 ms; each attempt gets 90 ms, so it takes two or three attempts on one job.
-    const result = await easel.generate({ prompt: `timeout resume ${model}`, model, timeoutMs: 90, policy: { retries: 4 } });
-    expect(result.attempts.filter((a) => a.outcome === 'error').every((a) => a.error?.code === 'timeout')).toBe(true);
-    expect(result.attempts.length).toBeGreaterThan(1);
-    expect(submits(from, submitPath)).toBe(1);
-    expect(cancels(from)).toBe(0);
-    expect(sandbox.context.ledger.list().length - charged).toBe(1);
+  it.each(MODELS)('%s: the deadline fires during the submit; the next attempt resumes that job — one job, one charge, no cancel', async (model, submitPath) => {
+    const from = fast.context.requests.length;
+    const charged = charges(fast);
+    const timeoutMs = 1000;
+    // The answer arrives after the deadline (a timer of the same length, started later) and after the job has ended.
+    const fetch = lateSubmits(submitPath, () => Promise.all([new Promise((r) => setTimeout(r, timeoutMs)), until(() => charges(fast) > charged)]).then(() => undefined));
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: fast.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.1, fetch, health: noBackoff() });
+    const result = await easel.generate({ prompt: `timeout resume ${model}`, model, timeoutMs, policy: { retries: 4 } });
+    expect(result.attempts.map((a) => a.error?.code ?? a.outcome)).toEqual(['timeout', 'success']);
+    expect(result.images).toHaveLength(1);
+    expect(submits(fast, from, submitPath)).toBe(1);
+    expect(cancels(fast, from)).toBe(0);
+    expect(charges(fast) - charged).toBe(1);
     await easel.close();
   });
 
-  it('cancels the job once the resumes are used up, so nothing is paid for', async () => {
-    // Real time: the job needs ~2 s, far longer than three 20 ms attempts and the backoff between them.
-    const slow = await startSandbox({ timeScale: 1 });
-    try {
-      const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 } });
-      const failed = await easel.generate({ prompt: 'never in time', model: 'fal/flux/schnell', timeoutMs: 20, policy: { retries: 2 } }).catch((e: unknown) => e);
-      expect(failed).toBeInstanceOf(TimeoutError);
-      const paths = slow.context.requests.map((r) => `${r.method} ${r.path}`);
-      expect(paths.filter((p) => p === 'POST /fal/queue/fal-ai/flux/schnell')).toHaveLength(1);
-      expect(paths.filter((p) => /^PUT .*\/cancel$/.test(p))).toHaveLength(1);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(slow.context.ledger.list()).toHaveLength(0);
-      await easel.close();
-    } finally {
-      await slow.close();
-    }
+  it.each(MODELS)('%s: cancels the job once the resumes are used up, so nothing is paid for', async (model, submitPath) => {
+    const from = slow.context.requests.length;
+    const charged = charges(slow);
+    // Every attempt times out: the first during its submit, the two resumes while the job runs on.
+    const fetch = lateSubmits(submitPath, () => new Promise((r) => setTimeout(r, 200)));
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    const failed = await easel.generate({ prompt: `never in time ${model}`, model, timeoutMs: 20, policy: { retries: 2 } }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TimeoutError);
+    expect(submits(slow, from, submitPath)).toBe(1);
+    expect(cancels(slow, from)).toBe(1);
+    expect(charges(slow) - charged).toBe(0);
+    await easel.close();
+  });
+
+  it.each(MODELS)('%s: a caller abort during the submit waits for the id, then cancels that job', async (model, submitPath) => {
+    const from = slow.context.requests.length;
+    const charged = charges(slow);
+    const controller = new AbortController();
+    // The caller gives up the moment the vendor has taken the job, before its answer is read.
+    const fetch = lateSubmits(submitPath, async () => controller.abort());
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    // A create held open by `Prefer: wait` is cut off on abort instead (its orphan is found and cancelled, see replicate.test.ts).
+    const providerOptions = { replicate: { wait: false as const } };
+    const failed = await easel.generate({ prompt: `abort mid-submit ${model}`, model, providerOptions, signal: controller.signal, policy: { retries: 2 } }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AbortedError);
+    expect(submits(slow, from, submitPath)).toBe(1);
+    expect(cancels(slow, from)).toBe(1);
+    expect(charges(slow) - charged).toBe(0);
+    await easel.close();
+  });
+
+  it('replicate: a create whose answer is lost while the deadline fires is adopted from the listing, resumed, and cancelled at the end', async () => {
+    const [model, submitPath] = MODELS[1];
+    const from = slow.context.requests.length;
+    const charged = charges(slow);
+    // The vendor takes the prediction and resets the connection; the reset reaches us after the deadline.
+    slow.context.faults.merge({ script: [{ vendor: 'replicate', method: 'POST', path: 'predictions', steps: ['lost'] }] });
+    const fetch = lateSubmits(submitPath, () => new Promise((r) => setTimeout(r, 200)));
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    const failed = await easel.generate({ prompt: 'lost answer at the deadline', model, timeoutMs: 20, policy: { retries: 2 } }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TimeoutError);
+    expect(slow.context.requests.slice(from).filter((r) => r.fault === 'lost')).toHaveLength(1);
+    expect(submits(slow, from, submitPath)).toBe(1);
+    expect(cancels(slow, from)).toBe(1);
+    expect(charges(slow) - charged).toBe(0);
+    await easel.close();
   });
 });

@@ -7,6 +7,7 @@ import { abandonWait } from '../abandon.js';
 import { downloadOutput } from '../download.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
+import { withinSubmitWindow } from '../submit-window.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { parseFalError } from './errors.js';
 import { authHeaders, cancel, fetchResult, submit, waitForCompletion } from './flow.js';
@@ -30,8 +31,11 @@ export const falProvider: ImageProvider = {
       const answer = await send(scope, { method: 'POST', url: request.url, headers: authHeaders(runtime), body: request.body });
       return collect(scope, call, readJson(scope, answer, ResultSchema), answer.requestId, request.warnings);
     }
-    const id = await submitOrAdopt(scope, call, request.url, request.body);
+    const id = await withinSubmitWindow(runtime, scope, (shielded) => submitOrAdopt({ ...scope, runtime: shielded }, call, request.url, request.body));
     await runtime.onSubmitted?.(id);
+    // The attempt ended while the submit was on the wire: the request is kept for the next attempt
+    // (a timeout) or cancelled (an abort), never left without anyone knowing its id.
+    if (runtime.signal.aborted) throw await abandonWait(runtime, scope, id, () => cancel(scope, call.model.vendorModel, id));
     return finish(scope, call, id, request.warnings);
   },
 
@@ -52,6 +56,8 @@ export const falProvider: ImageProvider = {
 /**
  * Submits to the queue. When the answer is lost (the connection was cut after the request went out),
  * FAL may have taken the request: it is looked for in FAL's request listing and adopted if found.
+ * Runs inside the submit window (`scope.runtime` is not the attempt's), so a timeout or an abort
+ * during the submit still gets the id back.
  */
 async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, body: Record<string, unknown>): Promise<string> {
   const submittedAt = scope.runtime.now();
@@ -60,7 +66,7 @@ async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, 
     holdJob(id);
     return id;
   } catch (error) {
-    if (!answerLost(error) || scope.runtime.signal.aborted) throw error;
+    if (!answerLost(error)) throw error;
     const query = { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() };
     const adopted = await findFalOrphan(scope, query).catch(() => undefined);
     if (adopted === undefined) throw error;

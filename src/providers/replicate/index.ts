@@ -15,6 +15,7 @@ import { buildCreateRequest, buildInput, parseModelRef } from './request.js';
 import { outcomeOf, type Prediction } from './response.js';
 import { findOrphan } from './adopt.js';
 import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
+import { withinSubmitWindow } from '../submit-window.js';
 
 function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
   return { provider: 'replicate', model: call.model.id, runtime, parseError: parseReplicateError };
@@ -33,15 +34,21 @@ export const replicateProvider: ImageProvider = {
     const request = buildCreateRequest(call, runtime.baseUrl, withWebhook, durable || runtime.completion ? undefined : chooseWait(options.wait, runtime));
     const submittedAt = Date.now();
     let prediction: Prediction;
-    try {
-      prediction = await createPrediction(scope, request);
-    } catch (error) {
-      // Aborted while `Prefer: wait` held the answer: the prediction exists but its id never came back.
-      // Find it by its input and cancel it, so it stops running (and billing).
-      if (runtime.signal.aborted) await cancelOrphan(call, options, runtime, submittedAt);
-      const adopted = answerLost(error) && !runtime.signal.aborted ? await adoptLost(call, options, runtime, submittedAt) : undefined;
-      if (!adopted) throw error;
-      prediction = adopted;
+    if (request.headers.prefer !== undefined) {
+      try {
+        prediction = await createPrediction(scope, request);
+      } catch (error) {
+        // Aborted while `Prefer: wait` held the answer (up to a minute, so it is not waited for): the
+        // prediction exists but its id never came back. Find it by its input and cancel it, so it
+        // stops running (and billing).
+        if (runtime.signal.aborted) await cancelOrphan(call, options, runtime, submittedAt);
+        const adopted = answerLost(error) && !runtime.signal.aborted ? await adoptLost(call, options, runtime, submittedAt) : undefined;
+        if (!adopted) throw error;
+        prediction = adopted;
+      }
+    } else {
+      // A plain create answers at once with the id: it is let finish even past the attempt's end.
+      prediction = await withinSubmitWindow(runtime, scope, (shielded) => createOrAdopt(call, options, shielded, request, submittedAt));
     }
     holdJob(prediction.id);
     if (runtime.onSubmitted) {
@@ -52,6 +59,12 @@ export const replicateProvider: ImageProvider = {
         await cancelPrediction(scope, prediction.id);
         throw error;
       }
+    }
+    // The attempt ended while the create was on the wire: keep the prediction for the next attempt
+    // (a timeout) or cancel it (an abort).
+    if (runtime.signal.aborted) {
+      const id = prediction.id;
+      throw await abandonWait(runtime, scope, id, () => cancelPrediction(scope, id));
     }
     prediction = await waitForPrediction(scope, prediction);
     return collect(scope, call, prediction, request.warnings);
@@ -75,6 +88,17 @@ export const replicateProvider: ImageProvider = {
 
   cancel: (call, id, runtime) => cancelPrediction(scopeFor(call, runtime), id),
 };
+
+/** Creates the prediction; when the answer is lost, adopts the one the create made, if Replicate lists it. */
+async function createOrAdopt(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, request: ReturnType<typeof buildCreateRequest>, since: number): Promise<Prediction> {
+  try {
+    return await createPrediction(scopeFor(call, runtime), request);
+  } catch (error) {
+    const adopted = answerLost(error) ? await adoptLost(call, options, runtime, since) : undefined;
+    if (!adopted) throw error;
+    return adopted;
+  }
+}
 
 /** The prediction a create whose answer was lost made, when Replicate lists one (polled from its state). */
 async function adoptLost(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<Prediction | undefined> {

@@ -11,6 +11,7 @@ import { sniffMediaType } from '../download.js';
 import { readJob } from '../job-read.js';
 import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
+import { withinSubmitWindow } from '../submit-window.js';
 import { parseStabilityError } from './errors.js';
 import { parseStabilityOptions } from './options.js';
 import { buildRequest } from './request.js';
@@ -43,10 +44,17 @@ export const stabilityProvider: ImageProvider = {
     const form = new FormData();
     for (const [name, value] of Object.entries(request.fields)) form.append(name, value);
     for (const [name, file] of Object.entries(request.files)) form.append(name, new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mediaType }), `${name}.${file.mediaType.split('/')[1]}`);
-    const answer = await send(scope, { method: 'POST', url: request.url, headers: { ...auth(runtime), accept: request.async ? 'application/json' : 'image/*' }, body: form });
-    if (!request.async) return imageResult(call, answer, request.warnings);
-    const { id } = readJson(scope, answer, StartedSchema);
+    const post = (within: HttpScope) => send(within, { method: 'POST', url: request.url, headers: { ...auth(runtime), accept: request.async ? 'application/json' : 'image/*' }, body: form });
+    if (!request.async) return imageResult(call, await post(scope), request.warnings);
+    // An async submit answers at once with the job's id: it is let finish even past the attempt's end.
+    const { id } = await withinSubmitWindow(runtime, scope, async (shielded) => {
+      const within = { ...scope, runtime: shielded };
+      return readJson(within, await post(within), StartedSchema);
+    });
     await runtime.onSubmitted?.(id);
+    // The attempt ended while the submit was on the wire: a timeout keeps the job for the next
+    // attempt; an abort leaves it (Stability has no cancel endpoint, and bills it anyway).
+    if (runtime.signal.aborted) throw await abandonWait(runtime, scope, id, async () => undefined);
     return imageResult(call, await poll(scope, id), request.warnings);
   },
 
