@@ -75,7 +75,15 @@ export const replicateProvider: ImageProvider = {
     const scope = scopeFor(call, runtime);
     const { warnings } = buildInput(call, parseModelRef(call.model.vendorModel), options);
     holdJob(vendorRequestId);
-    const prediction = await waitForPrediction(scope, await getPrediction(scope, vendorRequestId));
+    let first: Prediction;
+    try {
+      first = await getPrediction(scope, vendorRequestId);
+    } catch (error) {
+      // The attempt ended on its first look: keep the prediction for the next one, or cancel it.
+      if (runtime.signal.aborted) throw await abandonWait(runtime, scope, vendorRequestId, () => cancelPrediction(scope, vendorRequestId));
+      throw error;
+    }
+    const prediction = await waitForPrediction(scope, first);
     return collect(scope, call, prediction, warnings);
   },
 
