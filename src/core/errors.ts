@@ -37,6 +37,11 @@ export interface EaselErrorDetails {
    * again; only a job the vendor itself reports failed, canceled or expired may be replaced.
    */
   jobAlive?: boolean;
+  /**
+   * The call was given up on (an abort, a hedge's loss) but the vendor had already finished it, so it
+   * is billed: the cancel came too late.
+   */
+  charged?: boolean;
   cause?: unknown;
 }
 
@@ -49,6 +54,7 @@ export abstract class EaselError extends Error {
   readonly status?: number;
   readonly vendorCode?: string;
   readonly jobAlive?: boolean;
+  readonly charged?: boolean;
 
   constructor(message: string, details: EaselErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -59,6 +65,7 @@ export abstract class EaselError extends Error {
     this.status = details.status;
     this.vendorCode = details.vendorCode;
     if (details.jobAlive) this.jobAlive = true;
+    if (details.charged) this.charged = true;
   }
 
   /** A JSON-safe view for logs, manifests and API answers (never includes `cause`). */

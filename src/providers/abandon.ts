@@ -5,14 +5,18 @@
  * submitting afresh would pay twice for a job that finished just before the cancel arrived.
  */
 import { errorFromSignal } from '../core/abort.js';
-import { type EaselError, TimeoutError } from '../core/errors.js';
-import type { ProviderRuntime } from './types.js';
+import { AbortedError, type EaselError, TimeoutError } from '../core/errors.js';
+import type { CancelOutcome, ProviderRuntime } from './types.js';
 
-export async function abandonWait(runtime: ProviderRuntime, details: { provider: string; model?: string }, vendorJobId: string, cancel: () => Promise<void>): Promise<EaselError> {
+export async function abandonWait(runtime: ProviderRuntime, details: { provider: string; model?: string }, vendorJobId: string, cancel: () => Promise<CancelOutcome | void>): Promise<EaselError> {
   const reason = errorFromSignal(runtime.signal, details);
   if (reason instanceof TimeoutError && runtime.keepOnTimeout) {
     return new TimeoutError(`${reason.message}; ${details.provider} job ${vendorJobId} is left running and will be resumed`, { ...details, requestId: vendorJobId, jobAlive: true });
   }
-  await cancel();
+  // A job that finished before the cancel arrived is billed: the error says so, so its cost is counted.
+  if ((await cancel()) === 'completed') {
+    const Kind = reason instanceof TimeoutError ? TimeoutError : AbortedError;
+    return new Kind(`${reason.message}; ${details.provider} job ${vendorJobId} had already finished, and is billed`, { ...details, requestId: vendorJobId, charged: true });
+  }
   return reason;
 }

@@ -131,6 +131,12 @@ export interface ProviderResult {
   warnings: Warning[];
 }
 
+/**
+ * What a cancel found: `completed` means the vendor had already finished the job (and bills it: the
+ * cancel came too late); `canceled` that it stopped; `unknown` when the vendor did not say.
+ */
+export type CancelOutcome = 'canceled' | 'completed' | 'unknown';
+
 export interface ImageProvider {
   readonly id: ProviderId;
   /** Run one call (≤ maxImagesPerCall images), through the vendor's async flow if it has one. */
@@ -146,5 +152,5 @@ export interface ImageProvider {
    */
   findSubmitted?(call: ProviderCall, sinceMs: number, taken: ReadonlySet<string>, runtime: ProviderRuntime): Promise<string | undefined>;
   /** Async vendors with a cancel endpoint: stop a job nobody will wait for any more (best effort). */
-  cancel?(call: ProviderCall, vendorRequestId: string, runtime: ProviderRuntime): Promise<void>;
+  cancel?(call: ProviderCall, vendorRequestId: string, runtime: ProviderRuntime): Promise<CancelOutcome>;
 }

@@ -17,7 +17,7 @@ import { formatFromMediaType } from '../core/task.js';
 import type { Warning } from '../core/warnings.js';
 import type { VendorEndpoint } from '../config/endpoints.js';
 import { LOCAL_PROVIDER, PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
-import type { ProviderCall, ProviderResult, ProviderRuntime, VendorUsage } from '../providers/types.js';
+import type { CancelOutcome, ProviderCall, ProviderResult, ProviderRuntime, VendorUsage } from '../providers/types.js';
 
 export interface ExecuteOptions {
   endpoint: VendorEndpoint;
@@ -84,13 +84,14 @@ function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'trans
  */
 export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<number | null> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
+  const outcomes = new Map<number, CancelOutcome>();
   if (provider.cancel) {
     const runtime = runtimeBase(options, AbortSignal.timeout(10_000));
-    await Promise.allSettled([...kept].map(([index, id]) => provider.cancel!(calls[index] ?? calls[0]!, id, runtime)));
+    await Promise.allSettled([...kept].map(async ([index, id]) => outcomes.set(index, await provider.cancel!(calls[index] ?? calls[0]!, id, runtime))));
   }
   let usd: number | null = 0;
   for (const index of kept.keys()) {
-    const cost = abandonedCost(model, calls[index] ?? calls[0]!, true, true);
+    const cost = abandonedCost(model, calls[index] ?? calls[0]!, true, true, outcomes.get(index) === 'completed');
     usd = usd === null || cost === null ? null : usd + cost;
   }
   return usd;
@@ -162,7 +163,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         latencyMs: performance.now() - t0,
         outcome: 'error',
         requestId: e?.requestId ?? jobId,
-        costUsd: kept ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined),
+        costUsd: kept ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined, e?.charged === true),
         error: { code: e?.code ?? 'unknown', message: e?.message ?? 'unexpected error', retryable: e?.retryable ?? false },
       });
       if (!kept && !(e?.retryable ?? false)) siblings.abort(error);
@@ -186,7 +187,9 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
  * What a call given up on still costs (a hedge's loser, an abort, a timeout): nothing when the vendor
  * answered with an error, else what the vendor bills for an abandoned request or job.
  */
-function abandonedCost(model: CatalogModel, call: ProviderCall, abandoned: boolean, hadJob: boolean): number | null {
+function abandonedCost(model: CatalogModel, call: ProviderCall, abandoned: boolean, hadJob: boolean, finishedFirst = false): number | null {
+  // The vendor had finished the job before the cancel arrived: it bills it like any other.
+  if (finishedFirst) return costOf(model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd;
   if (!abandoned || !abandonedIsCharged(model.provider, hadJob ? 'cancelledJob' : 'inFlight')) return 0;
   return costOf(model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd;
 }

@@ -10,7 +10,7 @@ import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import { readJob } from '../job-read.js';
-import type { ProviderRuntime } from '../types.js';
+import type { CancelOutcome, ProviderRuntime } from '../types.js';
 import { appBase } from './request.js';
 
 const SubmitSchema = z.object({ request_id: z.string().min(1) });
@@ -104,11 +104,17 @@ export function fetchResult<S extends z.ZodType>(scope: HttpScope, app: string, 
   });
 }
 
-/** Best effort: a failed cancel must not hide the error that caused it. */
-export async function cancel(scope: HttpScope, app: string, id: string): Promise<void> {
+/**
+ * Best effort: a failed cancel must not hide the error that caused it. FAL answers with a status
+ * (`CANCELLATION_REQUESTED`, `ALREADY_COMPLETED`, `NOT_FOUND`), read whatever the HTTP code: a request
+ * that had already completed is billed.
+ */
+export async function cancel(scope: HttpScope, app: string, id: string): Promise<CancelOutcome> {
   try {
-    await send(scope, { method: 'PUT', url: requestUrl(scope.runtime, app, id, '/cancel'), headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    const answer = await scope.runtime.fetch(requestUrl(scope.runtime, app, id, '/cancel'), { method: 'PUT', headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    const status = ((await answer.json().catch(() => ({}))) as { status?: unknown }).status;
+    return status === 'ALREADY_COMPLETED' ? 'completed' : status === 'CANCELLATION_REQUESTED' || status === 'OK' ? 'canceled' : 'unknown';
   } catch {
-    /* already finished, or FAL is unreachable */
+    return 'unknown';
   }
 }

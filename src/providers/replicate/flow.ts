@@ -8,7 +8,7 @@ import { abandonWait } from '../abandon.js';
 import { pauseBeforePoll } from '../completion.js';
 import { type HttpScope, readJson, send } from '../http.js';
 import { readJob } from '../job-read.js';
-import type { ProviderRuntime } from '../types.js';
+import type { CancelOutcome, ProviderRuntime } from '../types.js';
 import type { CreateRequest } from './request.js';
 import { isFinished, type Prediction, PredictionSchema } from './response.js';
 
@@ -44,13 +44,18 @@ export function getPrediction(scope: HttpScope, id: string): Promise<Prediction>
   return readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal }), PredictionSchema));
 }
 
-/** Best effort: a cancel that fails must not hide the error that caused it. */
-export async function cancelPrediction(scope: HttpScope, id: string): Promise<void> {
+/**
+ * Best effort: a cancel that fails must not hide the error that caused it. Replicate answers with the
+ * prediction: one that had already succeeded is billed.
+ */
+export async function cancelPrediction(scope: HttpScope, id: string): Promise<CancelOutcome> {
   const url = `${scope.runtime.baseUrl.replace(/\/+$/, '')}/predictions/${encodeURIComponent(id)}/cancel`;
   try {
-    await send(scope, { method: 'POST', url, headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    const answer = await send(scope, { method: 'POST', url, headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    const status = (JSON.parse(new TextDecoder().decode(answer.bytes)) as { status?: unknown }).status;
+    return status === 'succeeded' ? 'completed' : status === 'canceled' ? 'canceled' : 'unknown';
   } catch {
-    /* already finished, or the vendor is unreachable: nothing more to do */
+    return 'unknown';
   }
 }
 

@@ -112,6 +112,9 @@ export class FalEngine {
           return { url, width, height, content_type: contentType, file_size: bytes.length };
         }),
       );
+      // A cancel accepted while the outputs were being written still stops the request: FAL answered
+      // CANCELLATION_REQUESTED (not ALREADY_COMPLETED), so it bills nothing.
+      if (request.cancel.signal.aborted) throw request.cancel.signal.reason;
       request.inferenceSeconds = Math.round(vendorMs) / 1000;
       const usd = catalog ? costOf(catalog, { images: numImages, width, height }).usd : null;
       this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages, computeMs: performance.now() - startedAt, promptSha256: promptFingerprint(request.input.prompt) });
