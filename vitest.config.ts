@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The CLI the tests start is the compiled one: built once here.
+    globalSetup: ['test/global-setup.ts'],
     // sharp and real sockets behave best in child processes rather than worker threads.
     pool: 'forks',
     testTimeout: 30_000,

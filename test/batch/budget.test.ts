@@ -15,6 +15,7 @@ import { costOf } from '../../src/catalog/pricing.js';
 import { BudgetExceededError } from '../../src/core/errors.js';
 import { createEasel } from '../../src/easel.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { CLI } from '../helpers/cli.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -137,7 +138,7 @@ describe('budgets against the ledger', () => {
     const start = (): { child: ChildProcess; exited: Promise<number | null> } => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--budget', String(cap), '--concurrency', '8', '--config', join(dir, 'easel.config.json')],
+        [...CLI, 'batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--budget', String(cap), '--concurrency', '8', '--config', join(dir, 'easel.config.json')],
         { env: { ...process.env, EASEL_SANDBOX_URL: sandbox.url, OPENAI_API_KEY: '' }, stdio: 'ignore' },
       );
       return { child, exited: new Promise((done) => child.on('exit', (code) => done(code))) };

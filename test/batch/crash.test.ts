@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteJobStore } from '../../src/batch/sqlite-store.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { killBackgroundSandboxes, recordedSandbox } from '../helpers/background-sandbox.js';
+import { CLI } from '../helpers/cli.js';
 
 const ITEMS = 100;
 const KILLS = 5;
@@ -53,17 +54,19 @@ interface Surface {
   items: (dir: string) => Promise<string>;
 }
 
-const prompts = async (dir: string) => {
-  const file = join(dir, 'prompts.txt');
-  writeFileSync(file, Array.from({ length: ITEMS }, (_, i) => `crash test scene number ${i + 1}`).join('\n'));
+/** A prompt a line; with a size, as jsonl (smaller images keep the sandbox's drawing cheap). */
+const prompts = (size?: string) => async (dir: string) => {
+  const lines = Array.from({ length: ITEMS }, (_, i) => `crash test scene number ${i + 1}`);
+  const file = join(dir, size ? 'prompts.jsonl' : 'prompts.txt');
+  writeFileSync(file, (size ? lines.map((prompt) => JSON.stringify({ prompt, size })) : lines).join('\n'));
   return file;
 };
 
 const SURFACES: Surface[] = [
-  { name: 'Replicate', model: 'replicate/black-forest-labs/flux-schnell', vendor: 'replicate', recoverable: true, items: prompts },
-  { name: 'FAL', model: 'fal/flux/schnell', vendor: 'fal', recoverable: true, items: prompts },
-  { name: 'OpenAI (synchronous)', model: 'openai/dall-e-2', vendor: 'openai', recoverable: false, items: prompts },
-  { name: 'Stability v2beta (synchronous)', model: 'stability/core', vendor: 'stability', recoverable: false, items: prompts },
+  { name: 'Replicate', model: 'replicate/black-forest-labs/flux-schnell', vendor: 'replicate', recoverable: true, items: prompts() },
+  { name: 'FAL', model: 'fal/flux/schnell', vendor: 'fal', recoverable: true, items: prompts('512x512') },
+  { name: 'OpenAI (synchronous)', model: 'openai/dall-e-2', vendor: 'openai', recoverable: false, items: prompts('256x256') },
+  { name: 'Stability v2beta (synchronous)', model: 'stability/core', vendor: 'stability', recoverable: false, items: prompts() },
   {
     name: 'Stability async upscale',
     model: 'stability/upscale-creative',
@@ -93,7 +96,7 @@ function runBatch(mode: Mode, dir: string, file: string, model: string): { child
   if (mode === 'default sandbox') delete env.EASEL_SANDBOX_URL;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'batch', file, '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--concurrency', String(CONCURRENCY), '--config', join(dir, 'easel.config.json')],
+    [...CLI, 'batch', file, '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--concurrency', String(CONCURRENCY), '--config', join(dir, 'easel.config.json')],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d) => (output += d));
@@ -102,20 +105,21 @@ function runBatch(mode: Mode, dir: string, file: string, model: string): { child
   return { child, exited, output: () => output };
 }
 
-async function charges(mode: Mode, dir: string, vendor: string): Promise<{ requestId: string; vendor: string; promptSha256?: string }[]> {
+/** The charges for one surface's model (surfaces run side by side, some on one sandbox). */
+async function charges(mode: Mode, dir: string, model: string): Promise<{ requestId: string; model: string; promptSha256?: string }[]> {
   const url = ledgerUrl(mode, dir);
   if (!url) return [];
-  const ledger = (await (await fetch(url)).json()) as { charges: { requestId: string; vendor: string; promptSha256?: string }[] };
-  return ledger.charges.filter((c) => c.vendor === vendor);
+  const ledger = (await (await fetch(url)).json()) as { charges: { requestId: string; model: string; promptSha256?: string }[] };
+  return ledger.charges.filter((c) => c.model === model);
 }
 
 /** Kills the run once `after` new charges have landed (checked every few ms), unless it ends first. */
-async function killAfterCharges(mode: Mode, dir: string, run: ReturnType<typeof runBatch>, vendor: string, after: number): Promise<boolean> {
-  const start = (await charges(mode, dir, vendor)).length;
+async function killAfterCharges(mode: Mode, dir: string, run: ReturnType<typeof runBatch>, model: string, after: number): Promise<boolean> {
+  const start = (await charges(mode, dir, model)).length;
   let ended = false;
   void run.exited.then(() => (ended = true));
   while (!ended) {
-    if ((await charges(mode, dir, vendor).catch(() => [])).length - start >= after) {
+    if ((await charges(mode, dir, model).catch(() => [])).length - start >= after) {
       run.child.kill('SIGKILL');
       await run.exited;
       return true;
@@ -125,19 +129,20 @@ async function killAfterCharges(mode: Mode, dir: string, run: ReturnType<typeof 
   return false;
 }
 
-describe('batch crash safety on every vendor surface', () => {
+// Side by side: each surface has its own folders and counts only its own model's charges.
+describe.concurrent('batch crash safety on every vendor surface', () => {
   for (const [mode, surface] of (['separate sandbox', 'default sandbox'] as const).flatMap((m) => SURFACES.map((s) => [m, s] as const))) {
-    it(`${surface.name}, ${mode}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`, { timeout: 240_000 }, async () => {
+    it(`${surface.name}, ${mode}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`, { timeout: 240_000 }, async ({ expect }) => {
       const dir = mkdtempSync(join(tmpdir(), 'easel-crash-'));
       stateDirs.push(join(dir, 'state'));
       const file = await surface.items(dir);
       // Client pacing generous enough for a time-scaled sandbox (its windows shrink with the scale).
       writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.01 }, limits: { [surface.vendor]: { requestsPerMinute: 6000, concurrent: 1000 } } }));
-      const before = await charges(mode, dir, surface.vendor);
+      const before = await charges(mode, dir, surface.model);
       const kills: number[] = [];
       for (let k = 0; k < KILLS; k++) {
         const after = 3 + Math.floor(Math.random() * 15);
-        if (await killAfterCharges(mode, dir, runBatch(mode, dir, file, surface.model), surface.vendor, after)) kills.push(after);
+        if (await killAfterCharges(mode, dir, runBatch(mode, dir, file, surface.model), surface.model, after)) kills.push(after);
       }
       const last = runBatch(mode, dir, file, surface.model);
       const code = await last.exited;
@@ -151,7 +156,7 @@ describe('batch crash safety on every vendor surface', () => {
       expect(new Set(manifest.map((m) => m.file)).size).toBe(ITEMS);
       for (const entry of manifest) expect(createHash('sha256').update(readFileSync(join(out, entry.file))).digest('hex')).toBe(entry.sha256);
 
-      const ledger = (await charges(mode, dir, surface.vendor)).slice(before.length);
+      const ledger = (await charges(mode, dir, surface.model)).slice(before.length);
       const charged = ledger.map((c) => c.requestId);
       const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
       const job = store.listJobs()[0]!;

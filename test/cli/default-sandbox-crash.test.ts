@@ -9,13 +9,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killBackgroundSandboxes, recordedSandbox } from '../helpers/background-sandbox.js';
+import { CLI } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = resolve(ROOT, 'src/cli/main.ts');
 const MODEL = 'replicate/black-forest-labs/flux-schnell';
 const ITEMS = 60;
 const KEYS = ['OPENAI_API_KEY', 'STABILITY_API_KEY', 'REPLICATE_API_TOKEN', 'FAL_KEY', 'FAL_KEY_ID', 'FAL_KEY_SECRET', 'EASEL_SANDBOX_URL', 'EASEL_CONFIG'];
@@ -32,7 +30,7 @@ function cli(args: string[], env: Record<string, string> = {}): { child: ChildPr
   for (const key of KEYS) delete clean[key];
   let output = '';
   // Its own process group, as a shell gives a command: Ctrl+C is a SIGINT to that group.
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -7,12 +7,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { CLI } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const MODEL = 'replicate/black-forest-labs/flux-schnell';
 const PRICE = 0.003;
 let sandbox: Sandbox;
@@ -33,7 +32,7 @@ function easel(words: string[], cwd: string): Run {
   const [first, ...rest] = words;
   expect(first).toBe('easel');
   let output = '';
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...rest], {
+  const child = spawn(process.execPath, [...CLI, ...rest], {
     cwd,
     env: { ...process.env, EASEL_SANDBOX_URL: sandbox.url, REPLICATE_API_TOKEN: '', EASEL_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

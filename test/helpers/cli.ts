@@ -1,11 +1,10 @@
-/** Runs the easel CLI from source (through tsx) in a child process, as a user's shell would. */
+/** Runs the easel CLI (compiled by the suite's global setup) in a child process, as a user's shell would. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const MAIN = resolve(ROOT, 'src/cli/main.ts');
+/** `node` arguments that start the CLI: the build test/global-setup.ts made before the suite. */
+export const CLI = [resolve(ROOT, 'dist/cli/main.js')];
 
 /** The vendors' key variables, removed so a test never reaches a real vendor by accident. */
 const KEYS = ['OPENAI_API_KEY', 'STABILITY_API_KEY', 'REPLICATE_API_TOKEN', 'FAL_KEY', 'FAL_KEY_ID', 'FAL_KEY_SECRET', 'EASEL_SANDBOX_URL', 'EASEL_CONFIG'];
@@ -20,7 +19,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   const env = { ...process.env };
   for (const key of KEYS) delete env[key];
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -38,7 +37,7 @@ export function cliOutputUntil(args: string[], pattern: RegExp, timeoutMs = 30_0
   const env = { ...process.env };
   for (const key of KEYS) delete env[key];
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
