@@ -7,6 +7,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // sharp and real sockets behave best in child processes rather than worker threads.
     pool: 'forks',
+    // Both cores: the long files (crash, faults, walkthrough) mostly wait on child processes and the sandbox.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // CI reads the JSON report to print its closing "N passed, N failed" line.
