@@ -123,7 +123,8 @@ export async function followRun(easel: Easel, run: BatchRun, options: FollowOpti
   printSummary(job.id, final, options.json, options.resumeWith);
   const signal = options.interrupts?.received;
   if (signal) process.exitCode = signalExitCode(signal);
-  else if (final.failed > 0 || final.paused) process.exitCode = 1;
+  // Failed items, a pause or a cancel: the job is not done, and a script must not think it is.
+  else if (final.failed > 0 || final.paused || final.interrupted) process.exitCode = 1;
   return final;
 }
 

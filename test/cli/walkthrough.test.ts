@@ -122,4 +122,30 @@ describe('the CLI walkthrough: interrupt, resume, edit, raise the budget', () =>
     expect(bought).toHaveLength(40);
     expect(new Set(bought).size).toBe(40);
   });
+
+  it('`easel jobs cancel` from another terminal stops the run, which says how to resume; the same command then finishes it', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'easel-cancel-'));
+    writeFileSync(join(dir, 'prompts.txt'), Array.from({ length: 40 }, (_, i) => `cancel me ${i + 1}`).join('\n'));
+    writeFileSync(join(dir, 'slow.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 60, concurrent: 1000 } } }));
+    const before = (await charges()).length;
+    const args = ['easel', 'batch', 'prompts.txt', '--out', 'images', '--model', MODEL, '--concurrency', '2', '--config', 'slow.json'];
+    const first = easel(args, dir);
+    while (!/started job (job_\w+)/.test(first.output())) await new Promise((r) => setTimeout(r, 10));
+    const job = /started job (job_\w+)/.exec(first.output())![1]!;
+    while ((await charges()).length - before < 2) await new Promise((r) => setTimeout(r, 10));
+    const cancel = easel(['easel', 'jobs', 'cancel', job], dir);
+    expect(await cancel.exited, cancel.output()).toBe(0);
+    expect(cancel.output()).toMatch(new RegExp(`resume it later with \`easel jobs resume ${job}\``));
+    expect(await first.exited, first.output()).toBe(1);
+    expect(first.output()).toMatch(/items left: stopped; resume with `easel batch prompts\.txt --out images/);
+    // The same command resumes the canceled job (it does not start a new one and buy everything again);
+    // its config now lets it go at full speed.
+    writeFileSync(join(dir, 'slow.json'), JSON.stringify({ pollIntervalMs: 10, limits: { replicate: { requestsPerMinute: 6000, concurrent: 1000 } } }));
+    const again = easel(advised(first.output(), /^easel batch prompts\.txt/), dir);
+    expect(await again.exited, again.output()).toBe(0);
+    expect(again.output()).toMatch(new RegExp(`resuming job ${job}`));
+    const bought = (await charges()).slice(before).map((c) => c.requestId);
+    expect(bought).toHaveLength(40);
+    expect(new Set(bought).size).toBe(40);
+  });
 });
