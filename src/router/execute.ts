@@ -3,6 +3,7 @@
  * merges them into one result: images measured from their bytes, cost from the catalog rule and
  * what the vendor reported, attempts and warnings. The router (fallback, retries) builds on this.
  */
+import { setMaxListeners } from 'node:events';
 import type { WebhookCompletion } from '../providers/completion.js';
 import type { Transport } from '../providers/transport.js';
 import { imageSize } from 'image-size';
@@ -104,6 +105,8 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
   // that try. Only a failure no retry on this model can cure stops them.
   const siblings = new AbortController();
   const parent = options.signal ? AbortSignal.any([options.signal, siblings.signal]) : siblings.signal;
+  // Every split call listens to it: a large `n` makes more than Node's default of ten listeners.
+  setMaxListeners(0, parent);
   const attempts: Attempt[] = options.attempts ?? [];
   const finished = options.finished ?? new Map<number, ProviderResult>();
 
