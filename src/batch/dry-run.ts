@@ -5,25 +5,13 @@
  * listed by number and why, before anything is paid for.
  */
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
-import type { ImageRequest } from '../core/request.js';
 import type { Easel } from '../easel.js';
 import { expectedCostUsd, timeUnderLimits } from '../router/estimate.js';
 import { meanLatencyMs } from '../router/hedge.js';
 import type { RoutePlan } from '../router/plan.js';
-import type { RoutingPolicy } from '../router/policy.js';
 import type { BadLine, WorkloadItem } from './input.js';
+import { type BatchDefaults, batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
 import type { PaceLimits } from './pacer.js';
-
-/** What a batch sets for every item; an item's own fields win. */
-export interface BatchDefaults {
-  model?: string;
-  policy?: RoutingPolicy;
-}
-
-/** An item's request as the batch runs it: its own model and policy over the batch's. */
-export function batchItemRequest(request: ImageRequest, defaults: BatchDefaults): ImageRequest {
-  return { ...request, model: request.model ?? defaults.model, policy: { ...(defaults.policy ?? {}), ...(request.policy ?? {}) } };
-}
 
 export interface PlannedLine {
   line: number;
@@ -74,7 +62,6 @@ export interface DryRunOptions extends BatchDefaults {
 }
 
 /** The batch engine's default number of items in flight. */
-const BATCH_CONCURRENCY = 64;
 
 export async function dryRun(easel: Easel, items: readonly WorkloadItem[], options: DryRunOptions = {}): Promise<DryRun> {
   const failing: BadLine[] = [...(options.unreadable ?? [])];
@@ -155,7 +142,7 @@ function expectedTimeMs(lines: PlannedLine[], options: DryRunOptions): number {
   }
   const perVendor = [...byProvider].map(([provider, e]) => timeUnderLimits(e.calls, e.busyMs / e.calls, limits[provider]));
   const busyMs = lines.reduce((sum, l) => sum + l.latencyMs, 0);
-  return Math.round(Math.max(0, ...perVendor, busyMs / (options.concurrency ?? BATCH_CONCURRENCY)));
+  return Math.round(Math.max(0, ...perVendor, busyMs / (options.concurrency ?? DEFAULT_CONCURRENCY)));
 }
 
 function round(n: number): number {

@@ -23,6 +23,7 @@ import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
 import type { WorkloadItem } from './input.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
+import { batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
 import { outputName, upscaleName, writeManifest } from './manifest.js';
 import { type OpenedJob, openJob } from './open-job.js';
 import { Pacer, type PaceLimits } from './pacer.js';
@@ -103,7 +104,6 @@ export interface BatchRun extends AsyncIterable<BatchItemResult> {
   done: Promise<BatchProgress>;
 }
 
-const DEFAULT_CONCURRENCY = 64;
 const PROGRESS_EVERY_MS = 100;
 /** Workers started per turn of the event loop. */
 const WORKER_RAMP = 16;
@@ -310,7 +310,7 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   const { options, easel, store, budget, pacer, signal, stopping } = context;
   const base = { index: item.index, line: item.line };
   if (item.parked) return writeParked(context, item);
-  const request: ImageRequest = { ...item.request, model: item.request.model ?? options.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}) }, signal };
+  const request: ImageRequest = { ...batchItemRequest(item.request, options), signal };
   const interrupted = (): BatchItemResult => ({ ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } });
 
   // Money is reserved per vendor attempt (primary, retry, fallback, hedge) at that attempt's worst
@@ -493,7 +493,8 @@ async function countCutOffCalls(job: Job, options: ItemOptions, easel: Easel, st
     // Local models cost nothing; vendors that list their jobs have the orphan found on resume.
     if (!provider || provider.findSubmitted) continue;
     if (item.submissions.some((s) => s.model === item.intent!.model)) continue;
-    const request: ImageRequest = { ...item.request, model: item.intent.model, policy: { ...(options.policy ?? {}), ...(item.request.policy ?? {}), fallback: false } };
+    const own = batchItemRequest(item.request, options);
+    const request: ImageRequest = { ...own, model: item.intent.model, policy: { ...own.policy, fallback: false } };
     const candidate = (await easel.route(request).catch(() => undefined))?.ranked[0];
     // One call of the model was in flight (the intent is per call): its worst case, by the rule budgets use.
     const worst = candidate ? worstCaseUsd(candidate.model, candidate.calls.slice(0, 1)) : null;

@@ -27,7 +27,7 @@ export interface BudgetOptions {
 }
 
 export class Budget {
-  private cap: number | undefined;
+  readonly capUsd: number | undefined;
   private spent: number;
   private readonly open = new Map<number, Reservation>();
   private nextId = 1;
@@ -36,13 +36,8 @@ export class Budget {
   private readonly waiters = new Set<() => void>();
 
   constructor(private readonly options: BudgetOptions = {}) {
-    this.cap = options.capUsd;
+    this.capUsd = options.capUsd;
     this.spent = options.spentUsd ?? 0;
-  }
-
-  /** Cap in USD; undefined = no cap. */
-  get capUsd(): number | undefined {
-    return this.cap;
   }
 
   get spentUsd(): number {
@@ -136,17 +131,6 @@ export class Budget {
   /** Frees a reservation for a call that was not charged. */
   release(reservation: Reservation): void {
     if (this.open.delete(reservation.id)) this.wakeWaiters();
-  }
-
-  /** Books spend that had no reservation (calls a crash cut off, counted at their worst case). */
-  addSpent(usd: number): void {
-    this.spent += usd;
-  }
-
-  /** Moves the cap (a resumed job given a new `--budget`). Waiters look again. */
-  setCap(capUsd: number | undefined): void {
-    this.cap = capUsd;
-    this.wakeWaiters();
   }
 
   private wakeWaiters(): void {
