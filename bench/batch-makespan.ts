@@ -18,7 +18,7 @@ import { findModel } from '../src/catalog/index.js';
 import { createEasel } from '../src/easel.js';
 import { timeUnderLimits } from '../src/router/estimate.js';
 import { meanLatencyMs } from '../src/router/hedge.js';
-import { sandboxUrls, type SandboxUrls } from '../src/sandbox/server.js';
+import { sandboxUrls, type SandboxUrls } from '../src/core/sandbox-urls.js';
 import { idealMakespanForDurations, idealMakespanMs } from './ideal-client.js';
 import { cpuMs, startChild } from './processes.js';
 

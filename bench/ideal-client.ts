@@ -7,7 +7,7 @@
  * of a concurrency-limited run finish one by one: no client can avoid that tail, so the bound keeps it.
  */
 import { sampleLatencyMs } from '../src/sandbox/latency.js';
-import type { PaceLimits } from '../src/batch/pacer.js';
+import type { PaceLimits } from '../src/router/pacer.js';
 
 export interface LatencyShape {
   p50Ms: number;

@@ -28,7 +28,7 @@ import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
 import { cancelKeptJobs, executeModel } from './router/execute.js';
 import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.js';
 import type { CatalogModel } from './catalog/types.js';
-import { type ParsedPolicy, RoutingPolicySchema } from './router/policy.js';
+import { type ParsedPolicy, RoutingPolicySchema } from './core/policy.js';
 import { ProviderHealth } from './router/resilience.js';
 import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseUsd } from './router/reservation.js';
 

@@ -13,7 +13,7 @@ export { startSandbox } from './sandbox/server.js';
 export type { Sandbox, SandboxUrls } from './sandbox/server.js';
 export type { SandboxOptions } from './sandbox/options.js';
 export type { EaselConfig } from './config/schema.js';
-export type { RoutingPolicy, Target, Objective } from './router/policy.js';
+export type { RoutingPolicy, Target, Objective } from './core/policy.js';
 export type { RoutePlan, CandidateReport } from './router/plan.js';
 export { ProviderHealth } from './router/resilience.js';
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';

@@ -11,7 +11,7 @@ import { meanLatencyMs } from '../router/hedge.js';
 import type { RoutePlan } from '../router/plan.js';
 import type { BadLine, WorkloadItem } from './input.js';
 import { type BatchDefaults, batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
-import type { PaceLimits } from './pacer.js';
+import type { PaceLimits } from '../router/pacer.js';
 
 export interface PlannedLine {
   line: number;

@@ -18,7 +18,7 @@ import type { ImageResult } from '../core/result.js';
 import type { Easel, RunHooks } from '../easel.js';
 import { WebhookCompletions } from '../server/webhooks/completions.js';
 import { startWebhookReceiver } from '../server/webhooks/receiver.js';
-import type { RoutingPolicy } from '../router/policy.js';
+import type { RoutingPolicy } from '../core/policy.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
 import type { WorkloadItem } from './input.js';
@@ -26,7 +26,7 @@ import { type FolderLock, lockFolder } from './folder-lock.js';
 import { batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
 import { outputName, upscaleName, writeManifest } from './manifest.js';
 import { type OpenedJob, openJob } from './open-job.js';
-import { Pacer, type PaceLimits } from './pacer.js';
+import { Pacer, type PaceLimits } from '../router/pacer.js';
 import type { Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
 
 export interface BatchOptions {

@@ -1,6 +1,6 @@
 /** What a batch sets for every item, shared by the run and its dry run so both resolve items alike. */
 import type { ImageRequest } from '../core/request.js';
-import type { RoutingPolicy } from '../router/policy.js';
+import type { RoutingPolicy } from '../core/policy.js';
 
 /** Most items in flight at once, over all vendors, unless the batch says otherwise. */
 export const DEFAULT_CONCURRENCY = 64;

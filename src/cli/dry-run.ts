@@ -5,7 +5,7 @@ import type { Task } from '../core/task.js';
 import type { Easel } from '../easel.js';
 import { type DryRun, dryRun } from '../batch/dry-run.js';
 import { readWorkloadLines, type WorkloadItem } from '../batch/input.js';
-import type { ParsedPolicy } from '../router/policy.js';
+import type { ParsedPolicy } from '../core/policy.js';
 
 export interface DryRunFlags {
   model?: string;

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { InvalidRequestError } from '../core/errors.js';
 import { TASKS, type Task } from '../core/task.js';
 import { CAPABILITIES } from '../router/capabilities.js';
-import { type ParsedPolicy, RoutingPolicySchema } from '../router/policy.js';
+import { type ParsedPolicy, RoutingPolicySchema } from '../core/policy.js';
 import { choiceFlag, intFlag, numberFlag } from './parse.js';
 
 export interface RoutingFlags {

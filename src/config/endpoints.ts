@@ -5,7 +5,7 @@
  */
 import { AuthenticationError } from '../core/errors.js';
 import { type RemoteProviderId, VENDOR_BASE_URLS, VENDOR_KEY_ENV } from '../providers/registry.js';
-import { sandboxUrls } from '../sandbox/server.js';
+import { sandboxUrls } from '../core/sandbox-urls.js';
 import type { EaselConfig } from './schema.js';
 
 export interface VendorEndpoint {

@@ -1,6 +1,6 @@
 /** easel's configuration: a JSON file validated by zod, merged with the vendors' usual env variables. */
 import { z } from 'zod';
-import { RoutingPolicySchema } from '../router/policy.js';
+import { RoutingPolicySchema } from '../core/policy.js';
 import { CatalogOverridesSchema } from '../catalog/overrides.js';
 
 const VendorSchema = z

@@ -5,7 +5,7 @@
  * into a fully specified `ProviderCall` for one model, where every field is present.
  */
 import { z } from 'zod';
-import { RoutingPolicySchema } from '../router/policy.js';
+import { RoutingPolicySchema } from './policy.js';
 import { OUTPUT_FORMATS, QUALITIES, TASKS } from './task.js';
 
 /** An input image: bytes, a file path, an http(s) URL or a data URL. */

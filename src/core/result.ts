@@ -2,9 +2,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { VendorUsage } from '../providers/types.js';
 import type { OutputFormat, ProviderId } from './task.js';
 import type { Warning } from './warnings.js';
+
+/** What the vendor reported about its own usage; cost is settled from this when present. */
+export interface VendorUsage {
+  /** Replicate `metrics.predict_time` (s). */
+  computeSeconds?: number;
+  /** FAL `timings.inference` (s). */
+  inferenceSeconds?: number;
+  /** OpenAI gpt-image token usage. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Stability credits, when reported. */
+  credits?: number;
+}
 
 export interface GeneratedImage {
   bytes: Uint8Array;

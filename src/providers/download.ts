@@ -8,6 +8,7 @@ import { ProviderUnavailableError } from '../core/errors.js';
 import { formatFromMediaType } from '../core/task.js';
 import { type HttpScope, safeUrl, send } from './http.js';
 import { readJob } from './job-read.js';
+import { sniffMediaType } from '../core/media-type.js';
 
 export interface DownloadedImage {
   bytes: Uint8Array;
@@ -49,12 +50,4 @@ function decodeDataUrl(scope: HttpScope, url: string): DownloadedImage {
   if (!m) throw new ProviderUnavailableError(`${scope.provider}: the vendor returned a malformed data URL`, scope);
   const bytes = m[2] ? Buffer.from(m[3]!, 'base64') : Buffer.from(decodeURIComponent(m[3]!), 'utf8');
   return { bytes: new Uint8Array(bytes), mediaType: m[1] ?? sniffMediaType(bytes) };
-}
-
-/** Media type from magic bytes, for answers that do not say. */
-export function sniffMediaType(bytes: Uint8Array): string {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
-  if (bytes[0] === 0x52 && bytes[1] === 0x49 && bytes[2] === 0x46 && bytes[3] === 0x46 && bytes[8] === 0x57) return 'image/webp';
-  return 'application/octet-stream';
 }

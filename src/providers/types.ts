@@ -12,6 +12,9 @@ import type { CatalogModel } from '../catalog/types.js';
 import type { LoadedImage } from '../core/image.js';
 import type { OutputFormat, ProviderId, Quality, Task } from '../core/task.js';
 import type { Warning } from '../core/warnings.js';
+import type { VendorUsage } from '../core/result.js';
+
+export type { VendorUsage };
 
 export interface ProviderCall {
   model: CatalogModel;
@@ -108,19 +111,6 @@ export interface ProviderImage {
   /** Seed the vendor reports for this image (or the one that was sent), when known. */
   seed?: number;
   revisedPrompt?: string;
-}
-
-/** What the vendor reported about its own usage; cost is settled from this when present. */
-export interface VendorUsage {
-  /** Replicate `metrics.predict_time` (s). */
-  computeSeconds?: number;
-  /** FAL `timings.inference` (s). */
-  inferenceSeconds?: number;
-  /** OpenAI gpt-image token usage. */
-  inputTokens?: number;
-  outputTokens?: number;
-  /** Stability credits, when reported. */
-  credits?: number;
 }
 
 export interface ProviderResult {

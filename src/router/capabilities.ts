@@ -3,9 +3,9 @@
  * `text-rendering` means the guide (or the vendor) rates the model at least "good" for text in images.
  */
 import type { CatalogModel, Rating } from '../catalog/types.js';
+import { CAPABILITIES, type Capability } from '../core/policy.js';
 
-export const CAPABILITIES = ['text-rendering', 'inpainting', 'image-to-image', 'negative-prompt', 'seed', 'upscaling', 'variation'] as const;
-export type Capability = (typeof CAPABILITIES)[number];
+export { CAPABILITIES, type Capability };
 
 export const RATING_SCORE: Record<Rating, number> = { excellent: 5, 'very-good': 4, good: 3, fair: 2, poor: 1 };
 

@@ -14,7 +14,7 @@ import type { Task } from '../core/task.js';
 import { hasCapability } from './capabilities.js';
 import { meanLatencyMs } from './hedge.js';
 import { type PlannedCandidate, planRoute } from './plan.js';
-import type { ParsedPolicy } from './policy.js';
+import type { ParsedPolicy } from '../core/policy.js';
 import { promptHints } from './prompt-hints.js';
 
 export interface ModelEstimate {

@@ -3,7 +3,7 @@
  * calls, so the library's calls, split `n` and the gateway's requests queue for the same slots as a
  * batch's items do.
  */
-import { Pacer, type PaceLimits } from '../batch/pacer.js';
+import { Pacer, type PaceLimits } from './pacer.js';
 
 const processPacers = new Map<string, Pacer>();
 

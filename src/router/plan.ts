@@ -12,7 +12,7 @@ import type { LoadedImage } from '../core/image.js';
 import { type ParsedRequest, type ResolvedCalls, resolveCalls } from '../core/resolve.js';
 import type { Task } from '../core/task.js';
 import { type Capability, hasCapability, RATING_SCORE } from './capabilities.js';
-import type { Objective, ParsedPolicy, QualityCategory } from './policy.js';
+import type { Objective, ParsedPolicy, QualityCategory } from '../core/policy.js';
 import { promptHints } from './prompt-hints.js';
 import { flattenTargets } from './targets.js';
 

@@ -18,7 +18,7 @@ import {
 } from '../core/errors.js';
 import type { Attempt, ImageResult } from '../core/result.js';
 import { latencyPercentileMs } from './hedge.js';
-import type { ParsedPolicy } from './policy.js';
+import type { ParsedPolicy } from '../core/policy.js';
 import type { PlannedCandidate } from './plan.js';
 import type { ProviderHealth } from './resilience.js';
 

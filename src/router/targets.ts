@@ -5,7 +5,7 @@
  */
 import type { ParsedRequest } from '../core/resolve.js';
 import type { Task } from '../core/task.js';
-import type { Condition, Target } from './policy.js';
+import type { Condition, Target } from '../core/policy.js';
 
 export function flattenTargets(target: Target, request: ParsedRequest, task: Task, random: () => number = Math.random): string[] {
   const out: string[] = [];

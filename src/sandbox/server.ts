@@ -5,6 +5,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { type SandboxUrls, sandboxUrls } from '../core/sandbox-urls.js';
 import { Activity } from './activity.js';
 import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
@@ -34,31 +35,7 @@ export interface Sandbox {
   idleForMs(): number;
 }
 
-export interface SandboxUrls {
-  openai: string;
-  stability: string;
-  replicate: string;
-  /** FAL's queue host (`https://queue.fal.run` in production). */
-  falQueue: string;
-  /** FAL's synchronous host (`https://fal.run`). */
-  falRun: string;
-  /** FAL's Platform API (`https://api.fal.ai/v1`): the request listing that finds orphans. */
-  falPlatform: string;
-  control: string;
-}
-
-export function sandboxUrls(root: string): SandboxUrls {
-  const base = root.replace(/\/+$/, '');
-  return {
-    openai: `${base}/openai/v1`,
-    stability: `${base}/stability`,
-    replicate: `${base}/replicate/v1`,
-    falQueue: `${base}/fal/queue`,
-    falRun: `${base}/fal/run`,
-    falPlatform: `${base}/fal/api/v1`,
-    control: `${base}/_sandbox`,
-  };
-}
+export type { SandboxUrls };
 
 export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void; activity: Activity } {
   const options = SandboxOptionsSchema.parse(input);

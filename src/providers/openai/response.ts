@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { NoImageGeneratedError } from '../../core/errors.js';
 import { MEDIA_TYPES, type OutputFormat } from '../../core/task.js';
-import { sniffMediaType } from '../download.js';
+import { sniffMediaType } from '../../core/media-type.js';
 import type { VendorUsage } from '../types.js';
 
 export const ImagesResponseSchema = z.object({

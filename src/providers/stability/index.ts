@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { errorFromSignal } from '../../core/abort.js';
 import { ContentRejectedError } from '../../core/errors.js';
 import { abandonWait } from '../abandon.js';
-import { sniffMediaType } from '../download.js';
+import { sniffMediaType } from '../../core/media-type.js';
 import { readJob } from '../job-read.js';
 import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';

@@ -1,7 +1,7 @@
 /** `/v1/files`: upload (multipart `content` + optional `metadata` JSON part), get, download, list, delete. */
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { SandboxEnv } from '../context.js';
-import { sniffMediaType } from '../../providers/download.js';
+import { sniffMediaType } from '../../core/media-type.js';
 import type { ReplicateEngine } from './engine.js';
 import { problem } from './problems.js';
 import { fileJson } from './uploads.js';

@@ -3,7 +3,10 @@
  * settings, and optionally a tree of targets (single, fallback, weighted, conditional).
  */
 import { z } from 'zod';
-import { CAPABILITIES } from './capabilities.js';
+
+/** Capabilities a policy can require; what each means for a model is the router's `hasCapability`. */
+export const CAPABILITIES = ['text-rendering', 'inpainting', 'image-to-image', 'negative-prompt', 'seed', 'upscaling', 'variation'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
 
 export const QUALITY_CATEGORIES = ['promptAdherence', 'photorealism', 'textInImage'] as const;
 export type QualityCategory = (typeof QUALITY_CATEGORIES)[number];
