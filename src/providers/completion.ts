@@ -3,17 +3,12 @@
  * vendor calls back when the job ends: the wait ends then, and polling drops to a slow safety net
  * (a webhook can be lost: the vendor gives up, or our receiver was down).
  */
-import type { ProviderRuntime } from './types.js';
+import type { ProviderRuntime, WebhookCompletion } from './types.js';
+
+export type { WebhookCompletion };
 
 /** With webhooks, polls come this many times less often; they only catch a lost delivery. */
 const SAFETY_NET_FACTOR = 10;
-
-export interface WebhookCompletion {
-  /** Where the vendor should deliver (`…/v1/webhooks/replicate`, `…/v1/webhooks/fal`). */
-  url: string;
-  /** Resolves when a verified delivery for this vendor job arrives (at once if it already has). */
-  wait(vendorRequestId: string, signal: AbortSignal): Promise<void>;
-}
 
 /** Sleeps `ms` before the next status check — much longer with a webhook, which ends it early. */
 export async function pauseBeforePoll(runtime: ProviderRuntime, ms: number, vendorRequestId: string): Promise<void> {

@@ -6,7 +6,6 @@
  * catalog, images are loaded and checked. The adapter decides, field by field, how to put it on
  * the wire, and reports anything the vendor ignores as a warning.
  */
-import type { WebhookCompletion } from './completion.js';
 import type { Transport } from './transport.js';
 import type { CatalogModel } from '../catalog/types.js';
 import type { LoadedImage } from '../core/image.js';
@@ -15,6 +14,14 @@ import type { Warning } from '../core/warnings.js';
 import type { VendorUsage } from '../core/result.js';
 
 export type { VendorUsage };
+
+/** How an async vendor job's end is awaited when the vendor can call back (see completion.ts). */
+export interface WebhookCompletion {
+  /** Where the vendor should deliver (`…/v1/webhooks/replicate`, `…/v1/webhooks/fal`). */
+  url: string;
+  /** Resolves when a verified delivery for this vendor job arrives (at once if it already has). */
+  wait(vendorRequestId: string, signal: AbortSignal): Promise<void>;
+}
 
 export interface ProviderCall {
   model: CatalogModel;

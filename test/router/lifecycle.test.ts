@@ -8,7 +8,7 @@ import { CATALOG } from '../../src/catalog/index.js';
 import { InvalidRequestError } from '../../src/core/errors.js';
 import { parseRequest } from '../../src/easel.js';
 import { planRoute } from '../../src/router/plan.js';
-import { RoutingPolicySchema } from '../../src/router/policy.js';
+import { RoutingPolicySchema } from '../../src/core/policy.js';
 import { testModel } from '../helpers/models.js';
 
 const GPT_15 = 'openai/gpt-image-1.5';

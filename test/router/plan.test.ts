@@ -4,7 +4,7 @@ import { UnsupportedCapabilityError } from '../../src/core/errors.js';
 import type { LoadedImage } from '../../src/core/image.js';
 import { parseRequest } from '../../src/easel.js';
 import { planRoute } from '../../src/router/plan.js';
-import { RoutingPolicySchema } from '../../src/router/policy.js';
+import { RoutingPolicySchema } from '../../src/core/policy.js';
 import { promptHints } from '../../src/router/prompt-hints.js';
 import { testModel } from '../helpers/models.js';
 

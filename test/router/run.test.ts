@@ -3,7 +3,7 @@ import { AbortedError, BudgetExceededError, ContentRejectedError, NotFoundError,
 import type { Attempt } from '../../src/core/result.js';
 import type { ImageResult } from '../../src/core/result.js';
 import type { PlannedCandidate } from '../../src/router/plan.js';
-import { RoutingPolicySchema } from '../../src/router/policy.js';
+import { RoutingPolicySchema } from '../../src/core/policy.js';
 import { ProviderHealth } from '../../src/router/resilience.js';
 import { runPlan } from '../../src/router/run.js';
 import { testModel } from '../helpers/models.js';
