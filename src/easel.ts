@@ -21,7 +21,6 @@ import { type ImageRequest, ImageRequestSchema } from './core/request.js';
 import type { ParsedRequest } from './core/resolve.js';
 import type { Attempt, ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
-import type { WebhookCompletion } from './providers/completion.js';
 import type { ProviderResult } from './providers/types.js';
 import { undiciTransport } from './providers/transport.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
@@ -35,6 +34,7 @@ import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseU
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
 import { paceLimits, processPacer } from './router/pacing.js';
 import { runPlan } from './router/run.js';
+import type { RunHooks } from './router/hooks.js';
 import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
@@ -73,31 +73,7 @@ export type ImageToImageRequest = Omit<ImageRequest, 'task' | 'mask' | 'scale'> 
 export type UpscaleRequest = Omit<ImageRequest, 'task' | 'mask' | 'strength' | 'size' | 'aspectRatio'> & Required<Pick<ImageRequest, 'image'>>;
 export type VariationRequest = Omit<ImageRequest, 'task' | 'mask' | 'strength' | 'scale' | 'prompt'> & Required<Pick<ImageRequest, 'image'>>;
 
-/** Hooks the batch engine uses to make items durable. */
-export interface RunHooks {
-  /** A vendor job id exists for call `call` of `model`: persist it before anything waits on it. */
-  onSubmitted?: (model: string, call: number, vendorRequestId: string) => void;
-  /** Resume calls submitted by an earlier run on `model` (by call index) instead of paying again. */
-  resume?: { model: string; ids: ReadonlyMap<number, string>; orphans?: { sinceMs: number; taken: Set<string> } };
-  /** Write-ahead: a call of `model` is about to be submitted. */
-  onSubmitting?: (model: string, call: number) => void;
-  /** Every failed vendor call (rate limits slow the batch pacer down). */
-  onError?: (error: unknown) => void;
-  /**
-   * Waits for a slot with the vendor before each call; returns the release (the batch pacer).
-   * Default: the process's pacer for each vendor (config `limits` over the catalog's).
-   */
-  acquire?: (provider: string, signal: AbortSignal) => Promise<() => void>;
-  /**
-   * Budgets: called before every vendor attempt (primary, each retry, each fallback, a hedge's
-   * backup) with the most it can cost, and awaited (it may wait for money to free up). The
-   * reservation is settled with what the attempt really cost, or released when nothing could have
-   * been charged. A BudgetExceededError from it stops the request (no fallback).
-   */
-  reserve?: ReserveHook;
-  /** Webhook completion for a vendor's async jobs (vendors that call back), instead of polling. */
-  completion?: (provider: string) => WebhookCompletion | undefined;
-}
+export type { RunHooks };
 
 export interface Easel {
   generate(request: GenerateRequest): Promise<ImageResult>;

@@ -5,13 +5,13 @@
  * listed by number and why, before anything is paid for.
  */
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
-import type { Easel } from '../easel.js';
 import { expectedCostUsd, timeUnderLimits } from '../router/estimate.js';
 import { meanLatencyMs } from '../router/hedge.js';
 import type { RoutePlan } from '../router/plan.js';
 import type { BadLine, WorkloadItem } from './input.js';
 import { type BatchDefaults, batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
 import type { PaceLimits } from '../router/pacer.js';
+import type { BatchRunner } from './types.js';
 
 export interface PlannedLine {
   line: number;
@@ -63,7 +63,7 @@ export interface DryRunOptions extends BatchDefaults {
 
 /** The batch engine's default number of items in flight. */
 
-export async function dryRun(easel: Easel, items: readonly WorkloadItem[], options: DryRunOptions = {}): Promise<DryRun> {
+export async function dryRun(easel: Pick<BatchRunner, 'route'>, items: readonly WorkloadItem[], options: DryRunOptions = {}): Promise<DryRun> {
   const failing: BadLine[] = [...(options.unreadable ?? [])];
   const lines: PlannedLine[] = [];
   // Identical requests (a prompt repeated, `--count N`) get one plan.

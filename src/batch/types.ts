@@ -1,5 +1,10 @@
 /** Batch jobs and items, as every job store keeps them. */
+import type { VendorEndpoint } from '../config/endpoints.js';
 import type { ImageRequest } from '../core/request.js';
+import type { ImageResult } from '../core/result.js';
+import type { RemoteProviderId } from '../providers/registry.js';
+import type { RunHooks } from '../router/hooks.js';
+import type { RoutePlan } from '../router/plan.js';
 
 /** `replaced`: the folder's workload changed and a new job took over (`--new`); it is never resumed by folder. */
 export type JobStatus = 'running' | 'done' | 'canceled' | 'replaced';
@@ -128,4 +133,15 @@ export interface JobStore {
   resetFailed(jobId: string): number;
   setStatus(jobId: string, status: JobStatus): void;
   close(): void;
+}
+
+/**
+ * The part of easel a batch runs on: one request at a time (with the durability hooks), its route
+ * (for dry runs and for pricing calls a crash cut off), and where each vendor's calls go (for the
+ * webhook receiver). Narrow on purpose: the batch engine never sees the rest of `createEasel`.
+ */
+export interface BatchRunner {
+  run(request: ImageRequest, hooks?: RunHooks): Promise<ImageResult>;
+  route(request: ImageRequest): Promise<RoutePlan>;
+  endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
 }
