@@ -2,6 +2,8 @@
  * The sandbox's URL layout under its root: served by the sandbox, and where easel's config points
  * each vendor's calls when no keys are given. Shared here so neither depends on the other.
  */
+import { withoutTrailingSlash } from './url.js';
+
 export interface SandboxUrls {
   openai: string;
   stability: string;
@@ -16,7 +18,7 @@ export interface SandboxUrls {
 }
 
 export function sandboxUrls(root: string): SandboxUrls {
-  const base = root.replace(/\/+$/, '');
+  const base = withoutTrailingSlash(root);
   return {
     openai: `${base}/openai/v1`,
     stability: `${base}/stability`,

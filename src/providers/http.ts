@@ -18,7 +18,7 @@ import {
   RateLimitedError,
 } from '../core/errors.js';
 import type { ProviderId } from '../core/task.js';
-import type { ProviderRuntime } from './types.js';
+import type { ProviderCall, ProviderRuntime } from './types.js';
 
 /** What a vendor's error body says, read by that vendor's parser. */
 export interface VendorErrorInfo {
@@ -32,12 +32,31 @@ export interface VendorErrorInfo {
 /** Reads a vendor error body; `body` is parsed JSON when the body was JSON, else the text. */
 export type VendorErrorParser = (status: number, body: unknown, headers: Headers) => VendorErrorInfo;
 
+/**
+ * A vendor's error parser, from how it reads its JSON error envelope. Bodies that are not JSON (a
+ * proxy's HTML page, plain text) keep only a short first line, the same for every vendor.
+ */
+export function vendorErrorParser(readEnvelope: (body: Record<string, unknown>, headers: Headers, status: number) => VendorErrorInfo): VendorErrorParser {
+  return (status, body, headers) => {
+    if (typeof body === 'object' && body !== null) return readEnvelope(body as Record<string, unknown>, headers, status);
+    return { message: typeof body === 'string' ? (body.split('\n')[0] ?? '').slice(0, 120) : '' };
+  };
+}
+
+/** A field of an error envelope, when it is text. */
+export const textField = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
 export interface HttpScope {
   provider: ProviderId;
   /** easel model id, for error messages. */
   model?: string;
   runtime: ProviderRuntime;
   parseError: VendorErrorParser;
+}
+
+/** The scope of one adapter's calls for one model: every adapter builds it the same way. */
+export function vendorScope(provider: ProviderId, parseError: VendorErrorParser): (call: ProviderCall, runtime: ProviderRuntime) => HttpScope {
+  return (call, runtime) => ({ provider, model: call.model.id, runtime, parseError });
 }
 
 export interface HttpRequest {

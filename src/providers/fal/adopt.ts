@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { type HttpScope, readJson, send } from '../http.js';
 import { sameInput } from '../same-input.js';
 import { authHeaders } from './flow.js';
+import { joinUrl } from '../../core/url.js';
 
 const PageSchema = z.object({
   items: z.array(
@@ -69,7 +70,7 @@ async function listOnce(scope: HttpScope, platform: string, query: OrphanQuery):
   for (let page = 0; page < MAX_PAGES; page++) {
     const params = new URLSearchParams({ endpoint_id: query.app, start: new Date(query.sinceMs).toISOString(), expand: 'payloads', limit: String(PAGE_SIZE) });
     if (cursor) params.set('cursor', cursor);
-    const url = `${platform.replace(/\/+$/, '')}/models/requests/by-endpoint?${params}`;
+    const url = `${joinUrl(platform, 'models/requests/by-endpoint')}?${params}`;
     const answer = await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime) });
     const { items, next_cursor, has_more } = readJson(scope, answer, PageSchema);
     for (const item of items) {

@@ -12,6 +12,7 @@ import { type HttpScope, readJson, send } from '../http.js';
 import { readJob } from '../job-read.js';
 import type { CancelOutcome, ProviderRuntime } from '../types.js';
 import { appBase } from './request.js';
+import { joinUrl } from '../../core/url.js';
 
 const SubmitSchema = z.object({ request_id: z.string().min(1) });
 const StatusSchema = z.object({ status: z.string() });
@@ -22,7 +23,7 @@ export function authHeaders(runtime: ProviderRuntime): Record<string, string> {
 }
 
 function requestUrl(runtime: ProviderRuntime, app: string, id: string, suffix = ''): string {
-  return `${runtime.baseUrl.replace(/\/+$/, '')}/${appBase(app)}/requests/${encodeURIComponent(id)}${suffix}`;
+  return `${joinUrl(runtime.baseUrl, `${appBase(app)}/requests/${encodeURIComponent(id)}`)}${suffix}`;
 }
 
 export async function submit(scope: HttpScope, url: string, body: unknown): Promise<string> {

@@ -5,7 +5,7 @@
 import type { Warning } from '../../core/warnings.js';
 import { abandonWait } from '../abandon.js';
 import { downloadOutput } from '../download.js';
-import { type HttpScope, readJson, send } from '../http.js';
+import { type HttpScope, readJson, send, vendorScope } from '../http.js';
 import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
 import { withinSubmitWindow } from '../submit-window.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
@@ -16,9 +16,7 @@ import { buildInput, buildSubmit } from './request.js';
 import { type FalResult, keptImages, ResultSchema } from './response.js';
 import { findFalOrphan } from './adopt.js';
 
-function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
-  return { provider: 'fal', model: call.model.id, runtime, parseError: parseFalError };
-}
+const scopeFor = vendorScope('fal', parseFalError);
 
 export const falProvider: ImageProvider = {
   id: 'fal',

@@ -3,6 +3,7 @@ import { dataUri } from '../../core/image.js';
 import type { Warning } from '../../core/warnings.js';
 import type { ProviderCall } from '../types.js';
 import type { FalOptions } from './options.js';
+import { joinUrl } from '../../core/url.js';
 
 export interface FalSubmit {
   url: string;
@@ -66,5 +67,5 @@ export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string
   const app = call.model.vendorModel;
   const root = options.sync ? (runUrl ?? queueUrl) : queueUrl;
   const webhook = !options.sync && options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : '';
-  return { url: `${root.replace(/\/+$/, '')}/${app}${webhook}`, body: input, warnings };
+  return { url: `${joinUrl(root, app)}${webhook}`, body: input, warnings };
 }

@@ -5,7 +5,7 @@
  */
 import type { Warning } from '../../core/warnings.js';
 import { downloadOutput } from '../download.js';
-import { type HttpScope, readJson, send } from '../http.js';
+import { readJson, send, vendorScope } from '../http.js';
 import type { ImageProvider, ProviderImage } from '../types.js';
 import { parseOpenAIError } from './errors.js';
 import { parseOpenAIOptions } from './options.js';
@@ -13,12 +13,14 @@ import { buildImagesRequest } from './request.js';
 import { ImagesResponseSchema, parseImages } from './response.js';
 import { toFormData } from './uploads.js';
 
+const scopeFor = vendorScope('openai', parseOpenAIError);
+
 export const openaiProvider: ImageProvider = {
   id: 'openai',
 
   async run(call, runtime) {
     const options = parseOpenAIOptions(call.providerOptions, call.model.id);
-    const scope: HttpScope = { provider: 'openai', model: call.model.id, runtime, parseError: parseOpenAIError };
+    const scope = scopeFor(call, runtime);
     const request = buildImagesRequest(call, runtime.baseUrl, options);
     const body = request.endpoint === 'generations' ? request.fields : await toFormData(request);
     const answer = await send(scope, { method: 'POST', url: request.url, headers: { authorization: `Bearer ${runtime.apiKey()}` }, body });

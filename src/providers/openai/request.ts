@@ -9,6 +9,7 @@ import type { LoadedImage } from '../../core/image.js';
 import type { Warning } from '../../core/warnings.js';
 import type { ProviderCall } from '../types.js';
 import type { OpenAIOptions } from './options.js';
+import { joinUrl } from '../../core/url.js';
 
 export type Endpoint = 'generations' | 'edits' | 'variations';
 
@@ -83,5 +84,5 @@ export function buildImagesRequest(call: ProviderCall, baseUrl: string, options:
     }
     uploads.push({ field: 'mask', image: call.mask, accepts: ['png'] });
   }
-  return { endpoint, url: `${baseUrl.replace(/\/+$/, '')}/images/${endpoint}`, fields, uploads, warnings };
+  return { endpoint, url: joinUrl(baseUrl, `images/${endpoint}`), fields, uploads, warnings };
 }

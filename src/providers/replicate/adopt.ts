@@ -9,6 +9,7 @@ import { type HttpScope, readJson, send } from '../http.js';
 import { sameInput } from '../same-input.js';
 import { authHeaders } from './flow.js';
 import type { ModelRef } from './request.js';
+import { joinUrl } from '../../core/url.js';
 
 const PageSchema = z.object({
   next: z.string().nullish(),
@@ -19,7 +20,7 @@ const PageSchema = z.object({
 const MAX_PAGES = 10;
 
 export async function findOrphan(scope: HttpScope, ref: ModelRef, input: Record<string, unknown>, sinceMs: number, taken: ReadonlySet<string>): Promise<string | undefined> {
-  let url: string | undefined = `${scope.runtime.baseUrl.replace(/\/+$/, '')}/predictions`;
+  let url: string | undefined = joinUrl(scope.runtime.baseUrl, 'predictions');
   const model = `${ref.owner}/${ref.name}`;
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const answer = await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime) });

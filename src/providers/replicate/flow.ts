@@ -11,6 +11,7 @@ import { readJob } from '../job-read.js';
 import type { CancelOutcome, ProviderRuntime } from '../types.js';
 import type { CreateRequest } from './request.js';
 import { isFinished, type Prediction, PredictionSchema } from './response.js';
+import { joinUrl } from '../../core/url.js';
 
 /** Replicate holds a `Prefer: wait` request for at most 60 s. */
 export const MAX_WAIT_SECONDS = 60;
@@ -40,7 +41,7 @@ export async function createPrediction(scope: HttpScope, request: CreateRequest)
 
 /** The prediction's state; transient failures are asked again (the prediction is paid for). */
 export function getPrediction(scope: HttpScope, id: string): Promise<Prediction> {
-  const url = `${scope.runtime.baseUrl.replace(/\/+$/, '')}/predictions/${encodeURIComponent(id)}`;
+  const url = joinUrl(scope.runtime.baseUrl, `predictions/${encodeURIComponent(id)}`);
   return readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal }), PredictionSchema));
 }
 
@@ -49,7 +50,7 @@ export function getPrediction(scope: HttpScope, id: string): Promise<Prediction>
  * prediction: one that had already succeeded is billed.
  */
 export async function cancelPrediction(scope: HttpScope, id: string): Promise<CancelOutcome> {
-  const url = `${scope.runtime.baseUrl.replace(/\/+$/, '')}/predictions/${encodeURIComponent(id)}/cancel`;
+  const url = joinUrl(scope.runtime.baseUrl, `predictions/${encodeURIComponent(id)}/cancel`);
   try {
     const answer = await send(scope, { method: 'POST', url, headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
     const status = (JSON.parse(new TextDecoder().decode(answer.bytes)) as { status?: unknown }).status;

@@ -4,7 +4,7 @@
  * store needs the id first), downloads the output files, and reports `metrics.predict_time`.
  */
 import type { ImageProvider, ProviderCall, ProviderImage, ProviderResult, ProviderRuntime } from '../types.js';
-import type { HttpScope } from '../http.js';
+import { type HttpScope, vendorScope } from '../http.js';
 import { abandonWait } from '../abandon.js';
 import { downloadOutput } from '../download.js';
 import type { Warning } from '../../core/warnings.js';
@@ -17,9 +17,7 @@ import { findOrphan } from './adopt.js';
 import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
 import { withinSubmitWindow } from '../submit-window.js';
 
-function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
-  return { provider: 'replicate', model: call.model.id, runtime, parseError: parseReplicateError };
-}
+const scopeFor = vendorScope('replicate', parseReplicateError);
 
 export const replicateProvider: ImageProvider = {
   id: 'replicate',

@@ -8,6 +8,7 @@ import type { ProviderCall } from '../types.js';
 import type { Warning } from '../../core/warnings.js';
 import { dataUri } from '../../core/image.js';
 import type { ReplicateOptions } from './options.js';
+import { withoutTrailingSlash } from '../../core/url.js';
 
 export interface ModelRef {
   owner: string;
@@ -32,7 +33,7 @@ export function parseModelRef(vendorModel: string): ModelRef {
 export function buildCreateRequest(call: ProviderCall, baseUrl: string, options: ReplicateOptions, waitSeconds: number | undefined): CreateRequest {
   const ref = parseModelRef(call.model.vendorModel);
   const { input, warnings } = buildInput(call, ref, options);
-  const base = baseUrl.replace(/\/+$/, '');
+  const base = withoutTrailingSlash(baseUrl);
   const body: Record<string, unknown> = ref.version ? { version: ref.version, input } : { input };
   if (options.webhook) body.webhook = options.webhook;
   if (options.webhook_events_filter) body.webhook_events_filter = options.webhook_events_filter;

@@ -9,19 +9,18 @@ import { ContentRejectedError } from '../../core/errors.js';
 import { abandonWait } from '../abandon.js';
 import { sniffMediaType } from '../../core/media-type.js';
 import { readJob } from '../job-read.js';
-import { type HttpAnswer, type HttpScope, readJson, send } from '../http.js';
+import { type HttpAnswer, type HttpScope, readJson, send, vendorScope } from '../http.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { withinSubmitWindow } from '../submit-window.js';
 import { parseStabilityError } from './errors.js';
 import { parseStabilityOptions } from './options.js';
 import { buildRequest } from './request.js';
+import { joinUrl } from '../../core/url.js';
 
 const ArtifactsSchema = z.object({ artifacts: z.array(z.object({ base64: z.string(), seed: z.number().optional(), finishReason: z.string().optional() })) });
 const StartedSchema = z.object({ id: z.string().min(1) });
 
-function scopeFor(call: ProviderCall, runtime: ProviderRuntime): HttpScope {
-  return { provider: 'stability', model: call.model.id, runtime, parseError: parseStabilityError };
-}
+const scopeFor = vendorScope('stability', parseStabilityError);
 
 const auth = (runtime: ProviderRuntime) => ({ authorization: `Bearer ${runtime.apiKey()}` });
 
@@ -71,7 +70,7 @@ export const stabilityProvider: ImageProvider = {
  */
 async function poll(scope: HttpScope, id: string): Promise<HttpAnswer> {
   const { runtime } = scope;
-  const url = `${runtime.baseUrl.replace(/\/+$/, '')}/v2beta/results/${encodeURIComponent(id)}`;
+  const url = joinUrl(runtime.baseUrl, `v2beta/results/${encodeURIComponent(id)}`);
   try {
     if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
     for (;;) {

@@ -5,6 +5,7 @@
 import type { Warning } from '../../core/warnings.js';
 import type { ProviderCall } from '../types.js';
 import type { StabilityOptions } from './options.js';
+import { withoutTrailingSlash } from '../../core/url.js';
 
 export type StabilityRequest =
   | { kind: 'multipart'; url: string; fields: Record<string, string>; files: Record<string, { bytes: Uint8Array; mediaType: string }>; async: boolean; warnings: Warning[] }
@@ -13,7 +14,7 @@ export type StabilityRequest =
 const SD3 = /^sd3/;
 
 export function buildRequest(call: ProviderCall, baseUrl: string, options: StabilityOptions): StabilityRequest {
-  const root = baseUrl.replace(/\/+$/, '');
+  const root = withoutTrailingSlash(baseUrl);
   const vendor = call.model.vendorModel;
   const warnings: Warning[] = [];
   if (!vendor.includes('/') && !SD3.test(vendor) && vendor !== 'ultra' && vendor !== 'core' && vendor !== 'inpaint') return sdxl(call, root, options, warnings);
