@@ -42,6 +42,8 @@ export interface GatewayOptions {
    * and is shared by gateways on the same state folder.
    */
   redisUrl?: string;
+  /** Prepended to the gateway's Redis keys (deployments sharing one Redis); default `easel:webhook-replay:`. */
+  redisKeyPrefix?: string;
 }
 
 export interface Gateway {
@@ -126,6 +128,7 @@ function openReplayStore(options: GatewayOptions, keysPath: string): Required<Re
   if (!options.redisUrl) return new SqliteReplayStore(keysPath);
   let down = false;
   const redis = new RedisReplayStore(options.redisUrl, {
+    keyPrefix: options.redisKeyPrefix,
     // One line per outage; the URL may hold a password, so only the error's own words are shown.
     onError: (error) => {
       if (down) return;

@@ -22,6 +22,8 @@ export interface ReplayCacheOptions {
   maxEntries?: number;
   /** How long `firstTime` remembers an id; default 10 min (twice the usual ±5 min tolerance). */
   windowMs?: number;
+  /** Clock in milliseconds for calls that pass none; default Date.now. */
+  now?: () => number;
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -31,18 +33,20 @@ export class ReplayCache implements ReplayStore {
   private readonly expiries = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly windowMs: number;
+  private readonly now: () => number;
   private lastSweep = 0;
 
   constructor(options: ReplayCacheOptions = {}) {
     this.maxEntries = Math.max(1, options.maxEntries ?? 100_000);
     this.windowMs = options.windowMs ?? 10 * 60_000;
+    this.now = options.now ?? Date.now;
   }
 
   /**
    * Records `key` until `expiresAtMs`; true if it was not already recorded (an expired record counts
    * as not recorded).
    */
-  claim(key: string, expiresAtMs: number, nowMs = Date.now()): boolean {
+  claim(key: string, expiresAtMs: number, nowMs = this.now()): boolean {
     this.evict(nowMs);
     const known = this.expiries.get(key);
     if (known !== undefined && known > nowMs) return false;
@@ -55,7 +59,7 @@ export class ReplayCache implements ReplayStore {
   }
 
   /** True the first time `id` is seen within the cache's window. */
-  firstTime(id: string, nowMs = Date.now()): boolean {
+  firstTime(id: string, nowMs = this.now()): boolean {
     return this.claim(id, nowMs + this.windowMs, nowMs);
   }
 
