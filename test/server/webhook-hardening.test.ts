@@ -119,6 +119,19 @@ describe('replays', () => {
     expect((await post(separate.url, 'replicate', replicate)).status).toBe(204);
   });
 
+  it('cannot be checked while Redis is down: deliveries are refused with 503 (the vendor retries), never accepted unchecked', async () => {
+    const notices: string[] = [];
+    // A password in the URL, and a port nothing listens on.
+    const down = await gateway({ redisUrl: 'redis://user:s3cret-pw@127.0.0.1:1', onNotice: (line) => notices.push(line) });
+    const response = await fetch(`${down.url}/v1/webhooks/replicate`, { method: 'POST', ...replicateDelivery() });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(await response.json()).toEqual({ error: { code: 'replay_store_unavailable', type: 'server_error', param: null, message: expect.stringMatching(/replay store cannot be reached/) } });
+    expect(notices.filter((n) => n.includes('Redis'))).toHaveLength(1);
+    expect(notices.join('\n')).not.toContain('s3cret-pw');
+    await expect(startGateway({ easel, redisUrl: 'localhost:6379?password=s3cret-pw' })).rejects.toThrow(/^the Redis URL for webhook replay records must look like redis:\/\/host:port/);
+  });
+
   it('are refused by the stand-alone receiver after it restarts on the same replay file', async () => {
     const replayPath = join(mkdtempSync(join(tmpdir(), 'easel-hooks-')), 'webhook-replays.db');
     const replicate = replicateDelivery();
