@@ -51,9 +51,10 @@ export interface BatchOptions {
    * Webhook completion (Replicate, FAL): the vendor calls `<publicUrl>/v1/webhooks/<vendor>` when a
    * job ends, and the item stops polling (a slow safety-net poll stays). Deliveries are verified.
    * Without `completions` a receiver is started in this process on `port` (default: any free port,
-   * and then `publicUrl` defaults to its loopback address, which only a local sandbox can reach).
+   * and then `publicUrl` defaults to its loopback address, which only a local sandbox can reach);
+   * it records deliveries against replays in the SQLite file `replayPath` (default: in memory).
    */
-  webhooks?: { publicUrl?: string; port?: number; host?: string; completions?: WebhookCompletions };
+  webhooks?: { publicUrl?: string; port?: number; host?: string; completions?: WebhookCompletions; replayPath?: string };
   /** Aborts everything at once: calls in flight are cut off (their items resume next run). */
   signal?: AbortSignal;
   /**
@@ -161,7 +162,7 @@ async function openWebhooks(options: BatchOptions): Promise<{ completions: Webho
   if (!settings) return undefined;
   if (settings.completions) return { completions: settings.completions, close: async () => {} };
   const completions = new WebhookCompletions(settings.publicUrl);
-  const receiver = await startWebhookReceiver({ easel: options.easel, completions, port: settings.port, host: settings.host });
+  const receiver = await startWebhookReceiver({ easel: options.easel, completions, port: settings.port, host: settings.host, replayPath: settings.replayPath });
   if (!settings.publicUrl) completions.reachableAt(receiver.url);
   return { completions, close: () => receiver.close() };
 }

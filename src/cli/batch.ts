@@ -1,5 +1,5 @@
 /** `easel batch FILE --out DIR`: a durable, resumable, budgeted job with a progress bar. */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -11,7 +11,8 @@ import { dryRunFile, printDryRun } from './dry-run.js';
 import { intFlag, numberFlag } from './parse.js';
 import { addRoutingOptions, policyFromFlags, type RoutingFlags } from './routing-options.js';
 import { DEFAULT_GRACE_S, handleInterrupts, type Interrupts, signalExitCode } from './interrupt.js';
-import { withEasel } from './run-command.js';
+import { loadConfigFile } from '../config/load.js';
+import { CLI_STATE_DIR, withEasel } from './run-command.js';
 
 interface BatchFlags extends RoutingFlags {
   out: string;
@@ -82,7 +83,7 @@ export function batchCommand(): Command {
             newJob: flags.new === true,
             stop: interrupts.stop,
             signal: interrupts.signal,
-            ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined } } : {}),
+            ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined, replayPath: webhookReplayPath(flags) } } : {}),
           });
           // The user's own command is the one that resumes: the same file, folder and model.
           const again = ['easel', ...withoutFlags(process.argv.slice(2), { '--new': 0, '--budget': 1, '--grace': 1 })];
@@ -94,6 +95,11 @@ export function batchCommand(): Command {
       flags.state,
     );
   });
+}
+
+/** Beside the job store (the state folder as easel resolves it): deliveries stay refused as replays when the run resumes. */
+function webhookReplayPath(flags: BatchFlags): string {
+  return join(flags.state ?? loadConfigFile(flags.config).stateDir ?? CLI_STATE_DIR, 'webhook-replays.db');
 }
 
 export interface FollowOptions {

@@ -14,11 +14,12 @@ export function serveCommand(): Command {
     .option('--config <file>', 'config file (default ./easel.config.json)')
     .option('--state <dir>', 'state folder for keys, cache and jobs (default .easel)')
     .option('--public-url <url>', 'URL clients and vendors reach the gateway at: response_format=url links, and Replicate/FAL webhooks that complete jobs without polling')
-    .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string }) => {
+    .addOption(new Option('--redis-url <url>', 'Redis shared by gateway replicas: webhook deliveries are recorded there against replays (default: in the state folder)').env('EASEL_REDIS_URL'))
+    .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string; redisUrl?: string }) => {
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;
         const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined, sandbox: 'background' });
-        const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, logger: createLogger(stderrDestination()) });
+        const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, redisUrl: flags.redisUrl, logger: createLogger(stderrDestination()) });
         console.log(`easel gateway listening on ${gateway.url}`);
         console.log(`  OpenAI-compatible: ${gateway.url}/v1  (e.g. new OpenAI({ baseURL: '${gateway.url}/v1', apiKey }))`);
         console.log(`  native: POST ${gateway.url}/v1/easel/generate · health: /healthz /readyz · metrics: /metrics`);

@@ -9,7 +9,9 @@ import { bodyLimit } from 'hono/body-limit';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from './errors.js';
 
-const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, 'invalid_request_error', 'request_too_large');
+// The connection is closed after the answer: kept alive, Node would read (and drop) the rest of the
+// refused body to reach the next request, taking in the very bytes the limit refuses.
+const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, 'invalid_request_error', 'request_too_large', null, { connection: 'close' });
 
 function declaredLength(c: Context): number | undefined {
   if (c.req.header('transfer-encoding')) return undefined;

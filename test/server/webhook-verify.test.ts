@@ -188,13 +188,72 @@ describe('fetchJwks', () => {
     expect(calls).toHaveLength(3);
   });
 
-  it('does not cache a failure, and refuses a set without Ed25519 keys', async () => {
+  it('remembers a failure only briefly (30 s), and refuses a set without Ed25519 keys', async () => {
     const { calls, fetcher } = fakeFetch([() => new Response('down', { status: 503 }), ok]);
-    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', { fetch: fetcher })).rejects.toThrow(/^fal: could not load the webhook JWKS from https:\/\/keys\.test\/c\.json: HTTP 503$/);
-    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', { fetch: fetcher })).resolves.toMatchObject({ keys: [{ crv: 'Ed25519' }] });
+    let t = 0;
+    const opts = { fetch: fetcher, now: () => t };
+    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', opts)).rejects.toThrow(/^fal: could not load the webhook JWKS from https:\/\/keys\.test\/c\.json: HTTP 503$/);
+    t = 29_999; // a host that is down is not asked again by every delivery, refreshes included
+    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', { ...opts, refresh: true })).rejects.toThrow(/HTTP 503/);
+    expect(calls).toHaveLength(1);
+    t = 30_000;
+    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', opts)).resolves.toMatchObject({ keys: [{ crv: 'Ed25519' }] });
     expect(calls).toHaveLength(2);
     const rsaOnly = fakeFetch([() => Response.json({ keys: [{ kty: 'RSA' }] })]);
     await expect(fetchJwks('https://keys.test/d.json', { fetch: rsaOnly.fetcher })).rejects.toBeInstanceOf(ProviderUnavailableError);
+  });
+});
+
+describe('fetchJwks refresh (after a signature no cached key verifies)', () => {
+  const key = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  let calls = 0;
+  let answer: () => Response = () => Response.json({ keys: [key] });
+  const fetcher = (async () => (calls++, answer())) as unknown as typeof fetch;
+  let t = 0;
+  const opts = { fetch: fetcher, now: () => t, refreshIntervalMs: 60_000 };
+
+  it('is granted at most once per interval whatever the traffic; cached keys answer meanwhile', async () => {
+    const url = 'https://keys.test/refresh.json';
+    const first = await fetchJwks(url, opts);
+    expect(calls).toBe(1);
+    // A flood of refreshes, some concurrent, inside the interval: the same keys, no fetch.
+    for (let i = 0; i < 100; i++) {
+      t = i * 500;
+      const answers = await Promise.all([fetchJwks(url, { ...opts, refresh: true }), fetchJwks(url, { ...opts, refresh: true })]);
+      expect(answers[0]).toBe(first);
+      expect(answers[1]).toBe(first);
+    }
+    expect(calls).toBe(1);
+    // Past the interval: one refresh, shared by the requests that asked at once, then quiet again.
+    t = 60_000;
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => fetchJwks(url, { ...opts, refresh: true })));
+    expect(calls).toBe(2);
+    expect(a).not.toBe(first);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    t = 119_999;
+    await fetchJwks(url, { ...opts, refresh: true });
+    expect(calls).toBe(2);
+    // Without refresh the keys serve their whole 24 h.
+    t = 60_000 + 24 * 3_600_000 - 1;
+    await fetchJwks(url, opts);
+    expect(calls).toBe(2);
+  });
+
+  it('keeps the cached keys when a refresh fails, and does not retry it before the next interval', async () => {
+    const url = 'https://keys.test/refresh-fails.json';
+    calls = 0;
+    t = 0;
+    answer = () => Response.json({ keys: [key] });
+    const good = await fetchJwks(url, opts);
+    answer = () => new Response('down', { status: 503 });
+    t = 60_000;
+    await expect(fetchJwks(url, { ...opts, refresh: true })).resolves.toBe(good);
+    expect(calls).toBe(2);
+    t = 119_999;
+    await expect(fetchJwks(url, { ...opts, refresh: true })).resolves.toBe(good);
+    await expect(fetchJwks(url, opts)).resolves.toBe(good);
+    expect(calls).toBe(2);
   });
 });
 

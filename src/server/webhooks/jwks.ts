@@ -1,6 +1,10 @@
 /**
  * FAL's webhook public keys (protocols.md 4.4): a JWKS fetched from FAL and cached per URL for at
- * most 24 h, as FAL asks. Concurrent callers share one fetch; a failed fetch is not cached.
+ * most 24 h, as FAL asks. Concurrent callers share one fetch. A signature that no cached key verifies
+ * may ask for a fresh copy (FAL rotates keys), but anyone can send such a signature: a refresh is
+ * granted at most once per interval per URL, whatever the traffic, and the cached keys answer
+ * meanwhile. A failed fetch is remembered for a short while too, so a JWKS host that is down is not
+ * asked again by every delivery.
  */
 import { z } from 'zod';
 import { ProviderUnavailableError } from '../../core/errors.js';
@@ -19,28 +23,57 @@ export interface Jwks {
 
 export interface FetchJwksOptions {
   fetch?: typeof fetch;
-  /** Default 24 h. Pass 0 to force a refresh (e.g. after a signature fails with cached keys). */
+  /** How long fetched keys are used; default 24 h (FAL's word). */
   maxAgeMs?: number;
+  /**
+   * Asks for keys fetched no longer than `refreshIntervalMs` ago (after a signature failed with the
+   * cached ones); older keys are refetched, newer ones returned as they are.
+   */
+  refresh?: boolean;
+  /** Default 5 min: at most one refresh per interval per URL. */
+  refreshIntervalMs?: number;
+  /** How long a failed fetch is answered from memory before it is tried again; default 30 s. */
+  retryAfterFailureMs?: number;
   now?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60_000;
+const REFRESH_INTERVAL_MS = 5 * 60_000;
+const RETRY_AFTER_FAILURE_MS = 30_000;
 
 // Other key types may appear in the set; only Ed25519 keys can verify FAL's signatures.
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), crv: z.string().optional(), x: z.string().optional() })) });
 
-const cache = new Map<string, { at: number; jwks: Promise<{ keys: Ed25519Jwk[] }> }>();
+interface CacheEntry {
+  /** When the fetch started (a fetch in flight is as fresh as can be: callers share it). */
+  at: number;
+  jwks: Promise<{ keys: Ed25519Jwk[] }>;
+  failed: boolean;
+}
+
+const cache = new Map<string, CacheEntry>();
 
 export async function fetchJwks(url: string, options: FetchJwksOptions = {}): Promise<{ keys: Ed25519Jwk[] }> {
   const now = (options.now ?? Date.now)();
+  const maxAgeMs = options.maxAgeMs ?? DAY_MS;
   const cached = cache.get(url);
-  if (cached && now - cached.at < (options.maxAgeMs ?? DAY_MS)) return cached.jwks;
-  const jwks = download(url, options.fetch ?? fetch);
-  cache.set(url, { at: now, jwks });
-  jwks.catch(() => {
-    if (cache.get(url)?.jwks === jwks) cache.delete(url);
+  if (cached && now - cached.at < usableFor(cached, maxAgeMs, options)) return cached.jwks;
+  // A refresh that fails keeps the keys it was meant to replace (while they are within their age):
+  // an unreachable JWKS host must not also break genuine deliveries.
+  const previous = cached && !cached.failed && now - cached.at < maxAgeMs ? cached.jwks : undefined;
+  const entry: CacheEntry = { at: now, jwks: Promise.resolve({ keys: [] }), failed: false };
+  entry.jwks = download(url, options.fetch ?? fetch).catch((error: unknown) => {
+    if (previous) return previous;
+    entry.failed = true;
+    throw error;
   });
-  return jwks;
+  cache.set(url, entry);
+  return entry.jwks;
+}
+
+function usableFor(entry: CacheEntry, maxAgeMs: number, options: FetchJwksOptions): number {
+  if (entry.failed) return options.retryAfterFailureMs ?? RETRY_AFTER_FAILURE_MS;
+  return options.refresh ? Math.min(maxAgeMs, options.refreshIntervalMs ?? REFRESH_INTERVAL_MS) : maxAgeMs;
 }
 
 async function download(url: string, fetcher: typeof fetch): Promise<{ keys: Ed25519Jwk[] }> {

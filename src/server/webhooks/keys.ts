@@ -4,10 +4,11 @@
  * vendor's calls (the sandbox serves its own).
  */
 import type { Easel } from '../../easel.js';
-import { fetchJwks } from './jwks.js';
+import { fetchJwks, type FetchJwksOptions } from './jwks.js';
 import type { WebhookOptions } from './routes.js';
 
-export function vendorWebhookKeys(easel: Easel): Pick<WebhookOptions, 'replicateSecret' | 'falJwks'> {
+/** `jwks`: how FAL's keys are fetched and refreshed (default: real fetch and clock, refreshes at most every 5 min). */
+export function vendorWebhookKeys(easel: Easel, options: { jwks?: Pick<FetchJwksOptions, 'fetch' | 'now' | 'refreshIntervalMs'> } = {}): Pick<WebhookOptions, 'replicateSecret' | 'falJwks'> {
   let secret: Promise<string> | undefined;
   return {
     replicateSecret: () =>
@@ -22,11 +23,12 @@ export function vendorWebhookKeys(easel: Easel): Pick<WebhookOptions, 'replicate
           secret = undefined; // a failed read is tried again on the next delivery
           throw error;
         })),
-    // Cached for 24 h by fetchJwks, as FAL asks; refreshed early when a signature fails to verify.
+    // Cached for 24 h by fetchJwks, as FAL asks; refreshed early when a signature fails to verify,
+    // at most once per refresh interval (forged deliveries ask for it too).
     falJwks: async (refresh = false) => {
       const e = await easel.endpoint('fal');
       const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
-      return fetchJwks(url, refresh ? { maxAgeMs: 0 } : {});
+      return fetchJwks(url, { ...options.jwks, refresh });
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * A stand-alone webhook receiver for processes that are not the gateway (`easel batch` with
- * `--webhook-url`): the same verified `/v1/webhooks/replicate` and `/v1/webhooks/fal` routes, feeding
- * deliveries to the batch's waiting items.
+ * `--webhook-url`): the same verified `/v1/webhooks/replicate` and `/v1/webhooks/fal` routes, with
+ * the same body limit, feeding deliveries to the batch's waiting items.
  */
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -10,6 +10,8 @@ import type { Easel } from '../../easel.js';
 import { renderError } from '../errors.js';
 import type { WebhookCompletions } from './completions.js';
 import { vendorWebhookKeys } from './keys.js';
+import { ReplayCache, type ReplayStore } from './replay.js';
+import { SqliteReplayStore } from './replay-sqlite.js';
 import { webhookRoutes } from './routes.js';
 
 export interface WebhookReceiver {
@@ -18,17 +20,36 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(options: { easel: Easel; completions: WebhookCompletions; port?: number; host?: string }): Promise<WebhookReceiver> {
+export interface WebhookReceiverOptions {
+  easel: Easel;
+  completions: WebhookCompletions;
+  port?: number;
+  host?: string;
+  /** SQLite file that records deliveries against replays, so they are refused after a restart too; default in memory. */
+  replayPath?: string;
+  /** Largest delivery body read (bytes); default the gateway's `WEBHOOK_MAX_BODY_BYTES`. */
+  maxBodyBytes?: number;
+}
+
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const replay: ReplayStore = options.replayPath ? new SqliteReplayStore(options.replayPath) : new ReplayCache();
   const app = new Hono();
   app.onError((error, c) => renderError(c, error));
-  app.route('/v1/webhooks', webhookRoutes({ ...vendorWebhookKeys(options.easel), onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body) }));
+  app.route('/v1/webhooks', webhookRoutes({ ...vendorWebhookKeys(options.easel), replay, maxBodyBytes: options.maxBodyBytes, onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body) }));
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve) => {
+  const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await replay.close?.();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await replay.close?.();
+    },
   };
 }

@@ -2,33 +2,51 @@
  * Remembers webhook ids for as long as a delivery carrying them could still pass the timestamp
  * check, so a captured delivery replayed inside the tolerance window is refused. Only deliveries
  * with a valid signature are recorded, so a forger cannot fill it.
+ *
+ * `ReplayStore` is what receivers claim deliveries in; this in-memory cache is one (for the library's
+ * verify functions and tests); the gateway keeps its records in SQLite or Redis so that they outlive a
+ * restart and are shared by replicas (replay-sqlite.ts, replay-redis.ts).
  */
+
+export interface ReplayStore {
+  /**
+   * Records `key` until `expiresAtMs` (unix ms), atomically: true if it was not already recorded
+   * (an expired record counts as not recorded), false for a replay. Rejects only when the store
+   * cannot be reached, never for a replay.
+   */
+  claim(key: string, expiresAtMs: number): boolean | Promise<boolean>;
+  close?(): void | Promise<void>;
+}
 export interface ReplayCacheOptions {
   /** Upper bound on remembered ids; when full of live ids the oldest is forgotten. Default 100 000. */
   maxEntries?: number;
   /** How long `firstTime` remembers an id; default 10 min (twice the usual ±5 min tolerance). */
   windowMs?: number;
+  /** Clock in milliseconds for calls that pass none; default Date.now. */
+  now?: () => number;
 }
 
 const SWEEP_EVERY_MS = 60_000;
 
-export class ReplayCache {
+export class ReplayCache implements ReplayStore {
   /** id -> time (ms) after which a delivery with it could no longer pass the timestamp check. */
   private readonly expiries = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly windowMs: number;
+  private readonly now: () => number;
   private lastSweep = 0;
 
   constructor(options: ReplayCacheOptions = {}) {
     this.maxEntries = Math.max(1, options.maxEntries ?? 100_000);
     this.windowMs = options.windowMs ?? 10 * 60_000;
+    this.now = options.now ?? Date.now;
   }
 
   /**
    * Records `key` until `expiresAtMs`; true if it was not already recorded (an expired record counts
    * as not recorded).
    */
-  claim(key: string, expiresAtMs: number, nowMs = Date.now()): boolean {
+  claim(key: string, expiresAtMs: number, nowMs = this.now()): boolean {
     this.evict(nowMs);
     const known = this.expiries.get(key);
     if (known !== undefined && known > nowMs) return false;
@@ -41,7 +59,7 @@ export class ReplayCache {
   }
 
   /** True the first time `id` is seen within the cache's window. */
-  firstTime(id: string, nowMs = Date.now()): boolean {
+  firstTime(id: string, nowMs = this.now()): boolean {
     return this.claim(id, nowMs + this.windowMs, nowMs);
   }
 

@@ -10,9 +10,9 @@
  */
 import { createHash, createHmac, createPublicKey, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import { type Jwks } from './jwks.js';
-import { ReplayCache } from './replay.js';
+import { ReplayCache, type ReplayStore } from './replay.js';
 
-export { ReplayCache, type ReplayCacheOptions } from './replay.js';
+export { ReplayCache, type ReplayCacheOptions, type ReplayStore } from './replay.js';
 export { fetchJwks, type Ed25519Jwk, type FetchJwksOptions, type Jwks } from './jwks.js';
 
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
@@ -38,7 +38,47 @@ export type Rejection = { ok: false; reason: string; code: RejectionCode };
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const processCache = new ReplayCache();
 
+/**
+ * A delivery whose signature and timestamp check out, not yet checked against replays: the receiver
+ * claims `replayKey` in its replay store (`claimDelivery`) before it acts on the delivery.
+ */
+export interface SignedDelivery {
+  ok: true;
+  /** What a replay store records for it: the vendor and what identifies the signed delivery. */
+  replayKey: string;
+  /** Until when (unix ms) a replay of it would still pass the timestamp check. */
+  expiresAtMs: number;
+  /** When it was checked (unix ms, the verifier's clock). */
+  nowMs: number;
+  /** The refusal to give if it is a replay, naming the delivery. */
+  replayed: Rejection;
+}
+
+/** Claims a signed delivery in `store`: undefined the first time, the replay refusal after. */
+export async function claimDelivery(store: ReplayStore, delivery: SignedDelivery): Promise<Rejection | undefined> {
+  return (await store.claim(delivery.replayKey, delivery.expiresAtMs)) ? undefined : delivery.replayed;
+}
+
+/** Verifies a Replicate delivery and claims it in `options.seen` (in memory). */
 export function verifyReplicateWebhook(input: WebhookInput, secret: string, options: VerifyOptions = {}): { ok: true; id: string } | Rejection {
+  const signed = checkReplicateWebhook(input, secret, options);
+  if (!signed.ok) return signed;
+  return claimInMemory(options.seen, signed) ?? { ok: true, id: signed.id };
+}
+
+/** Verifies a FAL delivery and claims it in `options.seen` (in memory). */
+export function verifyFalWebhook(input: WebhookInput, jwks: Jwks, options: VerifyOptions = {}): { ok: true; requestId: string } | Rejection {
+  const signed = checkFalWebhook(input, jwks, options);
+  if (!signed.ok) return signed;
+  return claimInMemory(options.seen, signed) ?? { ok: true, requestId: signed.requestId };
+}
+
+function claimInMemory(seen: ReplayCache = processCache, delivery: SignedDelivery): Rejection | undefined {
+  return seen.claim(delivery.replayKey, delivery.expiresAtMs, delivery.nowMs) ? undefined : delivery.replayed;
+}
+
+/** Replicate's signature and timestamp only; see `SignedDelivery` for the replay check. */
+export function checkReplicateWebhook(input: WebhookInput, secret: string, options: Omit<VerifyOptions, 'seen'> = {}): (SignedDelivery & { id: string }) | Rejection {
   const key = replicateKey(secret);
   const headers = readHeaders(input.headers, ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
   if (!headers.ok) return headers;
@@ -54,13 +94,11 @@ export function verifyReplicateWebhook(input: WebhookInput, secret: string, opti
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   if (!valid) return reject('bad_signature', 'signature does not match (no v1 entry of webhook-signature verifies)');
-  if (!(options.seen ?? processCache).claim(`replicate:${id}`, fresh.expiresAtMs, fresh.nowMs)) {
-    return reject('replayed', `replayed delivery: webhook-id ${id} was already received`);
-  }
-  return { ok: true, id };
+  return { ok: true, id, replayKey: `replicate:${id}`, expiresAtMs: fresh.expiresAtMs, nowMs: fresh.nowMs, replayed: reject('replayed', `replayed delivery: webhook-id ${id} was already received`) };
 }
 
-export function verifyFalWebhook(input: WebhookInput, jwks: Jwks, options: VerifyOptions = {}): { ok: true; requestId: string } | Rejection {
+/** FAL's signature and timestamp only; see `SignedDelivery` for the replay check. */
+export function checkFalWebhook(input: WebhookInput, jwks: Jwks, options: Omit<VerifyOptions, 'seen'> = {}): (SignedDelivery & { requestId: string }) | Rejection {
   const names = ['x-fal-webhook-request-id', 'x-fal-webhook-user-id', 'x-fal-webhook-timestamp', 'x-fal-webhook-signature'] as const;
   const headers = readHeaders(input.headers, names);
   if (!headers.ok) return headers;
@@ -83,10 +121,14 @@ export function verifyFalWebhook(input: WebhookInput, jwks: Jwks, options: Verif
   });
   if (!valid) return reject('bad_signature', 'signature does not match any key in the JWKS');
   // The signature binds the timestamp, so (request id, timestamp) names exactly one signed delivery.
-  if (!(options.seen ?? processCache).claim(`fal:${requestId}:${timestamp}`, fresh.expiresAtMs, fresh.nowMs)) {
-    return reject('replayed', `replayed delivery: request ${requestId} at ${timestamp} was already received`);
-  }
-  return { ok: true, requestId };
+  return {
+    ok: true,
+    requestId,
+    replayKey: `fal:${requestId}:${timestamp}`,
+    expiresAtMs: fresh.expiresAtMs,
+    nowMs: fresh.nowMs,
+    replayed: reject('replayed', `replayed delivery: request ${requestId} at ${timestamp} was already received`),
+  };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
