@@ -31,6 +31,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Verified vendor webhook deliveries. */
   onWebhook?: (vendor: 'replicate' | 'fal', id: string, body: unknown) => void;
+  /** See GatewayDeps.isAllowedImageAddress (default: public addresses only). */
+  isAllowedImageAddress?: (address: string, port: number) => boolean;
 }
 
 export interface Gateway {
@@ -72,6 +74,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     completions,
     jobsDir: join(options.stateDir ?? '.easel', 'gateway-jobs'),
+    isAllowedImageAddress: options.isAllowedImageAddress,
   };
   const app = createGatewayApp(deps);
   const server: ServerType = await new Promise((resolve, reject) => {

@@ -7,11 +7,13 @@ import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { forwardToOpenAI } from './forward.js';
-import { mapBody } from './mapping.js';
+import { IMAGE_FIELDS, mapBody } from './mapping.js';
+import { type ImageInputPolicy, imageInputPolicy } from '../inputs/policy.js';
 import { runImages } from './run.js';
 
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  const policy = imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
 
   app.post('/images/generations', async (c) => {
     const body = await jsonBody(c);
@@ -21,7 +23,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   app.post('/images/edits', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw);
+    const { fields, files } = await multipartBody(c.req.raw, policy);
     const images = [...(files.image ?? []), ...(files['image[]'] ?? [])];
     if (images.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
     if (images.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
@@ -34,7 +36,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   app.post('/images/variations', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw);
+    const { fields, files } = await multipartBody(c.req.raw, policy);
     const image = files.image?.[0];
     if (!image) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
     const { request, responseFormat } = mapBody(fields, 'variation');
@@ -65,8 +67,11 @@ async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>
   return readJsonObject(c);
 }
 
-/** Multipart fields as text, files as bytes (by field name; repeated fields collect). */
-async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; files: Record<string, Uint8Array<ArrayBuffer>[]> }> {
+/**
+ * Multipart fields as text, files as bytes (by field name; repeated fields collect). An image field
+ * sent as text instead of a file is read by the gateway's input policy (a data URL or an http(s) URL).
+ */
+async function multipartBody(request: Request, policy: ImageInputPolicy): Promise<{ fields: Record<string, unknown>; files: Record<string, Uint8Array<ArrayBuffer>[]> }> {
   const type = request.headers.get('content-type') ?? '';
   if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', 'invalid_request_error', 'invalid_content_type');
   let form: FormData;
@@ -78,8 +83,9 @@ async function multipartBody(request: Request): Promise<{ fields: Record<string,
   const fields: Record<string, unknown> = {};
   const files: Record<string, Uint8Array<ArrayBuffer>[]> = {};
   for (const [name, value] of form.entries()) {
-    if (typeof value === 'string') fields[name] = value;
-    else (files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));
+    if (typeof value !== 'string') (files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));
+    else if (IMAGE_FIELDS.has(name)) (files[name] ??= []).push(new Uint8Array(await policy.read(value, name.replace('[]', ''), request.signal)));
+    else fields[name] = value;
   }
   return { fields, files };
 }
