@@ -229,12 +229,26 @@ describe('every route that takes images refuses hostile locations', () => {
     const out = await sharp(Buffer.from(images[0]!.b64_json, 'base64')).raw().toBuffer({ resolveWithObject: true });
     // The fetched image itself, upscaled: 16x16 of its colour.
     expect([out.info.width, out.info.height, out.data[0], out.data[1], out.data[2]]).toEqual([16, 16, 0x12, 0xab, 0x34]);
+    // Base64 as it is: bare, and as a data URL.
+    expect((await app.request('/v1/easel/generate', json(upscale({ image: png.toString('base64') })))).status).toBe(200);
     const edit = await app.request('/v1/images/edits', form({ prompt: 'a fox', model: 'openai/gpt-image-1', image: `http://127.0.0.1:${IMG}/image.png` }));
     expect(edit.status).toBe(200);
     const variation = await app.request('/v1/images/variations', form({ model: 'openai/dall-e-2', image: `data:image/png;base64,${png.toString('base64')}` }));
     expect(variation.status).toBe(200);
     expect(connections).toContain(`127.0.0.1:${IMG}`);
     expectNothingReached();
+  });
+});
+
+describe('edits', () => {
+  it('fetch nothing for a request they refuse: many image URLs in one body are not fetched', async () => {
+    const data = new FormData();
+    data.append('prompt', 'a fox');
+    for (let i = 0; i < 50; i++) data.append('image', `http://127.0.0.1:${IMG}/image.png`);
+    const answer = await gatewayApp().request('/v1/images/edits', { method: 'POST', body: data });
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(/one image per request/);
+    expect(connections).toEqual([]);
   });
 });
 

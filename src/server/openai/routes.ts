@@ -8,7 +8,7 @@ import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { forwardToOpenAI } from './forward.js';
 import { IMAGE_FIELDS, mapBody } from './mapping.js';
-import { type ImageInputPolicy, imageInputPolicy } from '../inputs/policy.js';
+import { imageInputPolicy } from '../inputs/policy.js';
 import { runImages } from './run.js';
 
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
@@ -22,24 +22,29 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return forwarded ?? runImages(c, deps, request, responseFormat);
   });
 
+  /** An image part's bytes: a file as sent, text read by the gateway's input policy (only once the request is otherwise valid). */
+  const bytesOf = async (part: ImagePart, field: string, signal: AbortSignal): Promise<Uint8Array<ArrayBuffer>> => (typeof part === 'string' ? new Uint8Array(await policy.read(part, field, signal)) : part);
+
   app.post('/images/edits', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw, policy);
-    const images = [...(files.image ?? []), ...(files['image[]'] ?? [])];
-    if (images.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
-    if (images.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
+    const { fields, images } = await multipartBody(c.req.raw);
+    const given = [...(images.image ?? []), ...(images['image[]'] ?? [])];
+    if (given.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    if (given.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
     const { request, responseFormat } = mapBody(fields, 'edit');
-    const mask = files.mask?.[0];
-    await checkPixels(images[0]!, 'image', deps.maxImagePixels);
+    const image = await bytesOf(given[0]!, 'image', c.req.raw.signal);
+    const mask = images.mask?.[0] === undefined ? undefined : await bytesOf(images.mask[0], 'mask', c.req.raw.signal);
+    await checkPixels(image, 'image', deps.maxImagePixels);
     if (mask) await checkPixels(mask, 'mask', deps.maxImagePixels);
-    const edit: ImageRequest = { ...request, image: images[0]!, ...(mask ? { mask } : {}) };
+    const edit: ImageRequest = { ...request, image, ...(mask ? { mask } : {}) };
     return runImages(c, deps, edit, responseFormat);
   });
 
   app.post('/images/variations', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw, policy);
-    const image = files.image?.[0];
-    if (!image) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    const { fields, images } = await multipartBody(c.req.raw);
+    const part = images.image?.[0];
+    if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
     const { request, responseFormat } = mapBody(fields, 'variation');
+    const image = await bytesOf(part, 'image', c.req.raw.signal);
     await checkPixels(image, 'image', deps.maxImagePixels);
     return runImages(c, deps, { ...request, image }, responseFormat);
   });
@@ -67,11 +72,14 @@ async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>
   return readJsonObject(c);
 }
 
+/** An image field's part: a file's bytes, or text (a data URL, base64 or an http(s) URL) for the input policy. */
+type ImagePart = Uint8Array<ArrayBuffer> | string;
+
 /**
- * Multipart fields as text, files as bytes (by field name; repeated fields collect). An image field
- * sent as text instead of a file is read by the gateway's input policy (a data URL or an http(s) URL).
+ * Multipart text fields, and the image fields' parts (by field name; repeated ones collect). Files in
+ * other fields are ignored. Nothing is fetched here: the routes read at most an image and a mask.
  */
-async function multipartBody(request: Request, policy: ImageInputPolicy): Promise<{ fields: Record<string, unknown>; files: Record<string, Uint8Array<ArrayBuffer>[]> }> {
+async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; images: Record<string, ImagePart[]> }> {
   const type = request.headers.get('content-type') ?? '';
   if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', 'invalid_request_error', 'invalid_content_type');
   let form: FormData;
@@ -81,11 +89,10 @@ async function multipartBody(request: Request, policy: ImageInputPolicy): Promis
     throw new GatewayError(400, 'We could not parse the multipart body of your request.', 'invalid_request_error', 'invalid_multipart');
   }
   const fields: Record<string, unknown> = {};
-  const files: Record<string, Uint8Array<ArrayBuffer>[]> = {};
+  const images: Record<string, ImagePart[]> = {};
   for (const [name, value] of form.entries()) {
-    if (typeof value !== 'string') (files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));
-    else if (IMAGE_FIELDS.has(name)) (files[name] ??= []).push(new Uint8Array(await policy.read(value, name.replace('[]', ''), request.signal)));
-    else fields[name] = value;
+    if (IMAGE_FIELDS.has(name)) (images[name] ??= []).push(typeof value === 'string' ? value : new Uint8Array(await value.arrayBuffer()));
+    else if (typeof value === 'string') fields[name] = value;
   }
-  return { fields, files };
+  return { fields, images };
 }
