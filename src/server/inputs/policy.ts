@@ -31,7 +31,7 @@ const ALLOWED = 'a base64 data URL (data:image/png;base64,…), base64-encoded i
  */
 const isBase64 = (value: string) => value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value);
 /** An image media type, or none, and base64: what `dataUrlBytes` decodes. */
-const DATA_URL = /^data:(image\/[\w.+-]+)?;base64,/i;
+const DATA_URL = /^data:(image\/[\w.+-]+)?;base64,/;
 const HTTP_URL = /^https?:\/\//i;
 
 type Kind = 'data-url' | 'base64' | 'url';
