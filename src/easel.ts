@@ -16,7 +16,7 @@ import { configuredEndpoint, LOCAL_ENDPOINT, sandboxEndpoint, type VendorEndpoin
 import { loadConfigFile, parseConfig } from './config/load.js';
 import { EaselError, InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
-import { loadImage } from './core/image-input.js';
+import { type ImageReader, type LoadOptions, loadImage } from './core/image-input.js';
 import { type ImageRequest, ImageRequestSchema } from './core/request.js';
 import type { ParsedRequest } from './core/resolve.js';
 import type { Attempt, ImageResult } from './core/result.js';
@@ -90,8 +90,8 @@ export interface Easel {
   batch(items: readonly (ImageRequest | { line: number; request: ImageRequest })[], options: Omit<BatchOptions, 'easel' | 'store' | 'items'> & { store?: JobStore }): BatchRun;
   /** The embedded job store under the state folder (`stateDir`, default `.easel`). */
   jobStore(): JobStore;
-  /** The routing decision for a request, without running it. */
-  route(request: ImageRequest): Promise<RoutePlan>;
+  /** The routing decision for a request, without running it (input images are loaded with `hooks.readImage`). */
+  route(request: ImageRequest, hooks?: Pick<RunHooks, 'readImage'>): Promise<RoutePlan>;
   /** Where a vendor's calls go now (starts the in-process sandbox if that vendor has no key). */
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
   readonly health: ProviderHealth;
@@ -152,11 +152,11 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const policyFor = (own: ParsedRequest['policy']): ParsedPolicy =>
     own === undefined ? (configuredPolicy ??= Object.freeze(RoutingPolicySchema.parse({ ...config.policy }))) : RoutingPolicySchema.parse({ ...config.policy, ...own });
 
-  async function prepare(request: ImageRequest) {
+  async function prepare(request: ImageRequest, readImage: ImageReader | undefined) {
     const parsed = parseRequest(request);
     const task: Task = parsed.task ?? 'generate';
     const policy = policyFor(parsed.policy);
-    const inputs = await loadInputs(parsed, options.fetch, request.signal);
+    const inputs = await loadInputs(parsed, { fetch: options.fetch, signal: request.signal, read: readImage });
     return { parsed, task, policy, inputs };
   }
 
@@ -189,7 +189,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
 
   async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
     // A resumed item must finish on the model its vendor jobs belong to.
-    const prepared = await prepare(hooks.resume ? { ...request, model: hooks.resume.model } : request);
+    const prepared = await prepare(hooks.resume ? { ...request, model: hooks.resume.model } : request, hooks.readImage);
     const { parsed, policy } = prepared;
     const store = isCacheable(parsed) ? resultCache() : undefined;
     const key = store ? `${cacheKey(parsed, prepared.task, prepared.inputs)}:${backends}` : undefined;
@@ -318,7 +318,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     upscale: withTask('upscale'),
     variation: withTask('variation'),
     run,
-    route: async (request) => plan(await prepare(request)),
+    route: async (request, hooks) => plan(await prepare(request, hooks?.readImage)),
     batch(items, batchOptions) {
       const workload = items.map((item, i) => ('request' in item && 'line' in item ? item : { line: i + 1, request: item as ImageRequest }));
       const limits = batchOptions.limits ?? { ...PROVIDER_LIMITS, ...config.limits };
@@ -370,11 +370,11 @@ export function parseRequest(request: ImageRequest): ParsedRequest {
 
 const NO_INPUTS = { image: undefined, mask: undefined } as const;
 
-async function loadInputs(request: ParsedRequest, fetchImpl: typeof fetch | undefined, signal: AbortSignal | undefined): Promise<{ image: LoadedImage | undefined; mask: LoadedImage | undefined }> {
+async function loadInputs(request: ParsedRequest, how: Omit<LoadOptions, 'field'>): Promise<{ image: LoadedImage | undefined; mask: LoadedImage | undefined }> {
   if (request.image === undefined && request.mask === undefined) return NO_INPUTS;
   const [image, mask] = await Promise.all([
-    request.image === undefined ? undefined : loadImage(request.image, { field: 'image', fetch: fetchImpl, signal }),
-    request.mask === undefined ? undefined : loadImage(request.mask, { field: 'mask', fetch: fetchImpl, signal }),
+    request.image === undefined ? undefined : loadImage(request.image, { ...how, field: 'image' }),
+    request.mask === undefined ? undefined : loadImage(request.mask, { ...how, field: 'mask' }),
   ]);
   return { image, mask };
 }

@@ -13,6 +13,7 @@ import { AbortedError, BudgetExceededError, EaselError, InvalidRequestError, Tim
 import { writeFileAtomic } from '../core/result.js';
 import { PROVIDERS, type RemoteProviderId } from '../providers/registry.js';
 import type { ImageProvider } from '../providers/types.js';
+import type { ImageReader } from '../core/image-input.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
 import type { Easel, RunHooks } from '../easel.js';
@@ -66,6 +67,11 @@ export interface BatchOptions {
   newJob?: boolean;
   /** Writes an image file (tests inject a full disk here). Default: temp file + rename. */
   writeFile?: (path: string, bytes: Uint8Array) => Promise<string>;
+  /**
+   * How items' `image` and `mask` given as text become bytes (see RunHooks.readImage). Default: paths
+   * are read and URLs fetched. Not stored with the job: whoever resumes it passes it again.
+   */
+  readImage?: ImageReader;
 }
 
 export interface BatchItemResult {
@@ -348,6 +354,7 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
         acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
         reserve,
         completion: options.completion,
+        readImage: options.readImage,
         onError: (error) => {
           if (!(error instanceof EaselError)) return;
           if (error.provider) pacer.observe(error.provider, error);
@@ -496,7 +503,7 @@ async function countCutOffCalls(job: Job, options: ItemOptions, easel: Easel, st
     if (item.submissions.some((s) => s.model === item.intent!.model)) continue;
     const own = batchItemRequest(item.request, options);
     const request: ImageRequest = { ...own, model: item.intent.model, policy: { ...own.policy, fallback: false } };
-    const candidate = (await easel.route(request).catch(() => undefined))?.ranked[0];
+    const candidate = (await easel.route(request, { readImage: options.readImage }).catch(() => undefined))?.ranked[0];
     // One call of the model was in flight (the intent is per call): its worst case, by the rule budgets use.
     const worst = candidate ? worstCaseUsd(candidate.model, candidate.calls.slice(0, 1)) : null;
     store.markPossibleDuplicate(item.jobId, item.index, worst ?? 0);

@@ -1,6 +1,7 @@
 /**
  * Loads an input image (bytes, file path, http(s) URL or data URL) and checks it with sharp:
- * a known format, within a pixel limit. A mask must match its image's size.
+ * a known format, within a pixel limit. A mask must match its image's size. How text inputs become
+ * bytes can be replaced (`read`): a server facing untrusted clients must not read its own disk.
  */
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
@@ -20,9 +21,18 @@ const FORMATS: Record<string, { mediaType: string; format: LoadedImage['format']
   heif: { mediaType: 'image/heif', format: 'heif' },
 };
 
+/**
+ * Turns an image given as text (a path, a URL, a data URL) into bytes, or throws an
+ * InvalidRequestError naming `field`. The default reads files and fetches URLs, as a local user
+ * expects; easel's gateway injects its input policy instead (data URLs and SSRF-safe http(s) only).
+ */
+export type ImageReader = (input: string, field: string, signal?: AbortSignal) => Promise<Uint8Array>;
+
 export interface LoadOptions {
   /** Which request field this is, for error messages (`image`, `mask`). */
   field: string;
+  /** Replaces the default reading of text inputs (files, URLs, data URLs); bytes are used as given. */
+  read?: ImageReader;
   fetch?: typeof fetch;
   signal?: AbortSignal;
   maxBytes?: number;
@@ -56,11 +66,8 @@ export async function inspectImage(bytes: Uint8Array, options: Pick<LoadOptions,
 async function readBytes(input: Uint8Array | string, options: LoadOptions): Promise<Uint8Array> {
   const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
   if (input instanceof Uint8Array) return checkSize(input, maxBytes, options.field);
-  if (input.startsWith('data:')) {
-    const m = /^data:([\w/+.-]+)?(;base64)?,(.*)$/s.exec(input);
-    if (!m || !m[2]) throw new InvalidRequestError(`${options.field} is a data URL that is not base64-encoded`, { field: options.field });
-    return checkSize(new Uint8Array(Buffer.from(m[3]!, 'base64')), maxBytes, options.field);
-  }
+  if (options.read) return checkSize(await options.read(input, options.field, options.signal), maxBytes, options.field);
+  if (input.startsWith('data:')) return checkSize(dataUrlBytes(input, options.field), maxBytes, options.field);
   if (/^https?:\/\//i.test(input)) return fetchBytes(input, maxBytes, options);
   try {
     return checkSize(new Uint8Array(await readFile(input)), maxBytes, options.field);
@@ -69,6 +76,13 @@ async function readBytes(input: Uint8Array | string, options: LoadOptions): Prom
     const code = (error as NodeJS.ErrnoException).code;
     throw new InvalidRequestError(`${options.field}: cannot read file ${JSON.stringify(input)} (${code ?? 'error'})`, { field: options.field });
   }
+}
+
+/** The bytes of a base64 data URL (`data:[type];base64,…`); other data URLs are refused. */
+export function dataUrlBytes(input: string, field: string): Uint8Array {
+  const m = /^data:([\w/+.-]+)?(;base64)?,(.*)$/s.exec(input);
+  if (!m || !m[2]) throw new InvalidRequestError(`${field} is a data URL that is not base64-encoded`, { field });
+  return new Uint8Array(Buffer.from(m[3]!, 'base64'));
 }
 
 async function fetchBytes(url: string, maxBytes: number, options: LoadOptions): Promise<Uint8Array> {

@@ -2,6 +2,7 @@
  * What a caller can hook into one request's run: durability (write-ahead, resume), pacing,
  * budgets and webhook completion. The batch engine and the gateway plug in here.
  */
+import type { ImageReader } from '../core/image-input.js';
 import type { WebhookCompletion } from '../providers/types.js';
 import type { ReserveHook } from './reservation.js';
 
@@ -29,4 +30,9 @@ export interface RunHooks {
   reserve?: ReserveHook;
   /** Webhook completion for a vendor's async jobs (vendors that call back), instead of polling. */
   completion?: (provider: string) => WebhookCompletion | undefined;
+  /**
+   * How `image` and `mask` given as text become bytes. Default: file paths are read and URLs fetched
+   * (a local user's request). A server running requests for untrusted clients injects its policy here.
+   */
+  readImage?: ImageReader;
 }

@@ -26,6 +26,11 @@ export interface GatewayDeps {
   jobsDir?: string;
   /** Set when the gateway has a public URL: its jobs complete by webhook instead of polling. */
   completions?: WebhookCompletions;
+  /**
+   * Which (address, port) pairs image URLs from clients may reach, on every route. Default: public
+   * unicast addresses only. Tests allow one loopback image server here; a deployment has no reason to.
+   */
+  isAllowedImageAddress?: (address: string, port: number) => boolean;
 }
 
 export type GatewayEnv = { Variables: { key: GatewayKey | undefined } };

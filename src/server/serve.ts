@@ -44,6 +44,8 @@ export interface GatewayOptions {
   redisUrl?: string;
   /** Prepended to the gateway's Redis keys (deployments sharing one Redis); default `easel:webhook-replay:`. */
   redisKeyPrefix?: string;
+  /** See GatewayDeps.isAllowedImageAddress (default: public addresses only). */
+  isAllowedImageAddress?: (address: string, port: number) => boolean;
 }
 
 export interface Gateway {
@@ -94,6 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     completions,
     jobsDir: join(options.stateDir ?? '.easel', 'gateway-jobs'),
+    isAllowedImageAddress: options.isAllowedImageAddress,
   };
   const app = createGatewayApp(deps);
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {

@@ -89,7 +89,7 @@ describe('native API inputs', () => {
       gw.app.request('/v1/easel/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'edit', prompt: 'x', image, model: 'stability/inpaint' }) });
     const path = await send('/etc/passwd');
     expect(path.status).toBe(400);
-    expect(await path.json()).toMatchObject({ error: { param: 'image', message: expect.stringContaining('data URL or an http(s) URL') } });
+    expect(await path.json()).toMatchObject({ error: { param: 'image', message: expect.stringContaining('or an http(s) URL; file paths and other URL schemes are not accepted') } });
     const internal = await send('http://169.254.169.254/latest/meta-data');
     expect(internal.status).toBe(400);
     expect(((await internal.json()) as { error: { message: string } }).error.message).toMatch(/non-public address/);

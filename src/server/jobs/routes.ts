@@ -14,8 +14,13 @@ import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
+import { type ImageInputPolicy, imageInputPolicy } from '../inputs/policy.js';
 
 const MAX_ITEMS = 10_000;
+/** The fields of an easel request that carry an input image. */
+const IMAGE_FIELDS = ['image', 'mask'] as const;
+/** Image URL hosts looked up at once while a job is checked. */
+const VET_CONCURRENCY = 8;
 const SOURCE_PREFIX = 'gateway:';
 
 /** The job's `source`: which gateway key started it (`open` when the gateway has no keys). */
@@ -23,6 +28,46 @@ const ownerSource = (keyId: string | undefined) => `${SOURCE_PREFIX}${keyId ?? '
 
 function jobsDir(deps: GatewayDeps): string {
   return deps.jobsDir ?? join(tmpdir(), 'easel-gateway-jobs');
+}
+
+/**
+ * Items' images are read by the gateway's input policy when each item runs (URLs fetched SSRF-safely,
+ * never a path), on the first run and on every resume: the stored items keep the client's text.
+ */
+const jobImages = (deps: GatewayDeps): ImageInputPolicy => imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
+
+/**
+ * Refuses a job whose items name an image the policy would refuse, before anything is stored or
+ * bought (400 naming the item and field). Each URL host is looked up once, a few at a time; what
+ * only a fetch can show (a redirect) is refused when the item runs.
+ */
+async function checkItemImages(items: readonly Record<string, unknown>[], policy: ImageInputPolicy): Promise<void> {
+  const hosts = new Map<string, string>();
+  items.forEach((item, index) => {
+    for (const field of IMAGE_FIELDS) {
+      const value = item[field];
+      if (value === undefined) continue;
+      const where = `items[${index}].${field}`;
+      policy.check(value, where);
+      const origin = /^https?:\/\//i.test(value as string) ? originOf(value as string) : undefined;
+      if (origin !== undefined && !hosts.has(origin)) hosts.set(origin, where);
+    }
+  });
+  const pending = [...hosts];
+  const worker = async () => {
+    for (let next = pending.shift(); next; next = pending.shift()) await policy.vet(next[0], next[1]);
+  };
+  await Promise.all(Array.from({ length: Math.min(VET_CONCURRENCY, pending.length) }, worker));
+}
+
+/** `scheme://host:port`, which is all a vetting looks at; an unparsable URL stands for itself (and is refused). */
+function originOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.username || parsed.password ? url : `${parsed.protocol}//${parsed.host}/`;
+  } catch {
+    return url;
+  }
 }
 
 /**
@@ -42,6 +87,7 @@ function settleWhenDone(deps: GatewayDeps, jobId: string, done: Promise<unknown>
 /** Picks up the jobs a stopped gateway left unfinished (their vendor jobs are polled, not paid again). */
 export function resumeGatewayJobs(deps: GatewayDeps): string[] {
   const store = deps.easel.jobStore();
+  const images = jobImages(deps);
   const unfinished = store.listJobs().filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
   // A job that finished (or was canceled) just before the gateway stopped, before its spend was booked.
   for (const jobId of deps.keys.jobHolds()) {
@@ -50,7 +96,7 @@ export function resumeGatewayJobs(deps: GatewayDeps): string[] {
   }
   for (const job of unfinished) {
     // The job keeps its stored budget (the engine reads it back): it cannot spend more than its key holds for it.
-    const run = deps.easel.batch([], { outDir: job.outDir, jobId: job.id, ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}) });
+    const run = deps.easel.batch([], { outDir: job.outDir, jobId: job.id, readImage: images.read, ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}) });
     settleWhenDone(deps, job.id, run.done);
   }
   return unfinished.map((job) => job.id);
@@ -58,6 +104,7 @@ export function resumeGatewayJobs(deps: GatewayDeps): string[] {
 
 export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join(jobsDir(deps), randomUUID())): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  const images = jobImages(deps);
   /** The job, if the caller's key started it through this gateway; else the same 404 as no job at all. */
   const ownJob = (id: string, keyId: string | undefined): Job => {
     const job = deps.easel.jobStore().getJob(id);
@@ -73,6 +120,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     if (body.items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
       throw new GatewayError(400, "each of 'items' must be an object (an easel request: prompt, model, size …).", 'invalid_request_error', 'invalid_value', 'items');
     }
+    await checkItemImages(body.items as Record<string, unknown>[], images);
     const key = c.get('key');
     if (key?.allowedModels && (typeof body.model !== 'string' || !key.allowedModels.includes(body.model))) {
       throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${key.allowedModels.join(', ')}.`, 'invalid_request_error', 'model_not_allowed', 'model');
@@ -99,6 +147,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
         model: typeof body.model === 'string' ? body.model : undefined,
         budgetUsd: budget,
         concurrency: typeof body.concurrency === 'number' ? body.concurrency : undefined,
+        readImage: images.read,
         ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
       });
     } catch (error) {

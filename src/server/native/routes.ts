@@ -5,26 +5,15 @@ import { resultSummary } from '../../core/result.js';
 import { allowedRequest, keyBudgetHook } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
-import { GatewayError } from '../errors.js';
-import { safeFetchImage } from '../ssrf/safe-fetch.js';
-
-/**
- * Images on the native API: data URLs as they are, http(s) URLs fetched SSRF-safely here. Anything
- * else (a file path above all) is refused: the gateway never reads its own disk for a client.
- */
-async function remoteImage(value: unknown, field: 'image' | 'mask'): Promise<unknown> {
-  if (typeof value !== 'string') return value;
-  if (value.startsWith('data:')) return value;
-  if (!/^https?:\/\//i.test(value)) throw new GatewayError(400, `${field} must be a data URL or an http(s) URL.`, 'invalid_request_error', 'invalid_value', field);
-  const fetched = await safeFetchImage(value, { field });
-  return fetched.bytes;
-}
+import { imageInputPolicy } from '../inputs/policy.js';
 
 export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  const images = imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
   app.post('/generate', async (c) => {
     const request = await readJsonObject(c, 'an easel ImageRequest');
-    for (const field of ['image', 'mask'] as const) request[field] = await remoteImage(request[field], field);
+    // Fetched here, by the gateway's input policy: what reaches easel is bytes, never a path or URL.
+    for (const field of ['image', 'mask'] as const) if (request[field] !== undefined) request[field] = await images.read(request[field], field);
     const key = c.get('key');
     const allowed = allowedRequest(key, request as ImageRequest);
     const controller = new AbortController();

@@ -10,6 +10,9 @@ import { GatewayError } from '../errors.js';
 /** Fields of OpenAI's images API easel understands; others are refused by name. */
 const KNOWN = new Set(['model', 'prompt', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'output_compression', 'background', 'moderation', 'user', 'image', 'image[]', 'mask', 'input_fidelity', 'seed', 'negative_prompt', 'aspect_ratio']);
 
+/** Fields that carry an input image: files on edits and variations, or text the input policy reads. */
+export const IMAGE_FIELDS: ReadonlySet<string> = new Set(['image', 'image[]', 'mask']);
+
 export type ResponseFormat = 'b64_json' | 'url';
 
 export interface MappedRequest {
@@ -28,7 +31,8 @@ export function modelId(model: unknown): string | undefined {
 /** Turns OpenAI body fields (JSON, or multipart text fields) into an easel request. */
 export function mapBody(body: Record<string, unknown>, task: ImageRequest['task']): MappedRequest {
   for (const key of Object.keys(body)) {
-    if (!KNOWN.has(key)) throw new GatewayError(400, `Unrecognized request argument supplied: ${key}`, 'invalid_request_error', 'unknown_parameter', key);
+    // As OpenAI: generations take no input image (and one sent here must not be silently dropped).
+    if (!KNOWN.has(key) || (task === 'generate' && IMAGE_FIELDS.has(key))) throw new GatewayError(400, `Unrecognized request argument supplied: ${key}`, 'invalid_request_error', 'unknown_parameter', key);
   }
   const responseFormat = body.response_format ?? 'b64_json';
   if (responseFormat !== 'b64_json' && responseFormat !== 'url') {

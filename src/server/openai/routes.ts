@@ -7,11 +7,13 @@ import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { forwardToOpenAI } from './forward.js';
-import { mapBody } from './mapping.js';
+import { IMAGE_FIELDS, mapBody } from './mapping.js';
+import { imageInputPolicy } from '../inputs/policy.js';
 import { runImages } from './run.js';
 
 export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  const policy = imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
 
   app.post('/images/generations', async (c) => {
     const body = await jsonBody(c);
@@ -20,24 +22,29 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     return forwarded ?? runImages(c, deps, request, responseFormat);
   });
 
+  /** An image part's bytes: a file as sent, text read by the gateway's input policy (only once the request is otherwise valid). */
+  const bytesOf = async (part: ImagePart, field: string, signal: AbortSignal): Promise<Uint8Array<ArrayBuffer>> => (typeof part === 'string' ? new Uint8Array(await policy.read(part, field, signal)) : part);
+
   app.post('/images/edits', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw);
-    const images = [...(files.image ?? []), ...(files['image[]'] ?? [])];
-    if (images.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
-    if (images.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
+    const { fields, images } = await multipartBody(c.req.raw);
+    const given = [...(images.image ?? []), ...(images['image[]'] ?? [])];
+    if (given.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    if (given.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
     const { request, responseFormat } = mapBody(fields, 'edit');
-    const mask = files.mask?.[0];
-    await checkPixels(images[0]!, 'image', deps.maxImagePixels);
+    const image = await bytesOf(given[0]!, 'image', c.req.raw.signal);
+    const mask = images.mask?.[0] === undefined ? undefined : await bytesOf(images.mask[0], 'mask', c.req.raw.signal);
+    await checkPixels(image, 'image', deps.maxImagePixels);
     if (mask) await checkPixels(mask, 'mask', deps.maxImagePixels);
-    const edit: ImageRequest = { ...request, image: images[0]!, ...(mask ? { mask } : {}) };
+    const edit: ImageRequest = { ...request, image, ...(mask ? { mask } : {}) };
     return runImages(c, deps, edit, responseFormat);
   });
 
   app.post('/images/variations', async (c) => {
-    const { fields, files } = await multipartBody(c.req.raw);
-    const image = files.image?.[0];
-    if (!image) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    const { fields, images } = await multipartBody(c.req.raw);
+    const part = images.image?.[0];
+    if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
     const { request, responseFormat } = mapBody(fields, 'variation');
+    const image = await bytesOf(part, 'image', c.req.raw.signal);
     await checkPixels(image, 'image', deps.maxImagePixels);
     return runImages(c, deps, { ...request, image }, responseFormat);
   });
@@ -65,8 +72,14 @@ async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>
   return readJsonObject(c);
 }
 
-/** Multipart fields as text, files as bytes (by field name; repeated fields collect). */
-async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; files: Record<string, Uint8Array<ArrayBuffer>[]> }> {
+/** An image field's part: a file's bytes, or text (a data URL, base64 or an http(s) URL) for the input policy. */
+type ImagePart = Uint8Array<ArrayBuffer> | string;
+
+/**
+ * Multipart text fields, and the image fields' parts (by field name; repeated ones collect). Files in
+ * other fields are ignored. Nothing is fetched here: the routes read at most an image and a mask.
+ */
+async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; images: Record<string, ImagePart[]> }> {
   const type = request.headers.get('content-type') ?? '';
   if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', 'invalid_request_error', 'invalid_content_type');
   let form: FormData;
@@ -76,10 +89,10 @@ async function multipartBody(request: Request): Promise<{ fields: Record<string,
     throw new GatewayError(400, 'We could not parse the multipart body of your request.', 'invalid_request_error', 'invalid_multipart');
   }
   const fields: Record<string, unknown> = {};
-  const files: Record<string, Uint8Array<ArrayBuffer>[]> = {};
+  const images: Record<string, ImagePart[]> = {};
   for (const [name, value] of form.entries()) {
-    if (typeof value === 'string') fields[name] = value;
-    else (files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));
+    if (IMAGE_FIELDS.has(name)) (images[name] ??= []).push(typeof value === 'string' ? value : new Uint8Array(await value.arrayBuffer()));
+    else if (typeof value === 'string') fields[name] = value;
   }
-  return { fields, files };
+  return { fields, images };
 }

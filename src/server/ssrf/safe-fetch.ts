@@ -40,12 +40,28 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 type Refuse = (why: string) => InvalidRequestError;
 
-export async function safeFetchImage(url: string, options: SafeFetchOptions = {}): Promise<FetchedImage> {
+export function safeFetchImage(url: string, options: SafeFetchOptions = {}): Promise<FetchedImage> {
+  return bounded(url, options, (signal, refuse) => follow(url, options, signal, refuse));
+}
+
+/**
+ * The checks `safeFetchImage` makes before its first connection (the URL's form, then every address
+ * its host resolves to), without connecting: for refusing a URL up front that is fetched later.
+ * Redirects can only be judged when fetched, and DNS may answer differently then: the fetch checks again.
+ */
+export function vetImageUrl(url: string, options: Omit<SafeFetchOptions, 'maxBytes' | 'maxRedirects'> = {}): Promise<void> {
+  return bounded(url, options, async (signal, refuse) => {
+    await vetHost(checkUrl(url, 'image URL', refuse), 'image URL', options, signal, refuse);
+  });
+}
+
+/** Runs `work` within the time limit, turning what can go wrong into refusals that name the field. */
+async function bounded<T>(url: string, options: SafeFetchOptions, work: (signal: AbortSignal, refuse: Refuse) => Promise<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const refuse: Refuse = (why) => new InvalidRequestError(options.field ? `${options.field}: ${why}` : why, { field: options.field });
   const { signal, dispose } = deadlineSignal(options.signal, timeoutMs, 'fetching the image URL');
   try {
-    return await follow(url, options, signal, refuse);
+    return await work(signal, refuse);
   } catch (error) {
     if (error instanceof InvalidRequestError) throw error;
     if (signal.aborted) {
