@@ -303,3 +303,49 @@ describe('jobs', () => {
     }
   });
 });
+
+describe('providerOptions from clients (raw vendor input the runner fetches, and webhooks the vendor calls)', () => {
+  const withOptions = (providerOptions: unknown): ImageRequest => ({ prompt: 'a fox', model: 'replicate/black-forest-labs/flux-schnell', providerOptions } as ImageRequest);
+  const optionRoutes: Record<string, (location: string) => [string, RequestInit]> = {
+    'native replicate.input': (l) => ['/v1/easel/generate', json(withOptions({ replicate: { input: { image: l } } }))],
+    'native fal.input (nested)': (l) => ['/v1/easel/generate', json({ prompt: 'a fox', model: 'fal/flux/dev', providerOptions: { fal: { input: { loras: [{ path: l }] } } } })],
+    'jobs replicate.input': (l) => ['/v1/jobs', json({ items: [withOptions({ replicate: { input: { image: l } } })] })],
+  };
+  const urlLike = () => refusedUpFront().filter((l) => /^(?:[a-z][a-z0-9+.-]*:\/\/|file:)/i.test(l));
+
+  it.each(Object.keys(optionRoutes))('%s: every hostile URL refused with 400 before anything is connected to or bought', async (route) => {
+    const app = gatewayApp();
+    const charged = async () => ((await (await fetch(`${sandbox.url}/_sandbox/ledger`)).json()) as { charges: unknown[] }).charges.length;
+    const charges = await charged();
+    for (const location of urlLike()) {
+      const [path, init] = optionRoutes[route]!(location);
+      const response = await app.request(path, init);
+      expect({ location, status: response.status }).toEqual({ location, status: 400 });
+      const { error } = (await response.json()) as { error: { message: string; param: string | null } };
+      expect(error.param).toMatch(/providerOptions\.(replicate|fal)\.input\./);
+    }
+    expectNothingReached();
+    expect(await charged()).toBe(charges);
+  });
+
+  it('webhook URLs are the gateway’s to set: replicate.webhook and fal.webhookUrl are refused (native and jobs)', async () => {
+    const app = gatewayApp();
+    for (const [path, body] of [
+      ['/v1/easel/generate', withOptions({ replicate: { webhook: `http://127.0.0.1:${R}/hook` } })],
+      ['/v1/easel/generate', { prompt: 'a fox', model: 'fal/flux/dev', providerOptions: { fal: { webhookUrl: 'http://169.254.169.254/' } } }],
+      ['/v1/jobs', { items: [withOptions({ replicate: { webhook_events_filter: ['completed'] } })] }],
+    ] as const) {
+      const response = await app.request(path, json(body));
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/webhooks are set by the gateway/);
+    }
+    expectNothingReached();
+  });
+
+  it('an allowed URL and plain text with a colon pass (the control)', async () => {
+    const app = gatewayApp();
+    const response = await app.request('/v1/easel/generate', json(withOptions({ replicate: { input: { image: `http://127.0.0.1:${IMG}/image.png`, note: 'style: watercolor' } } })));
+    expect(response.status).toBe(200);
+    expectNothingReached();
+  });
+});

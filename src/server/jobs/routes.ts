@@ -15,6 +15,7 @@ import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
 import { type ImageInputPolicy, imageInputPolicy } from '../inputs/policy.js';
+import { clientProviderOptionUrls } from '../inputs/vendor-options.js';
 
 const MAX_ITEMS = 10_000;
 /** The fields of an easel request that carry an input image. */
@@ -51,6 +52,10 @@ async function checkItemImages(items: readonly Record<string, unknown>[], policy
       policy.check(value, where);
       const origin = /^https?:\/\//i.test(value as string) ? originOf(value as string) : undefined;
       if (origin !== undefined && !hosts.has(origin)) hosts.set(origin, where);
+    }
+    for (const [url, where] of clientProviderOptionUrls(item.providerOptions, `items[${index}].providerOptions`, policy)) {
+      const origin = originOf(url);
+      if (!hosts.has(origin)) hosts.set(origin, where);
     }
   });
   const pending = [...hosts];

@@ -6,6 +6,7 @@ import { allowedRequest, keyBudgetHook } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { imageInputPolicy } from '../inputs/policy.js';
+import { clientProviderOptionUrls } from '../inputs/vendor-options.js';
 
 export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
@@ -14,6 +15,7 @@ export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const request = await readJsonObject(c, 'an easel ImageRequest');
     // Fetched here, by the gateway's input policy: what reaches easel is bytes, never a path or URL.
     for (const field of ['image', 'mask'] as const) if (request[field] !== undefined) request[field] = await images.read(request[field], field);
+    for (const [url, field] of clientProviderOptionUrls(request.providerOptions, 'providerOptions', images)) await images.vet(url, field);
     const key = c.get('key');
     const allowed = allowedRequest(key, request as ImageRequest);
     const controller = new AbortController();
