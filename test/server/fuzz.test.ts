@@ -5,7 +5,7 @@
  * Seeded: the seed is printed, and a failure prints the shrunk request that caused it.
  */
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ const RUNS = 5000;
 
 let sandbox: Sandbox;
 let easel: Easel;
+/** Job store and job images, removed afterwards. */
+const stateDir = mkdtempSync(join(tmpdir(), 'easel-fuzz-'));
 let app: ReturnType<typeof createGatewayApp>;
 
 beforeAll(async () => {
@@ -29,7 +31,7 @@ beforeAll(async () => {
   const unpaced = { requestsPerMinute: 1_000_000, concurrent: 1000 };
   easel = createEasel({
     env: { EASEL_SANDBOX_URL: sandbox.url },
-    config: { pollIntervalMs: 1, stateDir: mkdtempSync(join(tmpdir(), 'easel-fuzz-')), limits: { openai: unpaced, stability: unpaced, replicate: unpaced, fal: unpaced } },
+    config: { pollIntervalMs: 1, stateDir, limits: { openai: unpaced, stability: unpaced, replicate: unpaced, fal: unpaced } },
   });
   app = createGatewayApp({
     easel,
@@ -39,6 +41,7 @@ beforeAll(async () => {
     publicUrl: () => 'http://gateway.test',
     maxBodyBytes: 256 * 1024,
     maxImagePixels: 4_000_000,
+    jobsDir: join(stateDir, 'jobs'),
     // Configured, so the receivers verify (and refuse) instead of answering "not configured".
     webhooks: { replicateSecret: async () => 'whsec_c2FuZGJveC1mdXp6LXNlY3JldA==', falJwks: async () => ({ keys: [] }) },
   });
@@ -46,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await easel.close();
   await sandbox.close();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 /** The issue's cases (issue 13) and their neighbours: sizes with zero sides, NUL, overlong and broken text. */
