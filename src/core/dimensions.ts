@@ -4,7 +4,7 @@
  * allows adjustments, the nearest allowed value plus an `adjusted` warning.
  */
 import type { CatalogModel, Dimensioning } from '../catalog/types.js';
-import { UnsupportedCapabilityError } from './errors.js';
+import { InvalidRequestError, UnsupportedCapabilityError } from './errors.js';
 import { type Dimensions, formatSize, nearestAspectRatio, nearestSize, parseAspectRatio, parseSize, ratioDistance } from './size.js';
 import type { Warning } from './warnings.js';
 
@@ -43,22 +43,23 @@ export function resolveDimensions(model: CatalogModel, ask: Ask, warnings: Warni
 }
 
 function fromSizeList(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'sizes' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
-  const allowed = dims.sizes.map((s) => parseSize(s)!);
+  const allowed = dims.sizes.map((s) => catalogSize(model, s));
   if (ask.size) {
-    if (dims.sizes.includes(ask.size)) return sized(parseSize(ask.size)!);
-    const nearest = nearestSize(parseSize(ask.size)!, allowed);
+    const wanted = askedSize(ask.size);
+    if (dims.sizes.includes(ask.size)) return sized(wanted);
+    const nearest = nearestSize(wanted, allowed);
     adjustOrThrow(model, 'size', ask.size, formatSize(nearest), dims.sizes, ask, warnings);
     return sized(nearest);
   }
   if (ask.aspectRatio) {
-    const ratio = parseAspectRatio(ask.aspectRatio)!;
+    const ratio = askedRatio(ask.aspectRatio);
     const nearest = allowed.reduce((best, s) => (ratioDistance(ratio, s.width / s.height) < ratioDistance(ratio, best.width / best.height) ? s : best));
     const off = ratioDistance(ratio, nearest.width / nearest.height);
     if (off > RATIO_ADJUST_LIMIT) adjustOrThrow(model, 'aspectRatio', ask.aspectRatio, formatSize(nearest), dims.sizes, ask, warnings);
     else if (off > RATIO_TOLERANCE) warnAdjusted(model, 'aspectRatio', ask.aspectRatio, formatSize(nearest), warnings);
     return sized(nearest);
   }
-  return sized(parseSize(dims.default)!);
+  return sized(catalogSize(model, dims.default));
 }
 
 function fromRatioTable(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'aspect-ratios' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
@@ -69,12 +70,12 @@ function fromRatioTable(model: CatalogModel, dims: Extract<Dimensioning, { kind:
   };
   if (ask.aspectRatio) {
     if (labels.includes(ask.aspectRatio)) return apply(ask.aspectRatio);
-    const nearest = nearestAspectRatio(parseAspectRatio(ask.aspectRatio)!, labels);
+    const nearest = nearestAspectRatio(askedRatio(ask.aspectRatio), labels);
     adjustOrThrow(model, 'aspectRatio', ask.aspectRatio, nearest, labels, ask, warnings);
     return apply(nearest);
   }
   if (ask.size) {
-    const wanted = parseSize(ask.size)!;
+    const wanted = askedSize(ask.size);
     const exact = labels.find((l) => dims.ratios[l]![0] === wanted.width && dims.ratios[l]![1] === wanted.height);
     if (exact) return apply(exact);
     const nearest = nearestAspectRatio(wanted.width / wanted.height, labels);
@@ -88,19 +89,19 @@ function fromRatioTable(model: CatalogModel, dims: Extract<Dimensioning, { kind:
 function fromFreeRange(model: CatalogModel, dims: Extract<Dimensioning, { kind: 'free' }>, ask: Ask, warnings: Warning[]): AppliedDimensions {
   const rule = `width and height ${dims.min}–${dims.max} px, multiples of ${dims.multipleOf}, at most ${dims.maxPixels} pixels`;
   if (ask.size) {
-    const wanted = parseSize(ask.size)!;
+    const wanted = askedSize(ask.size);
     const fitted = fitFree(wanted, dims);
     if (fitted.width !== wanted.width || fitted.height !== wanted.height) adjustOrThrow(model, 'size', ask.size, formatSize(fitted), rule, ask, warnings);
     return sized(fitted);
   }
   if (ask.aspectRatio) {
-    const ratio = parseAspectRatio(ask.aspectRatio)!;
-    const base = parseSize(dims.default)!;
+    const ratio = askedRatio(ask.aspectRatio);
+    const base = catalogSize(model, dims.default);
     const area = base.width * base.height;
     const fitted = fitFree({ width: Math.sqrt(area * ratio), height: Math.sqrt(area / ratio) }, dims);
     return { ...sized(fitted), aspectRatio: ask.aspectRatio };
   }
-  return sized(parseSize(dims.default)!);
+  return sized(catalogSize(model, dims.default));
 }
 
 function fitFree(wanted: Dimensions, dims: Extract<Dimensioning, { kind: 'free' }>): Dimensions {
@@ -113,6 +114,29 @@ function fitFree(wanted: Dimensions, dims: Extract<Dimensioning, { kind: 'free' 
     height = Math.floor((height * shrink) / dims.multipleOf) * dims.multipleOf;
   }
   return { width, height };
+}
+
+/*
+ * The request schema only lets well-formed, positive sizes and ratios through; these keep it that
+ * way when a caller skips the schema (or a catalog row is wrong): an error naming the field, never
+ * a TypeError deep in the size arithmetic.
+ */
+function askedSize(size: string): Dimensions {
+  const parsed = parseSize(size);
+  if (!parsed) throw new InvalidRequestError(`size ${JSON.stringify(size)} is not a size: use WIDTHxHEIGHT with both sides above 0, for example 1024x1024`, { field: 'size' });
+  return parsed;
+}
+
+function askedRatio(ratio: string): number {
+  const parsed = parseAspectRatio(ratio);
+  if (parsed === undefined) throw new InvalidRequestError(`aspectRatio ${JSON.stringify(ratio)} is not a ratio: use W:H with both sides above 0, for example 16:9`, { field: 'aspectRatio' });
+  return parsed;
+}
+
+function catalogSize(model: CatalogModel, size: string): Dimensions {
+  const parsed = parseSize(size);
+  if (!parsed) throw new InvalidRequestError(`the catalog row of ${model.id} has an unreadable size ${JSON.stringify(size)}; fix the catalog (or its override)`, { model: model.id, provider: model.provider, field: 'size' });
+  return parsed;
 }
 
 function sized(d: Dimensions): AppliedDimensions {

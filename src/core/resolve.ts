@@ -10,6 +10,7 @@ import { InvalidRequestError, UnsupportedCapabilityError } from './errors.js';
 import type { LoadedImage } from './image.js';
 import type { ImageRequestSchema } from './request.js';
 import type { OutputFormat, Task } from './task.js';
+import { characterCount } from './text.js';
 import type { Warning } from './warnings.js';
 import type { z } from 'zod';
 
@@ -49,8 +50,9 @@ export function resolveCalls(
   lifecycleWarning(model, warnings);
 
   if (NEEDS_PROMPT.includes(task) && !request.prompt) throw new InvalidRequestError(`a ${task} request needs a prompt`, { field: 'prompt' });
-  if (request.prompt && model.maxPromptLength && request.prompt.length > model.maxPromptLength) {
-    throw new UnsupportedCapabilityError(`${model.id} takes prompts of at most ${model.maxPromptLength} characters; this one has ${request.prompt.length}`, {
+  const promptLength = request.prompt ? characterCount(request.prompt) : 0;
+  if (model.maxPromptLength && promptLength > model.maxPromptLength) {
+    throw new UnsupportedCapabilityError(`${model.id} takes prompts of at most ${model.maxPromptLength} characters; this one has ${promptLength}`, {
       model: model.id,
       provider: model.provider,
       field: 'prompt',

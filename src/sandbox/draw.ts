@@ -69,7 +69,7 @@ function placeholderSvg({ width, height, model, prompt, seed }: DrawSpec): strin
   }
   const banner = Math.max(12, Math.round(Math.min(width, height) * 0.05));
   const small = Math.max(8, Math.round(banner * 0.45));
-  const caption = escapeXml(prompt.length > 90 ? `${prompt.slice(0, 87)}…` : prompt);
+  const caption = escapeXml(prompt.length > 90 ? `${Array.from(prompt).slice(0, 87).join('')}…` : prompt);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${colour(0, 82)}"/><stop offset="1" stop-color="${colour(140, 30)}"/></linearGradient></defs>
 <rect width="100%" height="100%" fill="url(#g)"/>
@@ -152,8 +152,15 @@ function encode(pipeline: Sharp, format: OutputFormat): Promise<Buffer> {
   return pipeline.png({ compressionLevel: 6 }).toBuffer();
 }
 
+/**
+ * Text for the SVG caption. Characters XML 1.0 cannot carry (NUL and the other C0 controls but tab,
+ * LF and CR; unpaired surrogates; U+FFFE/U+FFFF) are dropped: a vendor that accepts such a prompt
+ * still draws an image, where leaving them in made the SVG parser fail and the sandbox answer 500.
+ */
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+  return text
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
+    .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 }
 
 export async function imageSize(bytes: Uint8Array): Promise<{ width: number; height: number; format: string | undefined }> {

@@ -123,7 +123,9 @@ export class FalEngine {
         body: { images, timings: { inference: request.inferenceSeconds }, seed, has_nsfw_concepts: images.map(() => false), prompt: request.input.prompt },
       });
     } catch {
-      return this.finish(request, { status: 400, body: { detail: 'Request was cancelled' } });
+      if (request.cancel.signal.aborted) return this.finish(request, { status: 400, body: { detail: 'Request was cancelled' } });
+      // Anything else is the sandbox's own failure: said as one, not dressed up as a cancel.
+      return this.finish(request, { status: 500, body: { detail: 'Internal Server Error' } });
     } finally {
       slot.release();
       this.wakeups.shift()?.();

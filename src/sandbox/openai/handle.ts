@@ -38,6 +38,8 @@ export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, 
   try {
     const latency = ctx.latencyMs(job.spec.catalog?.latency, 'openai');
     const rendering = renderJob(job, inputs);
+    // Awaited below; marked handled now so a drawing that fails during the latency wait is not an unhandled rejection.
+    rendering.catch(() => undefined);
     // The client hung up: the sandbox stops too, and nothing is billed.
     if (!(await sleep(latency, c.req.raw.signal).then(() => true, () => false))) {
       await rendering.catch(() => undefined);

@@ -4,6 +4,7 @@
  * `response_format` on gpt-image models), 404 `model_not_found`, 400 `invalid_value` naming the field.
  */
 import type { Context } from 'hono';
+import { characterCount } from '../../core/text.js';
 import type { SandboxEnv } from '../context.js';
 import { invalidValue, openaiError } from './errors.js';
 import { type Endpoint, freeSizeProblem, modelSpec, type OpenAIModelSpec } from './models.js';
@@ -61,9 +62,10 @@ export function validateFields(c: Context<SandboxEnv>, endpoint: Endpoint, raw: 
   if (endpoint !== 'variations') {
     if (prompt === undefined || prompt === null || prompt === '') return openaiError(c, 400, { message: "Missing required parameter: 'prompt'.", param: 'prompt', code: 'missing_required_parameter' });
     if (typeof prompt !== 'string') return openaiError(c, 400, { message: "Invalid type for 'prompt': expected a string.", param: 'prompt', code: 'invalid_type' });
-    if (prompt.length > spec.maxPrompt) {
+    const length = characterCount(prompt);
+    if (length > spec.maxPrompt) {
       return openaiError(c, 400, {
-        message: `Invalid 'prompt': string too long. Expected a string with maximum length ${spec.maxPrompt}, but got a string with length ${prompt.length} instead.`,
+        message: `Invalid 'prompt': string too long. Expected a string with maximum length ${spec.maxPrompt}, but got a string with length ${length} instead.`,
         param: 'prompt',
         code: 'string_above_max_length',
       });
