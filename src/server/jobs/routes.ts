@@ -14,6 +14,8 @@ import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
 import { readJsonObject } from '../body.js';
 import { GatewayError } from '../errors.js';
+import { InvalidRequestError } from '../../core/errors.js';
+import { parseRequest } from '../../easel.js';
 import { type ImageInputPolicy, imageInputPolicy } from '../inputs/policy.js';
 import { clientProviderOptionUrls } from '../inputs/vendor-options.js';
 
@@ -22,6 +24,8 @@ const MAX_ITEMS = 10_000;
 const IMAGE_FIELDS = ['image', 'mask'] as const;
 /** Image URL hosts looked up at once while a job is checked. */
 const VET_CONCURRENCY = 8;
+/** The CLI's `--concurrency` bound. */
+const MAX_CONCURRENCY = 10_000;
 const SOURCE_PREFIX = 'gateway:';
 
 /** The job's `source`: which gateway key started it (`open` when the gateway has no keys). */
@@ -36,6 +40,22 @@ function jobsDir(deps: GatewayDeps): string {
  * never a path), on the first run and on every resume: the stored items keep the client's text.
  */
 const jobImages = (deps: GatewayDeps): ImageInputPolicy => imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
+
+/**
+ * Every item is a valid easel request, or the job is refused before anything is stored or held:
+ * a 400 naming the item and field, as the same item would get from the native API.
+ */
+function checkItemFields(items: readonly Record<string, unknown>[]): void {
+  items.forEach((item, index) => {
+    try {
+      parseRequest(item as ImageRequest);
+    } catch (error) {
+      if (!(error instanceof InvalidRequestError)) throw error;
+      const field = `items[${index}].${error.field ?? ''}`.replace(/\.$/, '');
+      throw new GatewayError(400, `items[${index}]: ${error.message}`, 'invalid_request_error', 'invalid_value', field);
+    }
+  });
+}
 
 /**
  * Refuses a job whose items name an image the policy would refuse, before anything is stored or
@@ -124,6 +144,10 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     }
     if (body.items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
       throw new GatewayError(400, "each of 'items' must be an object (an easel request: prompt, model, size …).", 'invalid_request_error', 'invalid_value', 'items');
+    }
+    checkItemFields(body.items as Record<string, unknown>[]);
+    if (body.concurrency !== undefined && !(Number.isInteger(body.concurrency) && (body.concurrency as number) >= 1 && (body.concurrency as number) <= MAX_CONCURRENCY)) {
+      throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, 'invalid_request_error', 'invalid_value', 'concurrency');
     }
     await checkItemImages(body.items as Record<string, unknown>[], images);
     const key = c.get('key');
