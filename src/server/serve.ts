@@ -26,6 +26,11 @@ export interface GatewayOptions {
   publicUrl?: string;
   maxBodyBytes?: number;
   maxImagePixels?: number;
+  /**
+   * Most bytes of image held in memory for `response_format: url` answers (default 128 MiB). When a
+   * new answer does not fit, the oldest are dropped first and their URLs answer 404 saying so.
+   */
+  urlBudgetBytes?: number;
   onNotice?: (line: string) => void;
   /** Structured request log (the CLI logs to stderr). */
   logger?: Logger;
@@ -56,7 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const completions = options.publicUrl ? new WebhookCompletions(options.publicUrl) : undefined;
   const deps: GatewayDeps = {
     easel: options.easel,
-    files: new ImageFileStore(),
+    files: new ImageFileStore({ maxBytes: options.urlBudgetBytes }),
     keys,
     metrics,
     publicUrl: () => options.publicUrl ?? url,
