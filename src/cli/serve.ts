@@ -21,18 +21,21 @@ export function serveCommand(): Command {
     )
     .option('--public-url <url>', 'URL clients and vendors reach the gateway at: response_format=url links, and Replicate/FAL webhooks that complete jobs without polling')
     .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string; urlBudgetMb: number }) => {
+      let easel: ReturnType<typeof createEasel> | undefined;
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;
-        const easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined, sandbox: 'background' });
+        easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined, sandbox: 'background' });
         const gateway = await startGateway({ easel, port: flags.port, host: flags.host, stateDir, publicUrl: flags.publicUrl, urlBudgetBytes: flags.urlBudgetMb * 1024 * 1024, logger: createLogger(stderrDestination()) });
         console.log(`easel gateway listening on ${gateway.url}`);
         console.log(`  OpenAI-compatible: ${gateway.url}/v1  (e.g. new OpenAI({ baseURL: '${gateway.url}/v1', apiKey }))`);
         console.log(`  native: POST ${gateway.url}/v1/easel/generate · health: /healthz /readyz · metrics: /metrics`);
-        const stop = () => void gateway.close().then(() => easel.close()).then(() => process.exit(0));
+        const started = easel;
+        const stop = () => void gateway.close().then(() => started.close()).then(() => process.exit(0));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       } catch (error) {
         reportError(error);
+        await easel?.close().catch(() => undefined);
       }
     });
 }

@@ -86,7 +86,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   // Jobs a stopped gateway left unfinished go on now that file URLs can be answered again.
-  const resumed = resumeGatewayJobs(deps);
+  let resumed: string[];
+  try {
+    resumed = resumeGatewayJobs(deps);
+  } catch (error) {
+    // A job store that cannot be read (corrupt, locked): the gateway must not keep listening half-started.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    keys.close();
+    throw error;
+  }
   if (resumed.length > 0) (options.onNotice ?? console.warn)(`easel gateway: resuming ${resumed.length} unfinished job(s): ${resumed.join(', ')}`);
   return {
     url,
