@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { statementCache } from '../core/statements.js';
+import { guardStore, storeError } from '../core/store-errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobOptions, JobStatus, JobStore, Submission } from './types.js';
 
@@ -83,17 +84,27 @@ export class SqliteJobStore implements JobStore {
   private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.sql = statementCache(this.db);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL with WAL: a committed state change survives the process being killed (what resume is
-    // for) without an fsync per item; only a power cut can lose the last moments' commits.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    const columns = new Set((this.db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of Object.entries(ADDED_ITEM_COLUMNS)) if (!columns.has(name)) this.db.exec(`ALTER TABLE items ADD COLUMN ${name} ${type}`);
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      // Before anything that locks: a store another process is writing is waited for, not refused.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      // NORMAL with WAL: a committed state change survives the process being killed (what resume is
+      // for) without an fsync per item; only a power cut can lose the last moments' commits.
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      const columns = new Set((db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
+      for (const [name, type] of Object.entries(ADDED_ITEM_COLUMNS)) if (!columns.has(name)) db.exec(`ALTER TABLE items ADD COLUMN ${name} ${type}`);
+    } catch (error) {
+      closeQuietly(db);
+      throw storeError(error, path, 'job store');
+    }
+    this.db = db;
+    this.sql = statementCache(db);
+    // Every later query reports a corrupt page, a lock or a read-only file the same way.
+    return guardStore(this, path, 'job store');
   }
 
   createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job {
@@ -273,4 +284,12 @@ function toItem(row: ItemRow): Item {
     parked: row.parked === 1,
     updatedAt: row.updated_at,
   };
+}
+
+function closeQuietly(db: Database.Database | undefined): void {
+  try {
+    db?.close();
+  } catch {
+    // The open failed; that error is the one to report.
+  }
 }

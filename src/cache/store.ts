@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { guardStore, storeError } from '../core/store-errors.js';
 import { statementCache } from '../core/statements.js';
 import { makeImage, type GeneratedImage, type ImageResult, writeFileAtomic } from '../core/result.js';
 import type { OutputFormat } from '../core/task.js';
@@ -36,17 +37,32 @@ export class ResultCache {
 
   constructor(readonly dir: string) {
     this.objects = join(dir, 'objects');
-    mkdirSync(this.objects, { recursive: true });
-    this.db = new Database(join(dir, 'index.db'));
-    this.sql = statementCache(this.db);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (
-      key TEXT PRIMARY KEY,
-      result TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      hits INTEGER NOT NULL DEFAULT 0
-    )`);
+    const path = join(dir, 'index.db');
+    let db: Database.Database | undefined;
+    try {
+      mkdirSync(this.objects, { recursive: true });
+      db = new Database(path);
+      // Before anything that locks: an index another process is writing is waited for, not refused.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.exec(`CREATE TABLE IF NOT EXISTS entries (
+        key TEXT PRIMARY KEY,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0
+      )`);
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // The open failed; that error is the one to report.
+      }
+      throw storeError(error, path, 'result cache index');
+    }
+    this.db = db;
+    this.sql = statementCache(db);
+    // Every later query reports a corrupt page, a lock or a read-only file the same way.
+    return guardStore(this, path, 'result cache index');
   }
 
   /** The cached result, with `cost` $0 (nothing was paid this time) and a warning saying it came from the cache. */

@@ -9,13 +9,14 @@ export function keysCommand(): Command {
   const keys = new Command('keys').description('manage gateway keys (each with its own budget, rate limit and allowed models)').option('--state <dir>', 'state folder (default .easel)');
   const withStore = (command: Command, body: (store: KeyStore) => void) => {
     const flags = command.optsWithGlobals() as { state?: string };
-    const store = new KeyStore(join(flags.state ?? CLI_STATE_DIR, 'gateway.db'));
+    let store: KeyStore | undefined;
     try {
+      store = new KeyStore(join(flags.state ?? CLI_STATE_DIR, 'gateway.db'));
       body(store);
     } catch (error) {
       reportError(error);
     } finally {
-      store.close();
+      store?.close();
     }
   };
   keys

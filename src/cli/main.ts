@@ -13,6 +13,17 @@ import { sandboxCommand } from './sandbox.js';
 import { serveCommand } from './serve.js';
 import { upscaleCommand } from './upscale.js';
 import { EASEL_VERSION } from '../version.js';
+import { StoreError } from '../core/store-errors.js';
+
+// A store error raised away from a command's own try (a background job's callback, a timer) is still
+// one line and an exit code, never a stack trace.
+const storeFailure = (error: unknown) => {
+  if (!(error instanceof StoreError)) throw error;
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exit(1);
+};
+process.on('uncaughtException', storeFailure);
+process.on('unhandledRejection', storeFailure);
 
 const program = new Command('easel')
   .description('Image generation over OpenAI, Stability AI, Replicate and FAL: one typed API, CLI and sandbox.\nWith no API keys, calls go to the built-in sandbox (placeholder images).')

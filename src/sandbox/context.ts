@@ -11,6 +11,7 @@ import type { FileStore } from './files.js';
 import { sampleLatencyMs } from './latency.js';
 import type { Ledger, Vendor } from './ledger.js';
 import type { RateLimiter } from './rate-limit.js';
+import { pushBounded, type Retention } from './retention.js';
 import type { WebhookSender } from './webhooks.js';
 
 export type SandboxEnv = {
@@ -58,7 +59,10 @@ export interface SandboxContext {
   faults: FaultInjector;
   limits: RateLimiter;
   files: FileStore;
+  /** The byte budget for what the sandbox keeps after answering (files, finished jobs). */
+  retention: Retention;
   webhooks: WebhookSender;
+  /** The newest requests (at most REQUEST_LOG_MAX): enough for any test, bounded over a long run. */
   requests: RecordedRequest[];
   /** A fixed key per vendor (to test 401 paths); when unset any non-empty key is accepted. */
   fixedKeys: Partial<Record<Vendor, string>>;
@@ -88,12 +92,19 @@ export function makeDelay(timeScale: () => number) {
   return (ms: number, signal?: AbortSignal) => sleep(ms * timeScale(), signal);
 }
 
+/** Requests kept in the sandbox's request log (`GET /_sandbox/requests`). */
+export const REQUEST_LOG_MAX = 10_000;
+
+export function recordRequest(ctx: Pick<SandboxContext, 'requests'>, record: RecordedRequest): void {
+  pushBounded(ctx.requests, record, REQUEST_LOG_MAX);
+}
+
 export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gate'] {
   return (adapter, options = {}) =>
     async (c, next) => {
       const path = new URL(c.req.url).pathname;
       const record: RecordedRequest = { vendor: adapter.vendor, method: c.req.method, path, at: new Date().toISOString() };
-      ctx.requests.push(record);
+      recordRequest(ctx, record);
       const finish = (res: Response) => {
         record.status = res.status;
         return res;

@@ -31,6 +31,11 @@ export const SandboxOptionsSchema = z
     fixedSeed: z.number().int().min(0).max(4_294_967_294).optional(),
     /** Replicate cold starts: extra delay (ms, before scaling) and how often. */
     coldStart: z.object({ ms: z.number().min(0), rate: z.number().min(0).max(1) }).strict().optional(),
+    /**
+     * Bytes of output files and finished vendor jobs kept in memory (default 256 MiB); when full the
+     * oldest are dropped first and the vendor's "not found" answers for them. The ledger is never dropped.
+     */
+    memoryBudgetBytes: z.number().int().positive().optional(),
   })
   .strict();
 export type SandboxOptions = z.input<typeof SandboxOptionsSchema>;

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { type SandboxUrls, sandboxUrls } from '../core/sandbox-urls.js';
 import { Activity } from './activity.js';
-import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, type SandboxContext, type SandboxEnv } from './context.js';
+import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, recordRequest, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
 import { drawSettings } from './draw.js';
 import { seedSettings } from './random.js';
@@ -19,6 +19,7 @@ import { openaiSandbox } from './openai/index.js';
 import { DEFAULT_LIMITS, type SandboxOptions, SandboxOptionsSchema } from './options.js';
 import { RateLimiter } from './rate-limit.js';
 import { replicateSandbox } from './replicate/index.js';
+import { Retention } from './retention.js';
 import { stabilitySandbox } from './stability/index.js';
 import { WebhookSender } from './webhooks.js';
 
@@ -50,6 +51,7 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     const end = activity.begin();
     return job.finally(end);
   };
+  const retention = new Retention({ maxBytes: options.memoryBudgetBytes });
   const partial: Omit<SandboxContext, 'gate'> = {
     baseUrl: () => baseUrl,
     timeScale: scale,
@@ -59,7 +61,8 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     ledger: new Ledger(),
     faults: new FaultInjector(options.faults ?? {}),
     limits: new RateLimiter({ ...DEFAULT_LIMITS, ...options.limits }, scale),
-    files: new FileStore(),
+    files: new FileStore(retention),
+    retention,
     webhooks: new WebhookSender((ms) => delay(ms)),
     requests: [],
     fixedKeys: options.fixedKeys ?? {},
@@ -80,7 +83,7 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
   app.get('/files/:vendor/:id', async (c) => {
     const vendor = c.req.param('vendor');
     const record: RecordedRequest = { vendor: 'files', method: 'GET', path: c.req.path, at: new Date().toISOString() };
-    context.requests.push(record);
+    recordRequest(context, record);
     // Output downloads fail like a CDN's: a 5xx, a reset or a hang, never a changed job.
     const fault = isVendor(vendor) ? context.faults.decide(vendor, 'GET', c.req.path, c.req.header('x-sandbox-fault'), 'download') : undefined;
     if (fault) record.fault = fault.kind === 'status' ? String(fault.status) : fault.kind;

@@ -2,6 +2,8 @@
  * Outgoing webhook delivery with retries. Signing is the vendor module's job (Replicate signs
  * Standard-Webhooks style, FAL with Ed25519); this module only delivers and records.
  */
+import { pushBounded } from './retention.js';
+
 export interface Delivery {
   vendor: string;
   url: string;
@@ -12,6 +14,9 @@ export interface Delivery {
   at: string;
 }
 
+/** Deliveries kept for `GET /_sandbox/webhooks`. */
+const DELIVERIES_KEPT = 10_000;
+
 export class WebhookSender {
   private readonly deliveries: Delivery[] = [];
   private readonly pending = new Set<Promise<void>>();
@@ -21,7 +26,7 @@ export class WebhookSender {
   /** Fire and forget: the request that triggered it never waits for the receiver. */
   send(vendor: string, url: string, event: string, body: string, headers: Record<string, string>): void {
     const delivery: Delivery = { vendor, url, event, attempts: 0, status: null, at: new Date().toISOString() };
-    this.deliveries.push(delivery);
+    pushBounded(this.deliveries, delivery, DELIVERIES_KEPT);
     const job = this.deliver(delivery, body, headers).finally(() => this.pending.delete(job));
     this.pending.add(job);
   }

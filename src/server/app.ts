@@ -8,6 +8,7 @@ import { bodySizeLimit } from './body.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { GatewayDeps, GatewayEnv } from './context.js';
 import { GatewayError, renderError } from './errors.js';
+import { missingFileMessage } from './files/store.js';
 import { requestLog } from './log.js';
 import { openaiRoutes } from './openai/routes.js';
 import { jobsRoutes } from './jobs/routes.js';
@@ -20,7 +21,9 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.notFound((c) => renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, 'invalid_request_error', 'unknown_url')));
   app.use('*', async (c, next) => {
     await next();
-    deps.metrics.recordRequest(routePath(c) || c.req.path, c.res.status);
+    // The last route matched (a registered pattern, `/*` for an unknown path), never the raw path: a
+    // client sending random paths must not add a metrics series per path.
+    deps.metrics.recordRequest(routePath(c, -1) || '/*', c.res.status);
   });
   if (deps.logger) app.use('*', requestLog(deps.logger));
 
@@ -28,9 +31,9 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/readyz', (c) => c.json({ ready: true }));
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/v1/files/:id', (c) => {
-    const file = deps.files.get(c.req.param('id'));
-    if (!file) throw new GatewayError(404, 'This image does not exist or its URL has expired (URLs last 60 minutes).', 'invalid_request_error', 'file_not_found');
-    return c.body(Buffer.from(file.bytes), 200, { 'content-type': file.mediaType, 'cache-control': 'private, max-age=3600' });
+    const held = deps.files.lookup(c.req.param('id'));
+    if ('missing' in held) throw new GatewayError(404, missingFileMessage(held.missing, deps.files), 'invalid_request_error', 'file_not_found');
+    return c.body(Buffer.from(held.found.bytes), 200, { 'content-type': held.found.mediaType, 'cache-control': 'private, max-age=3600' });
   });
 
   const limit = bodySizeLimit(deps.maxBodyBytes);

@@ -30,6 +30,11 @@ export interface GatewayOptions {
   publicUrl?: string;
   maxBodyBytes?: number;
   maxImagePixels?: number;
+  /**
+   * Most bytes of image held in memory for `response_format: url` answers (default 128 MiB). When a
+   * new answer does not fit, the oldest are dropped first and their URLs answer 404 saying so.
+   */
+  urlBudgetBytes?: number;
   onNotice?: (line: string) => void;
   /** Structured request log (the CLI logs to stderr). */
   logger?: Logger;
@@ -76,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
   const deps: GatewayDeps = {
     easel: options.easel,
-    files: new ImageFileStore(),
+    files: new ImageFileStore({ maxBytes: options.urlBudgetBytes }),
     keys,
     metrics,
     publicUrl: () => options.publicUrl ?? url,
@@ -110,7 +115,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const address = server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   // Jobs a stopped gateway left unfinished go on now that file URLs can be answered again.
-  const resumed = resumeGatewayJobs(deps);
+  let resumed: string[];
+  try {
+    resumed = resumeGatewayJobs(deps);
+  } catch (error) {
+    // A job store that cannot be read (corrupt, locked): the gateway must not keep listening half-started.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    keys.close();
+    throw error;
+  }
   if (resumed.length > 0) (options.onNotice ?? console.warn)(`easel gateway: resuming ${resumed.length} unfinished job(s): ${resumed.join(', ')}`);
   return {
     url,

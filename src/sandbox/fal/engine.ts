@@ -11,8 +11,15 @@ import { type SandboxContext, VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
 import { drawPlaceholder, inpaint } from '../draw.js';
 import { randomVendorSeed } from '../random.js';
+import { jsonBytes } from '../retention.js';
 import type { FalApp, FalInput } from './apps.js';
 import type { FalWebhookSigner } from './signing.js';
+
+/**
+ * How long a finished request (status, result) is kept: as long as its output files. The sandbox's
+ * memory budget may drop it sooner (oldest first); its status and result then answer FAL's 404.
+ */
+const FINISHED_TTL_MS = 7 * 24 * 3_600_000;
 
 export type FalStatus = 'IN_QUEUE' | 'IN_PROGRESS' | 'COMPLETED';
 
@@ -108,7 +115,7 @@ export class FalEngine {
           const bytes = request.input.image
             ? await inpaint({ ...drawing, image: request.input.image, mask: request.input.mask, maskConvention: 'white-is-edit' })
             : await drawPlaceholder({ ...drawing, width, height });
-          const url = request.input.syncMode ? `data:${contentType};base64,${bytes.toString('base64')}` : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, 7 * 24 * 3_600_000)}`;
+          const url = request.input.syncMode ? `data:${contentType};base64,${bytes.toString('base64')}` : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, FINISHED_TTL_MS)}`;
           return { url, width, height, content_type: contentType, file_size: bytes.length };
         }),
       );
@@ -172,6 +179,8 @@ export class FalEngine {
     this.log(request, outcome.status === 200 ? 'Completed' : 'Failed');
     this.setStatus(request, 'COMPLETED');
     if (request.webhook) this.deliver(request, outcome);
+    const bytes = jsonBytes(outcome.body) + jsonBytes(request.payload) + jsonBytes(request.logs);
+    this.ctx.retention.keep(`fal:${request.id}`, bytes, FINISHED_TTL_MS, () => this.requests.delete(request.id));
     return outcome;
   }
 

@@ -12,13 +12,17 @@ import { VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
 import { randomVendorSeed } from '../random.js';
 import { InputFileError, readInputFile } from '../inputs.js';
+import { jsonBytes } from '../retention.js';
 import type { SandboxModel } from './models.js';
 import { isTerminal, type Prediction, predictionJson, replicateId, type WebhookEvent } from './prediction.js';
 import { RenderError, type RenderedImage, render } from './render.js';
 import { WebhookSigner } from './signing.js';
 import { UploadStore } from './uploads.js';
 
-/** Replicate removes API predictions after an hour; so does the sandbox, to bound memory. */
+/**
+ * Replicate removes API predictions after an hour; so does the sandbox, or sooner when its memory
+ * budget is full (oldest finished first): either way a GET then answers Replicate's 404.
+ */
 const RETENTION_MS = 60 * 60 * 1000;
 const OUTPUT_TTL_MS = 60 * 60 * 1000;
 const GENERIC_NSFW = 'NSFW content detected. Try running it again, or try a different prompt.';
@@ -36,12 +40,14 @@ export interface NewPrediction {
 }
 
 export class ReplicateEngine {
-  readonly uploads = new UploadStore();
+  readonly uploads: UploadStore;
   readonly signer = new WebhookSigner();
   private readonly predictions = new Map<string, Prediction>();
   private readonly finishers = new Map<string, () => void>();
 
-  constructor(private readonly ctx: SandboxContext) {}
+  constructor(private readonly ctx: SandboxContext) {
+    this.uploads = new UploadStore(ctx.retention);
+  }
 
   apiBase(): string {
     return `${this.ctx.baseUrl()}/replicate/v1`;
@@ -57,7 +63,6 @@ export class ReplicateEngine {
   }
 
   create(spec: NewPrediction): Prediction {
-    this.prune();
     let resolveDone!: () => void;
     const p: Prediction = {
       id: replicateId(),
@@ -86,6 +91,10 @@ export class ReplicateEngine {
       spec.release();
       this.notify(p, 'completed');
       resolveDone();
+      this.ctx.retention.keep(`replicate:${p.id}`, jsonBytes(p.input) + p.logs.length + jsonBytes(p.output), RETENTION_MS, () => {
+        this.predictions.delete(p.id);
+        this.finishers.delete(p.id);
+      });
     });
     this.predictions.set(p.id, p);
     this.notify(p, 'start');
@@ -192,16 +201,6 @@ export class ReplicateEngine {
   private unscaledSeconds(scaledMs: number): number {
     const scale = this.ctx.timeScale();
     return scale > 0 ? Math.round(scaledMs / scale) / 1000 : 0;
-  }
-
-  private prune(): void {
-    const cutoff = Date.now() - RETENTION_MS;
-    for (const [id, p] of this.predictions) {
-      if (isTerminal(p) && p.completedAt && p.completedAt.getTime() < cutoff) {
-        this.predictions.delete(id);
-        this.finishers.delete(id);
-      }
-    }
   }
 }
 

@@ -3,6 +3,7 @@
  * passes `urls.get` as the input value). Kept for a day, as Replicate does.
  */
 import { createHash } from 'node:crypto';
+import { Retention } from '../retention.js';
 import { replicateId } from './prediction.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
@@ -20,6 +21,9 @@ export interface UploadedFile {
 export class UploadStore {
   private readonly files = new Map<string, UploadedFile>();
 
+  /** Uploads count against the sandbox's memory budget like outputs (dropped oldest first when full). */
+  constructor(private readonly retention = new Retention()) {}
+
   put(bytes: Uint8Array, contentType: string, name: string, metadata: unknown): UploadedFile {
     this.sweep();
     const createdAt = new Date();
@@ -33,6 +37,7 @@ export class UploadStore {
       expiresAt: new Date(createdAt.getTime() + TTL_MS),
     };
     this.files.set(file.id, file);
+    this.retention.keep(`upload:${file.id}`, bytes.length, TTL_MS, () => this.files.delete(file.id));
     return file;
   }
 
@@ -42,6 +47,7 @@ export class UploadStore {
   }
 
   delete(id: string): boolean {
+    this.retention.forget(`upload:${id}`);
     return this.files.delete(id);
   }
 

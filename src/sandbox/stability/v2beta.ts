@@ -110,6 +110,8 @@ function toPixels(image: { width: number; height: number }, target: number): num
   return Math.max(1, Math.sqrt(target / (image.width * image.height)));
 }
 
+const RESULT_TTL_MS = 24 * 3_600_000;
+
 export interface CreativeJob {
   key: string;
   done?: Generated;
@@ -133,6 +135,8 @@ export function creative(ctx: SandboxContext, jobs: Map<string, CreativeJob>): H
       const bytes = await upscale(image!.bytes, { scale: toPixels(image!, 4_000_000) }, format);
       charge(ctx, 'stability/upscale-creative', id, 1, prompt);
       job.done = { bytes, format, seed, finishReason: (prompt ?? '').includes('[sandbox:filtered]') ? 'CONTENT_FILTERED' : 'SUCCESS' };
+      // Stability keeps results 24 h; the sandbox's memory budget may drop them sooner (then: generation_not_found).
+      ctx.retention.keep(`stability:${id}`, bytes.length, RESULT_TTL_MS, () => jobs.delete(id));
     })());
     return c.json({ id });
   };

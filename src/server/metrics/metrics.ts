@@ -1,9 +1,14 @@
 /** Prometheus metrics of the gateway: requests, latency, errors, spend, 429s and breaker state per vendor and model. */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Attempt, ImageResult } from '../../core/result.js';
 import type { ProviderHealth } from '../../router/resilience.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
+/**
+ * Distinct model labels kept; later ones count as `other`. Clients name models (Replicate runs any
+ * `owner/name`), and every label value is a series held for the process's life.
+ */
+const MAX_MODEL_LABELS = 200;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -19,7 +24,11 @@ export class GatewayMetrics {
   private readonly spend = new Counter({ name: 'easel_spend_usd_total', help: 'USD charged by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] });
   private readonly rateLimited = new Counter({ name: 'easel_vendor_rate_limited_total', help: '429 answers from vendors', labelNames: ['provider'], registers: [this.registry] });
 
+  private readonly modelLabels = new Set<string>();
+
   constructor(health: ProviderHealth) {
+    // Process memory, CPU and event-loop lag (process_resident_memory_bytes, nodejs_heap_size_used_bytes …).
+    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'easel_breaker_state',
       help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open, 3 isolated',
@@ -40,10 +49,18 @@ export class GatewayMetrics {
   }
 
   recordAttempt(attempt: Pick<Attempt, 'provider' | 'model' | 'latencyMs' | 'outcome' | 'error' | 'costUsd'>): void {
-    this.latency.observe({ provider: attempt.provider, model: attempt.model }, attempt.latencyMs / 1000);
-    this.attempts.inc({ provider: attempt.provider, model: attempt.model, outcome: attempt.outcome, code: attempt.error?.code ?? '' });
+    const model = this.modelLabel(attempt.model);
+    this.latency.observe({ provider: attempt.provider, model }, attempt.latencyMs / 1000);
+    this.attempts.inc({ provider: attempt.provider, model, outcome: attempt.outcome, code: attempt.error?.code ?? '' });
     if (attempt.error?.code === 'rate_limited') this.rateLimited.inc({ provider: attempt.provider });
-    if (attempt.costUsd) this.spend.inc({ provider: attempt.provider, model: attempt.model }, attempt.costUsd);
+    if (attempt.costUsd) this.spend.inc({ provider: attempt.provider, model }, attempt.costUsd);
+  }
+
+  private modelLabel(model: string): string {
+    if (this.modelLabels.has(model)) return model;
+    if (this.modelLabels.size >= MAX_MODEL_LABELS) return 'other';
+    this.modelLabels.add(model);
+    return model;
   }
 
   render(): Promise<string> {
