@@ -18,7 +18,7 @@ import { EaselError, InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
 import { type ImageReader, type LoadOptions, loadImage } from './core/image-input.js';
 import { type ImageRequest, ImageRequestSchema } from './core/request.js';
-import type { ParsedRequest } from './core/resolve.js';
+import type { ParsedRequest } from './core/request.js';
 import type { Attempt, ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
 import type { ProviderResult } from './providers/types.js';

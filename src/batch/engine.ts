@@ -16,9 +16,9 @@ import type { ImageProvider } from '../providers/types.js';
 import type { ImageReader } from '../core/image-input.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
-import type { Easel, RunHooks } from '../easel.js';
-import { WebhookCompletions } from '../server/webhooks/completions.js';
-import { startWebhookReceiver } from '../server/webhooks/receiver.js';
+import type { RunHooks } from '../router/hooks.js';
+import { WebhookCompletions } from '../webhooks/completions.js';
+import { startWebhookReceiver } from '../webhooks/receiver.js';
 import type { RoutingPolicy } from '../core/policy.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { Listeners, ResultStream } from './events.js';
@@ -28,10 +28,10 @@ import { batchItemRequest, DEFAULT_CONCURRENCY } from './item-request.js';
 import { outputName, upscaleName, writeManifest } from './manifest.js';
 import { type OpenedJob, openJob } from './open-job.js';
 import { Pacer, type PaceLimits } from '../router/pacer.js';
-import type { Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
+import type { BatchRunner, Item, ItemOutput, Job, JobCounts, JobStore } from './types.js';
 
 export interface BatchOptions {
-  easel: Easel;
+  easel: BatchRunner;
   store: JobStore;
   outDir: string;
   /** Where the items came from (a file path), for `easel jobs`. */
@@ -168,7 +168,7 @@ async function openWebhooks(options: BatchOptions): Promise<{ completions: Webho
   if (!settings) return undefined;
   if (settings.completions) return { completions: settings.completions, close: async () => {} };
   const completions = new WebhookCompletions(settings.publicUrl);
-  const receiver = await startWebhookReceiver({ easel: options.easel, completions, port: settings.port, host: settings.host, replayPath: settings.replayPath });
+  const receiver = await startWebhookReceiver({ vendors: options.easel, completions, port: settings.port, host: settings.host, replayPath: settings.replayPath });
   if (!settings.publicUrl) completions.reachableAt(receiver.url);
   return { completions, close: () => receiver.close() };
 }
@@ -178,7 +178,7 @@ type ItemOptions = BatchOptions & { completion?: RunHooks['completion'] };
 /** What every item of one run shares. */
 interface RunContext {
   options: ItemOptions;
-  easel: Easel;
+  easel: BatchRunner;
   store: JobStore;
   budget: Budget;
   pacer: Pacer;
@@ -494,7 +494,7 @@ function localWriteProblem(error: unknown, outDir: string): Error | undefined {
  * may have charged for images that never arrived. Each is booked at the call's worst case and the item
  * marked, so budgets hold and reports say what may have been paid twice.
  */
-async function countCutOffCalls(job: Job, options: ItemOptions, easel: Easel, store: JobStore): Promise<void> {
+async function countCutOffCalls(job: Job, options: ItemOptions, easel: BatchRunner, store: JobStore): Promise<void> {
   for (const item of store.items(job.id, ['pending', 'submitted'])) {
     if (!item.intent || item.parked) continue;
     const provider = PROVIDERS[item.intent.model.split('/')[0] as RemoteProviderId] as ImageProvider | undefined;

@@ -142,6 +142,6 @@ export interface JobStore {
  */
 export interface BatchRunner {
   run(request: ImageRequest, hooks?: RunHooks): Promise<ImageResult>;
-  route(request: ImageRequest): Promise<RoutePlan>;
+  route(request: ImageRequest, hooks?: Pick<RunHooks, 'readImage'>): Promise<RoutePlan>;
   endpoint(provider: RemoteProviderId): Promise<VendorEndpoint>;
 }

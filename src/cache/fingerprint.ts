@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoadedImage } from '../core/image.js';
-import type { ParsedRequest } from '../core/resolve.js';
+import type { ParsedRequest } from '../core/request.js';
 import type { Task } from '../core/task.js';
 
 /** Bump when the meaning of a cached entry changes, so old entries stop matching. */

@@ -105,3 +105,6 @@ export type ImageRequest = z.input<typeof ImageRequestSchema> & {
   /** Cancels every wait, poll and HTTP call of the request; vendors' cancel endpoints are called. */
   signal?: AbortSignal;
 };
+
+/** A request after validation and defaults: what routing and the adapters work from. */
+export type ParsedRequest = z.output<typeof ImageRequestSchema>;

@@ -8,7 +8,7 @@ import { splitLatency } from '../catalog/compute-time.js';
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel, ProviderLimits } from '../catalog/types.js';
-import type { ParsedRequest } from '../core/resolve.js';
+import type { ParsedRequest } from '../core/request.js';
 import type { ProviderCall } from '../providers/types.js';
 import type { Task } from '../core/task.js';
 import { hasCapability } from './capabilities.js';

@@ -9,7 +9,7 @@ import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
 import { EaselError, InvalidRequestError, UnsupportedCapabilityError } from '../core/errors.js';
 import type { LoadedImage } from '../core/image.js';
-import { type ParsedRequest, type ResolvedCalls, resolveCalls } from '../core/resolve.js';
+import { type ParsedRequest, type ResolvedCalls, resolveCalls } from './resolve.js';
 import type { Task } from '../core/task.js';
 import { type Capability, hasCapability, RATING_SCORE } from './capabilities.js';
 import type { Objective, ParsedPolicy, QualityCategory } from '../core/policy.js';

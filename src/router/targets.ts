@@ -3,7 +3,7 @@
  * tested against the request, a weighted node picks its first branch by weight (the others follow
  * as fallbacks), a fallback node keeps its order.
  */
-import type { ParsedRequest } from '../core/resolve.js';
+import type { ParsedRequest } from '../core/request.js';
 import type { Task } from '../core/task.js';
 import type { Condition, Target } from '../core/policy.js';
 

@@ -4,16 +4,16 @@
  */
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
-import { bodySizeLimit } from './body.js';
+import { bodySizeLimit } from '../http/body.js';
 import { authMiddleware } from './auth/middleware.js';
 import type { GatewayDeps, GatewayEnv } from './context.js';
-import { GatewayError, renderError } from './errors.js';
+import { GatewayError, renderError } from '../http/errors.js';
 import { missingFileMessage } from './files/store.js';
 import { requestLog } from './log.js';
 import { openaiRoutes } from './openai/routes.js';
 import { jobsRoutes } from './jobs/routes.js';
 import { nativeRoutes } from './native/routes.js';
-import { webhookRoutes } from './webhooks/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 
 export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();

@@ -1,8 +1,8 @@
 /** What every route group of the gateway receives: the easel instance and shared services. */
-import type { WebhookCompletions } from './webhooks/completions.js';
+import type { WebhookCompletions } from '../webhooks/completions.js';
 import type { Logger } from 'pino';
 import type { Easel } from '../easel.js';
-import type { WebhookOptions } from './webhooks/routes.js';
+import type { WebhookOptions } from '../webhooks/routes.js';
 import type { GatewayKey, KeyStore } from './auth/keys.js';
 import type { ImageFileStore } from './files/store.js';
 import type { GatewayMetrics } from './metrics/metrics.js';

@@ -13,12 +13,12 @@ import { resumeGatewayJobs } from './jobs/routes.js';
 import { KeyStore } from './auth/keys.js';
 import { ImageFileStore } from './files/store.js';
 import { GatewayMetrics } from './metrics/metrics.js';
-import { WebhookCompletions } from './webhooks/completions.js';
-import { vendorWebhookKeys } from './webhooks/keys.js';
-import type { ReplayStore } from './webhooks/replay.js';
-import { RedisReplayStore } from './webhooks/replay-redis.js';
-import { SqliteReplayStore } from './webhooks/replay-sqlite.js';
-import { WEBHOOK_MAX_BODY_BYTES } from './webhooks/routes.js';
+import { WebhookCompletions } from '../webhooks/completions.js';
+import { vendorWebhookKeys } from '../webhooks/keys.js';
+import type { ReplayStore } from '../webhooks/replay.js';
+import { RedisReplayStore } from '../webhooks/replay-redis.js';
+import { SqliteReplayStore } from '../webhooks/replay-sqlite.js';
+import { WEBHOOK_MAX_BODY_BYTES } from '../webhooks/routes.js';
 
 export interface GatewayOptions {
   easel: Easel;

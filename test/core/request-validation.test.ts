@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lookupModel } from '../../src/catalog/index.js';
-import { resolveDimensions } from '../../src/core/dimensions.js';
+import { resolveDimensions } from '../../src/router/dimensions.js';
 import { InvalidRequestError, UnsupportedCapabilityError } from '../../src/core/errors.js';
-import { resolveCalls } from '../../src/core/resolve.js';
+import { resolveCalls } from '../../src/router/resolve.js';
 import { characterCount, textProblem } from '../../src/core/text.js';
 import { parseRequest } from '../../src/easel.js';
 import { planRoute } from '../../src/router/plan.js';

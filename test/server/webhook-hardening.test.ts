@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEasel, type Easel } from '../../src/easel.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../src/server/serve.js';
-import { WebhookCompletions } from '../../src/server/webhooks/completions.js';
-import { startWebhookReceiver } from '../../src/server/webhooks/receiver.js';
+import { WebhookCompletions } from '../../src/webhooks/completions.js';
+import { startWebhookReceiver } from '../../src/webhooks/receiver.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const redisPrefix = `easel-test:hooks:${randomBytes(6).toString('hex')}:`;
@@ -135,10 +135,10 @@ describe('replays', () => {
   it('are refused by the stand-alone receiver after it restarts on the same replay file', async () => {
     const replayPath = join(mkdtempSync(join(tmpdir(), 'easel-hooks-')), 'webhook-replays.db');
     const replicate = replicateDelivery();
-    const first = await startWebhookReceiver({ easel, completions: new WebhookCompletions(), replayPath });
+    const first = await startWebhookReceiver({ vendors: easel, completions: new WebhookCompletions(), replayPath });
     expect((await post(first.url, 'replicate', replicate)).status).toBe(204);
     await first.close();
-    const restarted = await startWebhookReceiver({ easel, completions: new WebhookCompletions(), replayPath });
+    const restarted = await startWebhookReceiver({ vendors: easel, completions: new WebhookCompletions(), replayPath });
     toClose.push(restarted);
     expect((await post(restarted.url, 'replicate', replicate)).status).toBe(409);
   });
@@ -204,7 +204,7 @@ describe('a 50 MB webhook body', () => {
   const bases: Record<string, string> = {};
   beforeAll(async () => {
     bases.gateway = (await gateway()).url;
-    const receiver = await startWebhookReceiver({ easel, completions: new WebhookCompletions() });
+    const receiver = await startWebhookReceiver({ vendors: easel, completions: new WebhookCompletions() });
     toClose.push(receiver);
     bases.receiver = receiver.url;
   });

@@ -6,7 +6,7 @@
 import type { ImageRequest } from '../../core/request.js';
 import type { Reservation, ReserveHook } from '../../router/reservation.js';
 import type { GatewayDeps } from '../context.js';
-import { GatewayError, KeyQuotaError } from '../errors.js';
+import { GatewayError, KeyQuotaError } from '../../http/errors.js';
 import type { GatewayKey } from './keys.js';
 
 /** The request as the key may run it: `auto` narrowed to its models, another model refused (403). */

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../http/errors.js';
 
 export function authMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> {
   const windows = new Map<string, number[]>();

@@ -4,7 +4,7 @@ import type { ImageRequest } from '../../core/request.js';
 import { resultSummary } from '../../core/result.js';
 import { allowedRequest, keyBudgetHook } from '../auth/enforce.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
-import { readJsonObject } from '../body.js';
+import { readJsonObject } from '../../http/body.js';
 import { imageInputPolicy } from '../inputs/policy.js';
 import { clientProviderOptionUrls } from '../inputs/vendor-options.js';
 

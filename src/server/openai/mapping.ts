@@ -5,7 +5,7 @@
 import { lookupModel } from '../../catalog/index.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { ImageResult } from '../../core/result.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../http/errors.js';
 
 /** Fields of OpenAI's images API easel understands; others are refused by name. */
 const KNOWN = new Set(['model', 'prompt', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'output_compression', 'background', 'moderation', 'user', 'image', 'image[]', 'mask', 'input_fidelity', 'seed', 'negative_prompt', 'aspect_ratio']);

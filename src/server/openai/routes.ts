@@ -1,11 +1,11 @@
 /** OpenAI-compatible images API: generations (JSON), edits and variations (multipart), models. */
 import { type Context, Hono } from 'hono';
-import { readJsonObject } from '../body.js';
+import { readJsonObject } from '../../http/body.js';
 import { CATALOG } from '../../catalog/index.js';
 import { inspectImage } from '../../core/image-input.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../http/errors.js';
 import { forwardToOpenAI } from './forward.js';
 import { IMAGE_FIELDS, mapBody } from './mapping.js';
 import { imageInputPolicy } from '../inputs/policy.js';

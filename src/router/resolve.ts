@@ -6,15 +6,15 @@
 import type { CatalogModel } from '../catalog/types.js';
 import type { ProviderCall } from '../providers/types.js';
 import { resolveDimensions } from './dimensions.js';
-import { InvalidRequestError, UnsupportedCapabilityError } from './errors.js';
-import type { LoadedImage } from './image.js';
-import type { ImageRequestSchema } from './request.js';
-import type { OutputFormat, Task } from './task.js';
-import { characterCount } from './text.js';
-import type { Warning } from './warnings.js';
-import type { z } from 'zod';
+import { InvalidRequestError, UnsupportedCapabilityError } from '../core/errors.js';
+import type { LoadedImage } from '../core/image.js';
+import type { ParsedRequest } from '../core/request.js';
 
-export type ParsedRequest = z.output<typeof ImageRequestSchema>;
+export type { ParsedRequest };
+import type { OutputFormat, Task } from '../core/task.js';
+import { characterCount } from '../core/text.js';
+import type { Warning } from '../core/warnings.js';
+
 
 export interface ResolvedCalls {
   calls: ProviderCall[];

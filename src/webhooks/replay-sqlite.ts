@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { statementCache } from '../../core/statements.js';
+import { statementCache } from '../core/statements.js';
 import type { ReplayStore } from './replay.js';
 
 export interface SqliteReplayStoreOptions {

@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderUnavailableError } from '../../src/core/errors.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { fetchJwks, ReplayCache, verifyFalWebhook, verifyReplicateWebhook } from '../../src/server/webhooks/verify.js';
+import { fetchJwks, ReplayCache, verifyFalWebhook, verifyReplicateWebhook } from '../../src/webhooks/verify.js';
 
 const NOW_MS = 1_790_000_000_000;
 const NOW_S = NOW_MS / 1000;

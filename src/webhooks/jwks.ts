@@ -7,8 +7,8 @@
  * asked again by every delivery.
  */
 import { z } from 'zod';
-import { ProviderUnavailableError } from '../../core/errors.js';
-import { safeUrl } from '../../providers/http.js';
+import { ProviderUnavailableError } from '../core/errors.js';
+import { safeUrl } from '../providers/http.js';
 
 export interface Ed25519Jwk {
   kty: 'OKP';

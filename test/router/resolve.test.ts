@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, UnsupportedCapabilityError } from '../../src/core/errors.js';
-import { resolveCalls } from '../../src/core/resolve.js';
+import { resolveCalls } from '../../src/router/resolve.js';
 import { parseRequest } from '../../src/easel.js';
 import { freeModel, ratioModel, testModel } from '../helpers/models.js';
 

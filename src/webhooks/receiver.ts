@@ -6,10 +6,9 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
-import type { Easel } from '../../easel.js';
-import { renderError } from '../errors.js';
+import { renderError } from '../http/errors.js';
 import type { WebhookCompletions } from './completions.js';
-import { vendorWebhookKeys } from './keys.js';
+import { vendorWebhookKeys, type WebhookVendors } from './keys.js';
 import { ReplayCache, type ReplayStore } from './replay.js';
 import { SqliteReplayStore } from './replay-sqlite.js';
 import { webhookRoutes } from './routes.js';
@@ -21,7 +20,8 @@ export interface WebhookReceiver {
 }
 
 export interface WebhookReceiverOptions {
-  easel: Easel;
+  /** Where the vendors' calls go: their webhook signing keys are read there. */
+  vendors: WebhookVendors;
   completions: WebhookCompletions;
   port?: number;
   host?: string;
@@ -35,7 +35,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const replay: ReplayStore = options.replayPath ? new SqliteReplayStore(options.replayPath) : new ReplayCache();
   const app = new Hono();
   app.onError((error, c) => renderError(c, error));
-  app.route('/v1/webhooks', webhookRoutes({ ...vendorWebhookKeys(options.easel), replay, maxBodyBytes: options.maxBodyBytes, onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body) }));
+  app.route('/v1/webhooks', webhookRoutes({ ...vendorWebhookKeys(options.vendors), replay, maxBodyBytes: options.maxBodyBytes, onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body) }));
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));

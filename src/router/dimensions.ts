@@ -4,9 +4,9 @@
  * allows adjustments, the nearest allowed value plus an `adjusted` warning.
  */
 import type { CatalogModel, Dimensioning } from '../catalog/types.js';
-import { InvalidRequestError, UnsupportedCapabilityError } from './errors.js';
-import { type Dimensions, formatSize, nearestAspectRatio, nearestSize, parseAspectRatio, parseSize, ratioDistance } from './size.js';
-import type { Warning } from './warnings.js';
+import { InvalidRequestError, UnsupportedCapabilityError } from '../core/errors.js';
+import { type Dimensions, formatSize, nearestAspectRatio, nearestSize, parseAspectRatio, parseSize, ratioDistance } from '../core/size.js';
+import type { Warning } from '../core/warnings.js';
 
 export interface AppliedDimensions {
   width: number | undefined;

@@ -3,7 +3,7 @@
  * batch's own) wake whoever waits on that vendor job. A delivery may come before anyone waits (a
  * fast job, or the id was still being stored), so recent deliveries are remembered for a while.
  */
-import type { WebhookCompletion } from '../../providers/completion.js';
+import type { WebhookCompletion } from '../providers/completion.js';
 
 export type WebhookVendor = 'replicate' | 'fal';
 

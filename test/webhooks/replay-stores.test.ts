@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ReplayCache, type ReplayStore } from '../../src/server/webhooks/replay.js';
-import { RedisReplayStore } from '../../src/server/webhooks/replay-redis.js';
-import { SqliteReplayStore } from '../../src/server/webhooks/replay-sqlite.js';
+import { ReplayCache, type ReplayStore } from '../../src/webhooks/replay.js';
+import { RedisReplayStore } from '../../src/webhooks/replay-redis.js';
+import { SqliteReplayStore } from '../../src/webhooks/replay-sqlite.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const prefix = `easel-test:replay:${randomBytes(6).toString('hex')}:`;

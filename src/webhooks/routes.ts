@@ -5,8 +5,8 @@
  * here before a signature is checked, so bodies are bounded before they are read.
  */
 import { Hono } from 'hono';
-import { bodySizeLimit } from '../body.js';
-import { GatewayError } from '../errors.js';
+import { bodySizeLimit } from '../http/body.js';
+import { GatewayError } from '../http/errors.js';
 import { ReplayCache, type ReplayStore } from './replay.js';
 import { checkFalWebhook, checkReplicateWebhook, claimDelivery, type Jwks, type Rejection, type SignedDelivery } from './verify.js';
 
