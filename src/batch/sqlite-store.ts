@@ -2,11 +2,9 @@
  * The embedded job store: one SQLite file (WAL) under the state folder. Every state change is one
  * statement, so a process killed at any point leaves each item in a state resume understands.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { statementCache } from '../core/statements.js';
-import { guardStore, storeError } from '../core/store-errors.js';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../core/sqlite.js';
+import { guardStore } from '../core/store-errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobOptions, JobStatus, JobStore, Submission } from './types.js';
 
@@ -84,25 +82,11 @@ export class SqliteJobStore implements JobStore {
   private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
-    let db: Database.Database | undefined;
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-      // Before anything that locks: a store another process is writing is waited for, not refused.
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      // NORMAL with WAL: a committed state change survives the process being killed (what resume is
-      // for) without an fsync per item; only a power cut can lose the last moments' commits.
-      db.pragma('synchronous = NORMAL');
+    ({ db: this.db, sql: this.sql } = openSqlite(path, 'job store', (db) => {
       db.exec(SCHEMA);
       const columns = new Set((db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
       for (const [name, type] of Object.entries(ADDED_ITEM_COLUMNS)) if (!columns.has(name)) db.exec(`ALTER TABLE items ADD COLUMN ${name} ${type}`);
-    } catch (error) {
-      closeQuietly(db);
-      throw storeError(error, path, 'job store');
-    }
-    this.db = db;
-    this.sql = statementCache(db);
+    }));
     // Every later query reports a corrupt page, a lock or a read-only file the same way.
     return guardStore(this, path, 'job store');
   }
@@ -284,12 +268,4 @@ function toItem(row: ItemRow): Item {
     parked: row.parked === 1,
     updatedAt: row.updated_at,
   };
-}
-
-function closeQuietly(db: Database.Database | undefined): void {
-  try {
-    db?.close();
-  } catch {
-    // The open failed; that error is the one to report.
-  }
 }

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { guardStore, storeError } from '../core/store-errors.js';
-import { statementCache } from '../core/statements.js';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../core/sqlite.js';
+import { guardStore } from '../core/store-errors.js';
 import { makeImage, type GeneratedImage, type ImageResult, writeFileAtomic } from '../core/result.js';
 import type { OutputFormat } from '../core/task.js';
 
@@ -38,29 +38,15 @@ export class ResultCache {
   constructor(readonly dir: string) {
     this.objects = join(dir, 'objects');
     const path = join(dir, 'index.db');
-    let db: Database.Database | undefined;
-    try {
+    ({ db: this.db, sql: this.sql } = openSqlite(path, 'result cache index', (db) => {
       mkdirSync(this.objects, { recursive: true });
-      db = new Database(path);
-      // Before anything that locks: an index another process is writing is waited for, not refused.
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
       db.exec(`CREATE TABLE IF NOT EXISTS entries (
         key TEXT PRIMARY KEY,
         result TEXT NOT NULL,
         created_at TEXT NOT NULL,
         hits INTEGER NOT NULL DEFAULT 0
       )`);
-    } catch (error) {
-      try {
-        db?.close();
-      } catch {
-        // The open failed; that error is the one to report.
-      }
-      throw storeError(error, path, 'result cache index');
-    }
-    this.db = db;
-    this.sql = statementCache(db);
+    }));
     // Every later query reports a corrupt page, a lock or a read-only file the same way.
     return guardStore(this, path, 'result cache index');
   }

@@ -4,10 +4,8 @@
  * gateway processes sharing the state folder share the records. One statement claims a delivery, so
  * two processes receiving the same delivery at once cannot both accept it.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { statementCache } from '../core/statements.js';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../core/sqlite.js';
 import type { ReplayStore } from './replay.js';
 
 export interface SqliteReplayStoreOptions {
@@ -31,13 +29,10 @@ export class SqliteReplayStore implements ReplayStore {
   private lastPrune = Number.NEGATIVE_INFINITY;
 
   constructor(path: string, options: SqliteReplayStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.sql = statementCache(this.db);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec('CREATE TABLE IF NOT EXISTS webhook_replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
-    this.db.exec('CREATE INDEX IF NOT EXISTS webhook_replays_expiry ON webhook_replays (expires_at)');
+    ({ db: this.db, sql: this.sql } = openSqlite(path, 'webhook replay records', (db) => {
+      db.exec('CREATE TABLE IF NOT EXISTS webhook_replays (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+      db.exec('CREATE INDEX IF NOT EXISTS webhook_replays_expiry ON webhook_replays (expires_at)');
+    }));
     this.maxEntries = Math.max(1, options.maxEntries ?? 1_000_000);
     this.now = options.now ?? Date.now;
   }

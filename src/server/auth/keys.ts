@@ -4,11 +4,9 @@
  * statements, so concurrent requests — even from several gateway processes — never pass a budget.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { statementCache } from '../../core/statements.js';
-import { guardStore, storeError } from '../../core/store-errors.js';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../core/sqlite.js';
+import { guardStore } from '../../core/store-errors.js';
 
 export interface GatewayKey {
   id: string;
@@ -45,12 +43,16 @@ export class KeyStore {
   private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
-    try {
-      this.db = openKeysDb(path);
-    } catch (error) {
-      throw storeError(error, path, 'gateway key store');
-    }
-    this.sql = statementCache(this.db);
+    ({ db: this.db, sql: this.sql } = openSqlite(path, 'gateway key store', (db) => {
+      db.exec(`CREATE TABLE IF NOT EXISTS gateway_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+        budget_usd REAL, spent_usd REAL NOT NULL DEFAULT 0, reserved_usd REAL NOT NULL DEFAULT 0,
+        rpm INTEGER, allowed_models TEXT, created_at TEXT NOT NULL, revoked_at TEXT)`);
+      // What each gateway job holds of its key's budget and what of it is booked as spent so far: the
+      // job's settlement survives a gateway restart and is done once, however many runs the job takes.
+      db.exec(`CREATE TABLE IF NOT EXISTS gateway_job_holds (
+        job_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, held_usd REAL NOT NULL, booked_usd REAL NOT NULL DEFAULT 0)`);
+    }));
     // Every later query reports a corrupt page, a lock or a read-only file the same way.
     return guardStore(this, path, 'gateway key store');
   }
@@ -150,28 +152,3 @@ function toKey(row: Row): GatewayKey {
   };
 }
 
-function openKeysDb(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  try {
-    // Before anything that locks: a store another process is writing is waited for, not refused.
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.exec(`CREATE TABLE IF NOT EXISTS gateway_keys (
-      id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
-      budget_usd REAL, spent_usd REAL NOT NULL DEFAULT 0, reserved_usd REAL NOT NULL DEFAULT 0,
-      rpm INTEGER, allowed_models TEXT, created_at TEXT NOT NULL, revoked_at TEXT)`);
-    // What each gateway job holds of its key's budget and what of it is booked as spent so far: the
-    // job's settlement survives a gateway restart and is done once, however many runs the job takes.
-    db.exec(`CREATE TABLE IF NOT EXISTS gateway_job_holds (
-      job_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, held_usd REAL NOT NULL, booked_usd REAL NOT NULL DEFAULT 0)`);
-    return db;
-  } catch (error) {
-    try {
-      db.close();
-    } catch {
-      // The open failed; that error is the one to report.
-    }
-    throw error;
-  }
-}
