@@ -4,6 +4,8 @@
  * (`easel sandbox`, another process); this process only sends requests and reads the servers' RSS
  * from /proc and the gateway's heap from its /metrics. After each 10,000 requests it prints both;
  * PASS when the last three RSS readings are within 10% of each other and all stay under the bound.
+ * Each reading is taken once the requests of its 10,000 have been answered and the jobs they started
+ * have finished: it shows what the gateway keeps, not the images a job holds while it runs.
  *
  * The mix: OpenAI-compatible generations (b64_json and url, some urls fetched back), edits
  * (multipart), native generations, jobs (start and read), and hostile requests: bad JSON, bodies
@@ -171,10 +173,31 @@ async function one(): Promise<void> {
 }
 
 /** The gateway's JS heap and memory outside it (Buffers, native), in MB, from its /metrics. */
+const finishedJobs = new Set<string>();
+/**
+ * Waits (up to a minute) until every job this run started has finished, so each reading is taken
+ * with the gateway's background work done: what the gateway keeps, not what a job holds mid-run.
+ * Returns how many were still running.
+ */
+async function jobsSettled(): Promise<number> {
+  for (let round = 0; round < 600; round++) {
+    let running = 0;
+    for (const id of jobIds) {
+      if (finishedJobs.has(id)) continue;
+      const answer = await send('GET', `/v1/jobs/${id}`);
+      if (answer.status === 200 && (JSON.parse(answer.body.toString()) as { status: string }).status === 'running') running++;
+      else finishedJobs.add(id);
+    }
+    if (running === 0) return 0;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return jobIds.length - finishedJobs.size;
+}
+
 async function heapMb(): Promise<string> {
   const text = (await send('GET', '/metrics')).body.toString();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1e6;
-  return `heap ${read('nodejs_heap_size_used_bytes').toFixed(0)} MB, external ${read('nodejs_external_memory_bytes').toFixed(0)} MB`;
+  return `heap ${read('nodejs_heap_size_used_bytes').toFixed(0)}/${read('nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${read('nodejs_external_memory_bytes').toFixed(0)} MB`;
 }
 
 export async function benchSoak(): Promise<{ pass: boolean; readingsMb: number[] }> {
@@ -202,6 +225,8 @@ export async function benchSoak(): Promise<{ pass: boolean; readingsMb: number[]
     const t0 = performance.now();
     for (let done = 0; done < TOTAL; done += CHECKPOINT) {
       const { wallMs } = await runConcurrently(Math.min(CHECKPOINT, TOTAL - done), CONCURRENCY, one);
+      const stillRunning = await jobsSettled();
+      if (stillRunning > 0) console.log(`  (${stillRunning} jobs still running after a minute)`);
       const gatewayRss = mb(rss(gateway.pid).current);
       readings.push(gatewayRss);
       console.log(

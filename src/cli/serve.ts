@@ -1,5 +1,6 @@
 /** `easel serve`: the HTTP gateway (OpenAI-compatible images API over every vendor). */
 import { Command, Option } from 'commander';
+import sharp from 'sharp';
 import { createEasel } from '../easel.js';
 import { createLogger, stderrDestination } from '../server/log.js';
 import { startGateway } from '../server/serve.js';
@@ -23,6 +24,11 @@ export function serveCommand(): Command {
     .addOption(new Option('--redis-url <url>', 'Redis shared by gateway replicas: webhook deliveries are recorded there against replays (default: in the state folder)').env('EASEL_REDIS_URL'))
     .action(async (flags: { port: number; host: string; config?: string; state?: string; publicUrl?: string; redisUrl?: string; urlBudgetMb: number }) => {
       let easel: ReturnType<typeof createEasel> | undefined;
+      // A long-running server reads each client image once (size, format, mask): libvips' operation
+      // cache never hits and only holds memory, and one libvips thread per operation keeps the
+      // allocator's arenas (and so the process's resident memory under hostile load) from spreading.
+      sharp.cache(false);
+      sharp.concurrency(1);
       try {
         const stateDir = flags.state ?? CLI_STATE_DIR;
         easel = createEasel({ configFile: flags.config, defaults: { stateDir }, config: flags.state ? { stateDir } : undefined, sandbox: 'background' });

@@ -11,7 +11,7 @@ import { GatewayError } from './errors.js';
 
 // The connection is closed after the answer: kept alive, Node would read (and drop) the rest of the
 // refused body to reach the next request, taking in the very bytes the limit refuses.
-const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, 'invalid_request_error', 'request_too_large', null, { connection: 'close' });
+const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, { code: 'request_too_large', headers: { connection: 'close' } });
 
 function declaredLength(c: Context): number | undefined {
   if (c.req.header('transfer-encoding')) return undefined;
@@ -50,13 +50,13 @@ export async function readBody(c: Context): Promise<Uint8Array> {
       chunks.push(chunk);
       received += chunk.length;
     }
-    if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', 'invalid_request_error', 'invalid_body');
+    if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', { code: 'invalid_body' });
     return Buffer.concat(chunks, received);
   }
   for await (const chunk of incoming) {
     received += (chunk as Buffer).length;
     // A client that sends more than it declared is cut off at what it declared.
-    if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', 'invalid_request_error', 'invalid_body');
+    if (received > length) throw new GatewayError(400, 'The request body is longer than its Content-Length.', { code: 'invalid_body' });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, received);
@@ -72,10 +72,10 @@ export async function readJsonObject(c: Context, what?: string): Promise<Record<
   try {
     body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
-    throw new GatewayError(400, 'We could not parse the JSON body of your request.', 'invalid_request_error', 'invalid_json');
+    throw new GatewayError(400, 'We could not parse the JSON body of your request.', { code: 'invalid_json' });
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new GatewayError(400, `The request body must be a JSON object${what ? ` (${what})` : ''}.`, 'invalid_request_error', 'invalid_json');
+    throw new GatewayError(400, `The request body must be a JSON object${what ? ` (${what})` : ''}.`, { code: 'invalid_json' });
   }
   return body as Record<string, unknown>;
 }

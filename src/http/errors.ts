@@ -9,16 +9,32 @@ export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
+/** What an error says besides its status and message, in OpenAI's envelope (and extra headers). */
+export interface GatewayErrorDetails {
+  /** Default `invalid_request_error`. */
+  type?: string;
+  code?: string | null;
+  /** The request field to blame. */
+  param?: string | null;
+  headers?: Record<string, string>;
+}
+
 export class GatewayError extends Error {
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
   constructor(
     readonly status: number,
     message: string,
-    readonly type = 'invalid_request_error',
-    readonly code: string | null = null,
-    readonly param: string | null = null,
-    readonly headers: Record<string, string> = {},
+    details: GatewayErrorDetails = {},
   ) {
     super(message);
+    this.type = details.type ?? 'invalid_request_error';
+    this.code = details.code ?? null;
+    this.param = details.param ?? null;
+    this.headers = details.headers ?? {};
   }
 }
 
@@ -54,7 +70,7 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
 
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof KeyQuotaError) return new GatewayError(402, error.message, 'insufficient_quota', error.quotaCode, error.quotaCode === 'price_unknown' ? 'model' : null);
+  if (error instanceof KeyQuotaError) return new GatewayError(402, error.message, { type: 'insufficient_quota', code: error.quotaCode, param: error.quotaCode === 'price_unknown' ? 'model' : null });
   if (error instanceof EaselError) {
     const [status, type] = STATUS_BY_CODE[error.code] ?? [500, 'server_error'];
     const code = error instanceof ContentRejectedError ? 'content_policy_violation' : error.code;
@@ -63,9 +79,9 @@ export function toGatewayError(error: unknown): GatewayError {
     const message = error.code === 'authentication' ? `the gateway's key for ${error.provider ?? 'the vendor'} was refused; tell the gateway operator` : error.message;
     const headers: Record<string, string> = {};
     if ('retryAfterMs' in error && typeof error.retryAfterMs === 'number') headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
-    return new GatewayError(status, message, type, code, param, headers);
+    return new GatewayError(status, message, { type, code, param, headers });
   }
-  return new GatewayError(500, 'internal error in the gateway', 'server_error', 'internal_error');
+  return new GatewayError(500, 'internal error in the gateway', { type: 'server_error', code: 'internal_error' });
 }
 
 export function renderError(c: Context, error: unknown): Response {

@@ -18,7 +18,7 @@ import { webhookRoutes } from '../webhooks/routes.js';
 export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.onError((error, c) => renderError(c, error));
-  app.notFound((c) => renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, 'invalid_request_error', 'unknown_url')));
+  app.notFound((c) => renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, { code: 'unknown_url' })));
   app.use('*', async (c, next) => {
     await next();
     // The last route matched (a registered pattern, `/*` for an unknown path), never the raw path: a
@@ -32,7 +32,7 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/metrics', async (c) => c.text(await deps.metrics.render(), 200, { 'content-type': deps.metrics.registry.contentType }));
   app.get('/v1/files/:id', (c) => {
     const held = deps.files.lookup(c.req.param('id'));
-    if ('missing' in held) throw new GatewayError(404, missingFileMessage(held.missing, deps.files), 'invalid_request_error', 'file_not_found');
+    if ('missing' in held) throw new GatewayError(404, missingFileMessage(held.missing, deps.files), { code: 'file_not_found' });
     return c.body(Buffer.from(held.found.bytes), 200, { 'content-type': held.found.mediaType, 'cache-control': 'private, max-age=3600' });
   });
 

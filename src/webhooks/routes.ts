@@ -34,7 +34,7 @@ export function webhookRoutes(options: WebhookOptions): Hono {
   const app = new Hono();
   const replay = options.replay ?? new ReplayCache();
   app.use('*', bodySizeLimit(options.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES));
-  const notConfigured = (vendor: string) => new GatewayError(404, `${vendor} webhooks are not configured on this gateway.`, 'invalid_request_error', 'not_configured');
+  const notConfigured = (vendor: string) => new GatewayError(404, `${vendor} webhooks are not configured on this gateway.`, { code: 'not_configured' });
 
   /**
    * A replay is refused with 409 and not handed on (the first delivery was): an attacker learns
@@ -42,8 +42,8 @@ export function webhookRoutes(options: WebhookOptions): Hono {
    * Every other refusal is a 401 naming what was wrong.
    */
   const refuse = (verdict: Rejection): never => {
-    if (verdict.code === 'replayed') throw new GatewayError(409, `webhook rejected: ${verdict.reason}`, 'invalid_request_error', 'replayed_webhook');
-    throw new GatewayError(401, `webhook rejected: ${verdict.reason}`, 'invalid_request_error', 'invalid_signature');
+    if (verdict.code === 'replayed') throw new GatewayError(409, `webhook rejected: ${verdict.reason}`, { code: 'replayed_webhook' });
+    throw new GatewayError(401, `webhook rejected: ${verdict.reason}`, { code: 'invalid_signature' });
   };
 
   /** Claims a signed delivery; a store that cannot answer refuses it for now (the vendor retries). */
@@ -52,7 +52,7 @@ export function webhookRoutes(options: WebhookOptions): Hono {
     try {
       replayed = await claimDelivery(replay, delivery);
     } catch {
-      throw new GatewayError(503, 'webhook not accepted: the replay store cannot be reached right now; deliver it again later.', 'server_error', 'replay_store_unavailable', null, { 'retry-after': '30' });
+      throw new GatewayError(503, 'webhook not accepted: the replay store cannot be reached right now; deliver it again later.', { type: 'server_error', code: 'replay_store_unavailable', headers: { 'retry-after': '30' } });
     }
     if (replayed) refuse(replayed);
   };

@@ -80,26 +80,27 @@ describe('gateway key budgets against the ledger', () => {
     const { sandbox, keys, post, ledgerUsd } = await world(0.2);
     const stability = costOf(findModel('stability/core')!, { images: 1 }).usd!;
     const fal = costOf(findModel('fal/flux/schnell')!, { images: 1 }).usd!;
-    // Room for three primaries and one backup: the other backups do not start, two requests get 402.
+    // Room for three primaries and one backup. Which requests get room depends on when the backups
+    // start (a loaded machine starts them before the third primary): either three primaries and one
+    // backup, or two primaries and both their backups, then a 402 for the rest. Both are checked.
     const budget = Math.round((3 * stability + 1.5 * fal) * 1e6) / 1e6;
     const { key, record } = keys.create({ name: 'hedged', budgetUsd: budget });
     const targets = { fallback: ['stability/core', 'fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell'].map((model) => ({ model })) };
-    const answers = [];
-    // Sequenced starts (each request's primary reserves before the next request is sent), so which
-    // requests get room does not depend on scheduling; they then run concurrently.
-    for (let i = 0; i < 5; i++) {
-      answers.push(post('/v1/easel/generate', key, { prompt: `a kite ${i}`, policy: { targets, hedge: { afterMs: 10 } } }));
-      await vi.waitFor(() => expect(keys.get(record.id)!.reservedUsd + keys.get(record.id)!.spentUsd).toBeGreaterThanOrEqual(Math.min(i + 1, 3) * stability - 1e-9), { timeout: 5_000, interval: 5 });
-    }
+    const answers = Array.from({ length: 5 }, (_, i) => post('/v1/easel/generate', key, { prompt: `a kite ${i}`, policy: { targets, hedge: { afterMs: 10 } } }));
     const { ok, refused, others } = await outcome(await Promise.all(answers));
     expect(others).toEqual([]);
-    expect([ok, refused]).toEqual([3, 2]);
-    // Stability's synchronous endpoint finishes and bills a loser: the ledger catches up with the key.
-    await vi.waitFor(() => expect(sandbox.context.ledger.list().filter((c) => c.vendor === 'stability')).toHaveLength(3), { timeout: 10_000, interval: 20 });
+    expect(ok + refused).toBe(5);
+    expect(ok === 3 || ok === 2).toBe(true);
+    // Stability's synchronous endpoint finishes and bills every primary, a loser too: the ledger
+    // catches up with the key once the losers are done.
+    await vi.waitFor(() => expect(sandbox.context.ledger.list().filter((c) => c.vendor === 'stability')).toHaveLength(ok), { timeout: 10_000, interval: 20 });
     const charges = sandbox.context.ledger.list();
-    expect(charges.filter((c) => c.vendor === 'fal').length).toBeLessThanOrEqual(1);
+    const backups = charges.filter((c) => c.vendor === 'fal').length;
+    expect(backups).toBeGreaterThanOrEqual(1);
+    expect(backups).toBeLessThanOrEqual(ok === 3 ? 1 : 2);
     const after = keys.get(record.id)!;
     expect(ledgerUsd()).toBeLessThanOrEqual(budget);
+    // The key's spend is what the vendors charged: paid losers included.
     expect(after.spentUsd).toBeCloseTo(ledgerUsd(), 6);
     expect(after.reservedUsd).toBe(0);
   });

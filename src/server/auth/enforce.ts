@@ -16,7 +16,7 @@ export function allowedRequest(key: GatewayKey | undefined, request: ImageReques
   // `auto` for a restricted key routes among its models only.
   if (model === undefined || model === 'auto') return { ...request, model: 'auto', policy: { ...request.policy, targets: { fallback: key.allowedModels.map((m) => ({ model: m })) } } };
   if (!key.allowedModels.includes(model)) {
-    throw new GatewayError(403, `This key may not use ${model}; it may use: ${key.allowedModels.join(', ')}.`, 'invalid_request_error', 'model_not_allowed', 'model');
+    throw new GatewayError(403, `This key may not use ${model}; it may use: ${key.allowedModels.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
   }
   return request;
 }

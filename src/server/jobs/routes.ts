@@ -52,7 +52,7 @@ function checkItemFields(items: readonly Record<string, unknown>[]): void {
     } catch (error) {
       if (!(error instanceof InvalidRequestError)) throw error;
       const field = `items[${index}].${error.field ?? ''}`.replace(/\.$/, '');
-      throw new GatewayError(400, `items[${index}]: ${error.message}`, 'invalid_request_error', 'invalid_value', field);
+      throw new GatewayError(400, `items[${index}]: ${error.message}`, { code: 'invalid_value', param: field });
     }
   });
 }
@@ -133,40 +133,40 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
   /** The job, if the caller's key started it through this gateway; else the same 404 as no job at all. */
   const ownJob = (id: string, keyId: string | undefined): Job => {
     const job = deps.easel.jobStore().getJob(id);
-    if (!job || job.source !== ownerSource(keyId)) throw new GatewayError(404, `No job ${id}.`, 'invalid_request_error', 'job_not_found');
+    if (!job || job.source !== ownerSource(keyId)) throw new GatewayError(404, `No job ${id}.`, { code: 'job_not_found' });
     return job;
   };
 
   app.post('/', async (c) => {
     const body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown } = await readJsonObject(c, "a job: { items: [...] }");
     if (!Array.isArray(body.items) || body.items.length === 0 || body.items.length > MAX_ITEMS) {
-      throw new GatewayError(400, `'items' must be an array of 1 to ${MAX_ITEMS} easel requests.`, 'invalid_request_error', 'invalid_value', 'items');
+      throw new GatewayError(400, `'items' must be an array of 1 to ${MAX_ITEMS} easel requests.`, { code: 'invalid_value', param: 'items' });
     }
     if (body.items.some((item) => typeof item !== 'object' || item === null || Array.isArray(item))) {
-      throw new GatewayError(400, "each of 'items' must be an object (an easel request: prompt, model, size …).", 'invalid_request_error', 'invalid_value', 'items');
+      throw new GatewayError(400, "each of 'items' must be an object (an easel request: prompt, model, size …).", { code: 'invalid_value', param: 'items' });
     }
     checkItemFields(body.items as Record<string, unknown>[]);
     if (body.concurrency !== undefined && !(Number.isInteger(body.concurrency) && (body.concurrency as number) >= 1 && (body.concurrency as number) <= MAX_CONCURRENCY)) {
-      throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, 'invalid_request_error', 'invalid_value', 'concurrency');
+      throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, { code: 'invalid_value', param: 'concurrency' });
     }
     await checkItemImages(body.items as Record<string, unknown>[], images);
     const key = c.get('key');
     if (key?.allowedModels && (typeof body.model !== 'string' || !key.allowedModels.includes(body.model))) {
-      throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${key.allowedModels.join(', ')}.`, 'invalid_request_error', 'model_not_allowed', 'model');
+      throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${key.allowedModels.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
     }
     if (body.budgetUsd !== undefined && !(typeof body.budgetUsd === 'number' && Number.isFinite(body.budgetUsd) && body.budgetUsd > 0)) {
       // A negative figure would otherwise be "reserved" from the key and raise what it may spend.
-      throw new GatewayError(400, "'budgetUsd' must be a positive number of US dollars.", 'invalid_request_error', 'invalid_value', 'budgetUsd');
+      throw new GatewayError(400, "'budgetUsd' must be a positive number of US dollars.", { code: 'invalid_value', param: 'budgetUsd' });
     }
     const budget = body.budgetUsd as number | undefined;
     if (key?.budgetUsd !== undefined && key?.budgetUsd !== null && budget === undefined) {
-      throw new GatewayError(400, "This key has a budget: give the job a 'budgetUsd' within it.", 'invalid_request_error', 'missing_required_parameter', 'budgetUsd');
+      throw new GatewayError(400, "This key has a budget: give the job a 'budgetUsd' within it.", { code: 'missing_required_parameter', param: 'budgetUsd' });
     }
     const held = key && key.budgetUsd !== null && budget !== undefined;
     // The job's whole budget is held from the key up front: the engine's own Budget caps what the job
     // spends at budgetUsd (every paid attempt booked), so the key can never be passed by it.
     if (held && !deps.keys.reserve(key.id, budget)) {
-      throw new GatewayError(402, `This key's budget cannot cover a $${budget} job.`, 'insufficient_quota', 'insufficient_quota');
+      throw new GatewayError(402, `This key's budget cannot cover a $${budget} job.`, { type: 'insufficient_quota', code: 'insufficient_quota' });
     }
     let run;
     try {
@@ -209,7 +209,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     const job = ownJob(id, c.get('key')?.id);
     // Only names the job itself wrote: a request can never reach outside the job's folder.
     const known = deps.easel.jobStore().items(id, ['succeeded']).some((item) => item.output?.files.includes(name));
-    if (!known) throw new GatewayError(404, `Job ${id} has no file ${name}.`, 'invalid_request_error', 'file_not_found');
+    if (!known) throw new GatewayError(404, `Job ${id} has no file ${name}.`, { code: 'file_not_found' });
     const bytes = await readFile(join(job.outDir, name));
     return c.body(bytes, 200, { 'content-type': name.endsWith('.png') ? 'image/png' : name.endsWith('.webp') ? 'image/webp' : 'image/jpeg' });
   });

@@ -28,8 +28,8 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/images/edits', async (c) => {
     const { fields, images } = await multipartBody(c.req.raw);
     const given = [...(images.image ?? []), ...(images['image[]'] ?? [])];
-    if (given.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
-    if (given.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', 'invalid_request_error', 'invalid_value', 'image');
+    if (given.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", { code: 'missing_required_parameter', param: 'image' });
+    if (given.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', { code: 'invalid_value', param: 'image' });
     const { request, responseFormat } = mapBody(fields, 'edit');
     const image = await bytesOf(given[0]!, 'image', c.req.raw.signal);
     const mask = images.mask?.[0] === undefined ? undefined : await bytesOf(images.mask[0], 'mask', c.req.raw.signal);
@@ -42,7 +42,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.post('/images/variations', async (c) => {
     const { fields, images } = await multipartBody(c.req.raw);
     const part = images.image?.[0];
-    if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", 'invalid_request_error', 'missing_required_parameter', 'image');
+    if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", { code: 'missing_required_parameter', param: 'image' });
     const { request, responseFormat } = mapBody(fields, 'variation');
     const image = await bytesOf(part, 'image', c.req.raw.signal);
     await checkPixels(image, 'image', deps.maxImagePixels);
@@ -62,13 +62,13 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
 /** Refuses images over the gateway's pixel limit before anything else reads them. */
 async function checkPixels(bytes: Uint8Array, field: string, maxPixels: number): Promise<void> {
   await inspectImage(bytes, { field, maxPixels }).catch((error: unknown) => {
-    throw new GatewayError(400, error instanceof Error ? error.message : `${field} is not a readable image`, 'invalid_request_error', 'invalid_image', field);
+    throw new GatewayError(400, error instanceof Error ? error.message : `${field} is not a readable image`, { code: 'invalid_image', param: field });
   });
 }
 
 async function jsonBody(c: Context<GatewayEnv>): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
-  if (!type.includes('application/json')) throw new GatewayError(400, 'Send the request body as application/json.', 'invalid_request_error', 'invalid_content_type');
+  if (!type.includes('application/json')) throw new GatewayError(400, 'Send the request body as application/json.', { code: 'invalid_content_type' });
   return readJsonObject(c);
 }
 
@@ -81,12 +81,12 @@ type ImagePart = Uint8Array<ArrayBuffer> | string;
  */
 async function multipartBody(request: Request): Promise<{ fields: Record<string, unknown>; images: Record<string, ImagePart[]> }> {
   const type = request.headers.get('content-type') ?? '';
-  if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', 'invalid_request_error', 'invalid_content_type');
+  if (!type.includes('multipart/form-data')) throw new GatewayError(400, 'Send edits and variations as multipart/form-data.', { code: 'invalid_content_type' });
   let form: FormData;
   try {
     form = await request.formData();
   } catch {
-    throw new GatewayError(400, 'We could not parse the multipart body of your request.', 'invalid_request_error', 'invalid_multipart');
+    throw new GatewayError(400, 'We could not parse the multipart body of your request.', { code: 'invalid_multipart' });
   }
   const fields: Record<string, unknown> = {};
   const images: Record<string, ImagePart[]> = {};
