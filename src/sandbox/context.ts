@@ -10,13 +10,14 @@ import type { FaultDecision, FaultInjector, RequestKind } from './faults.js';
 import type { FileStore } from './files.js';
 import { sampleLatencyMs } from './latency.js';
 import type { Ledger, Vendor } from './ledger.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter, RequestWindow } from './rate-limit.js';
 import { pushBounded, type Retention } from './retention.js';
 import type { WebhookSender } from './webhooks.js';
 
 export type SandboxEnv = {
   Bindings: Partial<HttpBindings>;
-  Variables: { fault: FaultDecision | undefined; apiKey: string };
+  /** `requestWindow`: the per-minute window as the gate counted this request (submits only). */
+  Variables: { fault: FaultDecision | undefined; apiKey: string; requestWindow: RequestWindow | undefined };
 };
 
 /** An error the sandbox must render in a vendor's own shape. */
@@ -135,6 +136,7 @@ export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gat
             }),
           );
         }
+        c.set('requestWindow', verdict.window);
       }
       c.set('fault', fault);
       await next();

@@ -11,7 +11,14 @@ export interface VendorLimits {
   burst?: { requests: number; windowMs: number; lockoutMs: number };
 }
 
-export type LimitVerdict = { ok: true } | { ok: false; reason: 'rpm' | 'concurrent' | 'burst' | 'lockout'; retryAfterMs: number; limit: number };
+/** The per-minute window as one request left it (OpenAI reports it in `x-ratelimit-*` headers). */
+export interface RequestWindow {
+  limit: number;
+  remaining: number;
+  resetMs: number;
+}
+
+export type LimitVerdict = { ok: true; window?: RequestWindow } | { ok: false; reason: 'rpm' | 'concurrent' | 'burst' | 'lockout'; retryAfterMs: number; limit: number };
 
 export class RateLimiter {
   private readonly stamps = new Map<Vendor, number[]>();
@@ -57,6 +64,8 @@ export class RateLimiter {
         return { ok: false, reason: 'rpm', retryAfterMs: Math.max(1, stamps[0]! + windowMs - now), limit: limits.requestsPerMinute };
       }
       stamps.push(now);
+      // Taken now, as this request was counted: a slow answer must not report a window that has moved on.
+      return { ok: true, window: { limit: limits.requestsPerMinute, remaining: Math.max(0, limits.requestsPerMinute - stamps.length), resetMs: Math.max(0, stamps[0]! + windowMs - now) } };
     }
     return { ok: true };
   }
@@ -77,16 +86,6 @@ export class RateLimiter {
         this.inFlight.set(vendor, (this.inFlight.get(vendor) ?? 1) - 1);
       },
     };
-  }
-
-  /** The per-minute window as it stands, for vendors that report it in headers (OpenAI `x-ratelimit-*`). */
-  requestWindow(vendor: Vendor): { limit: number; remaining: number; resetMs: number } | undefined {
-    const limit = this.limits[vendor]?.requestsPerMinute;
-    if (!limit) return undefined;
-    const windowMs = 60_000 * this.timeScale();
-    const now = this.now();
-    const stamps = prune(this.stamps, vendor, now - windowMs);
-    return { limit, remaining: Math.max(0, limit - stamps.length), resetMs: stamps.length > 0 ? Math.max(0, stamps[0]! + windowMs - now) : 0 };
   }
 
   inFlightCount(vendor: Vendor): number {

@@ -15,6 +15,7 @@ import type { Endpoint } from './models.js';
 import type { RawParams } from './params.js';
 import { renderJob, usageOf } from './render.js';
 import { type ImageJob, validateFields } from './validate.js';
+import type { RequestWindow } from '../rate-limit.js';
 
 /** Output URLs stay valid for 60 minutes (protocols.md 1.3). */
 const URL_TTL_MS = 60 * 60 * 1000;
@@ -22,7 +23,7 @@ const URL_TTL_MS = 60 * 60 * 1000;
 export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, endpoint: Endpoint, raw: RawParams): Promise<Response> {
   const started = Date.now();
   // The window as the gate just counted this request, before the work takes time off it.
-  const limits = rateLimitHeaders(ctx);
+  const limits = rateLimitHeaders(c.get('requestWindow'));
   const job = validateFields(c, endpoint, raw);
   if (job instanceof Response) return job;
   let inputs: JobInputs | undefined;
@@ -89,8 +90,7 @@ function moderationError(c: Context<SandboxEnv>, job: ImageJob): Response {
   });
 }
 
-function rateLimitHeaders(ctx: SandboxContext): Record<string, string> {
-  const window = ctx.limits.requestWindow('openai');
+function rateLimitHeaders(window: RequestWindow | undefined): Record<string, string> {
   if (!window) return {};
   return {
     'x-ratelimit-limit-requests': String(window.limit),
