@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { Agent, request } from 'undici';
+import { seededRandom } from '../src/sandbox/random.js';
 import { type ChildServer, rss, startChild } from './processes.js';
 import { runConcurrently } from './stats.js';
 
@@ -33,18 +34,8 @@ const URL_BUDGET_MB = Number(process.env.SOAK_URL_BUDGET_MB ?? 32);
 
 const client = new Agent({ keepAliveTimeout: 30_000, connections: CONCURRENCY * 2 });
 
-/** Seeded so two runs send the same mix (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(13);
+/** Seeded so two runs send the same mix. */
+const random = seededRandom(13);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const token = () => Math.floor(random() * 2 ** 48).toString(36);
 
