@@ -30,11 +30,18 @@ module.exports = {
     },
     ...upward,
     {
+      name: 'core-is-the-root',
+      comment: 'core imports nothing else of easel (version.ts aside): every other area builds on it.',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { path: '^src/', pathNot: '^src/(core/|version\\.ts$)' },
+    },
+    {
       name: 'sandbox-plays-the-vendors',
       comment: 'The sandbox depends on core and the catalog only: it must not share code with the clients it answers.',
       severity: 'error',
       from: { path: '^src/sandbox/' },
-      to: { path: '^src/(providers|config|router|batch|easel|server|cli|budget|cache)(/|\\.ts$)' },
+      to: { path: '^src/(providers|config|router|webhooks|batch|easel|server|cli|budget|cache|http)(/|\\.ts$)' },
     },
     {
       name: 'leaves-stay-leaves',

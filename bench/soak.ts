@@ -221,7 +221,7 @@ export async function benchSoak(): Promise<{ pass: boolean; readingsMb: number[]
       const gatewayRss = mb(rss(gateway.pid).current);
       readings.push(gatewayRss);
       console.log(
-        `  ${String(done + Math.min(CHECKPOINT, TOTAL - done)).padStart(6)}: gateway RSS ${gatewayRss.toFixed(0)} MB, ${await heapMb()} · sandbox RSS ${mb(rss(sandbox.pid).current).toFixed(0)} MB · ${(CHECKPOINT / (wallMs / 1000)).toFixed(0)} req/s`,
+        `  ${String(done + Math.min(CHECKPOINT, TOTAL - done)).padStart(6)}: gateway RSS ${gatewayRss.toFixed(0)} MB, ${await heapMb()} · sandbox RSS ${mb(rss(sandbox.pid).current).toFixed(0)} MB · ${(Math.min(CHECKPOINT, TOTAL - done) / (wallMs / 1000)).toFixed(0)} req/s`,
       );
     }
     const last = readings.slice(-3);

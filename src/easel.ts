@@ -305,7 +305,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
         totalCostUsd: costOfAttempts(outcome.attempts),
       },
     };
-    if (key) await store!.put(key, result);
+    // The images are paid for: a cache that cannot take them (disk full, index locked) costs a later
+    // cache hit, never this result.
+    if (key) await store!.put(key, result).catch((error: unknown) => notice(`easel: the result cache could not store this result: ${error instanceof Error ? error.message : String(error)}`));
     return result;
   }
 

@@ -61,8 +61,6 @@ export interface DryRunOptions extends BatchDefaults {
   unreadable?: readonly BadLine[];
 }
 
-/** The batch engine's default number of items in flight. */
-
 export async function dryRun(easel: Pick<BatchRunner, 'route'>, items: readonly WorkloadItem[], options: DryRunOptions = {}): Promise<DryRun> {
   const failing: BadLine[] = [...(options.unreadable ?? [])];
   const lines: PlannedLine[] = [];

@@ -16,10 +16,10 @@ import { EASEL_VERSION } from '../version.js';
 import { StoreError } from '../core/store-errors.js';
 
 // A store error raised away from a command's own try (a background job's callback, a timer) is still
-// one line and an exit code, never a stack trace.
+// one line and an exit code, never a stack trace. Anything else ends as Node would end it (its stack,
+// exit 1): rethrowing from this handler would exit 7, Node's code for a failing handler.
 const storeFailure = (error: unknown) => {
-  if (!(error instanceof StoreError)) throw error;
-  process.stderr.write(`error: ${error.message}\n`);
+  process.stderr.write(error instanceof StoreError ? `error: ${error.message}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 };
 process.on('uncaughtException', storeFailure);

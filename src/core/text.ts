@@ -9,8 +9,10 @@
  * unpaired UTF-16 surrogates (not Unicode at all; they cannot be encoded as UTF-8).
  */
 
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** The C0 control characters a prompt may not hold (all but tab, LF, CR). */
+export const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+/** A UTF-16 surrogate without its pair. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why `text` may not be sent as `field`, or undefined when it may. */
 export function textProblem(text: string, field: string): string | undefined {

@@ -13,10 +13,14 @@ export async function abandonWait(runtime: ProviderRuntime, details: { provider:
   if (reason instanceof TimeoutError && runtime.keepOnTimeout) {
     return new TimeoutError(`${reason.message}; ${details.provider} job ${vendorJobId} is left running and will be resumed`, { ...details, requestId: vendorJobId, jobAlive: true });
   }
-  // A job that finished before the cancel arrived is billed: the error says so, so its cost is counted.
+  // A job that finished before the cancel arrived is billed. After a timeout it is kept (`jobAlive`):
+  // the next try collects its output instead of paying for another. After a caller's abort nobody
+  // wants it, and the error says it was billed, so its cost is counted.
   if ((await cancel()) === 'completed') {
-    const Kind = reason instanceof TimeoutError ? TimeoutError : AbortedError;
-    return new Kind(`${reason.message}; ${details.provider} job ${vendorJobId} had already finished, and is billed`, { ...details, requestId: vendorJobId, charged: true });
+    if (reason instanceof TimeoutError) {
+      return new TimeoutError(`${reason.message}; ${details.provider} job ${vendorJobId} had already finished, is billed, and is collected by the next try`, { ...details, requestId: vendorJobId, jobAlive: true });
+    }
+    return new AbortedError(`${reason.message}; ${details.provider} job ${vendorJobId} had already finished, and is billed`, { ...details, requestId: vendorJobId, charged: true });
   }
   return reason;
 }

@@ -191,9 +191,8 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
  * answered with an error, else what the vendor bills for an abandoned request or job.
  */
 function abandonedCost(model: CatalogModel, call: ProviderCall, abandoned: boolean, hadJob: boolean, finishedFirst = false): number | null {
-  // The vendor had finished the job before the cancel arrived: it bills it like any other.
-  if (finishedFirst) return costOf(model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd;
-  if (!abandoned || !abandonedIsCharged(model.provider, hadJob ? 'cancelledJob' : 'inFlight')) return 0;
+  // A job the vendor had finished before the cancel arrived is billed like any other.
+  if (!finishedFirst && (!abandoned || !abandonedIsCharged(model.provider, hadJob ? 'cancelledJob' : 'inFlight'))) return 0;
   return costOf(model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd;
 }
 

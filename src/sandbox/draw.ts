@@ -5,6 +5,7 @@
  */
 import sharp, { type Sharp } from 'sharp';
 import type { OutputFormat } from '../core/task.js';
+import { CONTROL, characterCount, LONE_SURROGATE } from '../core/text.js';
 import { hashSeed, seededRandom } from './random.js';
 
 export interface DrawSpec {
@@ -69,7 +70,7 @@ function placeholderSvg({ width, height, model, prompt, seed }: DrawSpec): strin
   }
   const banner = Math.max(12, Math.round(Math.min(width, height) * 0.05));
   const small = Math.max(8, Math.round(banner * 0.45));
-  const caption = escapeXml(prompt.length > 90 ? `${Array.from(prompt).slice(0, 87).join('')}…` : prompt);
+  const caption = escapeXml(characterCount(prompt) > 90 ? `${Array.from(prompt).slice(0, 87).join('')}…` : prompt);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${colour(0, 82)}"/><stop offset="1" stop-color="${colour(140, 30)}"/></linearGradient></defs>
 <rect width="100%" height="100%" fill="url(#g)"/>
@@ -157,9 +158,11 @@ function encode(pipeline: Sharp, format: OutputFormat): Promise<Buffer> {
  * LF and CR; unpaired surrogates; U+FFFE/U+FFFF) are dropped: a vendor that accepts such a prompt
  * still draws an image, where leaving them in made the SVG parser fail and the sandbox answer 500.
  */
+const NOT_IN_XML = new RegExp(`${CONTROL.source}|[\\uFFFE\\uFFFF]|${LONE_SURROGATE.source}`, 'g');
+
 function escapeXml(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
+    .replace(NOT_IN_XML, '')
     .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 }
 

@@ -67,11 +67,6 @@ export class ImageFileStore {
     return { missing: this.evicted.has(id) ? 'evicted' : 'unknown' };
   }
 
-  get(id: string): HeldImage | undefined {
-    const found = this.lookup(id);
-    return 'found' in found ? found.found : undefined;
-  }
-
   /** Bytes held now. */
   size(): number {
     return this.bytesHeld;

@@ -3,7 +3,9 @@
  * fetched by whoever runs the model: URLs in `replicate.input` / `fal.input` (the sandbox fetches
  * them from the gateway's own machine), and webhook URLs the vendor account calls. So a client may
  * not set webhooks (the gateway owns them: `--public-url`), and every URL anywhere in the options
- * must be one the image policy would fetch (http(s) to an allowed address, or a data URL).
+ * must be one the image policy would fetch (http(s) to an allowed address, or a data URL). Such URLs
+ * are checked, not fetched, here: whoever runs the model fetches them later, so a redirect or a DNS
+ * change after the check is theirs to see (a real vendor's network; the sandbox's, in sandbox mode).
  */
 import { InvalidRequestError } from '../../core/errors.js';
 import type { ImageInputPolicy } from './policy.js';

@@ -104,8 +104,13 @@ function originOf(url: string): string {
  */
 function settleWhenDone(deps: GatewayDeps, jobId: string, done: Promise<unknown>): void {
   const book = () => {
-    const store = deps.easel.jobStore();
-    deps.keys.bookJob(jobId, store.counts(jobId).spentUsd, store.getJob(jobId)?.status !== 'running');
+    try {
+      const store = deps.easel.jobStore();
+      deps.keys.bookJob(jobId, store.counts(jobId).spentUsd, store.getJob(jobId)?.status !== 'running');
+    } catch {
+      // The stores were closed under a run that ended with the gateway: the hold stays recorded and
+      // the next start books it (resumeGatewayJobs), so nothing is lost by not booking it now.
+    }
   };
   done.then(book, book);
 }
@@ -149,10 +154,18 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     if (body.concurrency !== undefined && !(Number.isInteger(body.concurrency) && (body.concurrency as number) >= 1 && (body.concurrency as number) <= MAX_CONCURRENCY)) {
       throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, { code: 'invalid_value', param: 'concurrency' });
     }
-    await checkItemImages(body.items as Record<string, unknown>[], images);
     const key = c.get('key');
-    if (key?.allowedModels && (typeof body.model !== 'string' || !key.allowedModels.includes(body.model))) {
-      throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${key.allowedModels.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
+    const allowed = key?.allowedModels;
+    if (allowed) {
+      if (typeof body.model !== 'string' || !allowed.includes(body.model)) {
+        throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${allowed.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
+      }
+      // An item's own model or routing targets win over the job's: they must keep to the key's models too.
+      (body.items as Record<string, unknown>[]).forEach((item, index) => {
+        if ((item.model !== undefined && !allowed.includes(item.model as string)) || (item.policy as { targets?: unknown } | undefined)?.targets !== undefined) {
+          throw new GatewayError(403, `items[${index}]: this key may use only its models (${allowed.join(', ')}); give them as the job's 'model', not per item or as routing targets.`, { code: 'model_not_allowed', param: `items[${index}].model` });
+        }
+      });
     }
     if (body.budgetUsd !== undefined && !(typeof body.budgetUsd === 'number' && Number.isFinite(body.budgetUsd) && body.budgetUsd > 0)) {
       // A negative figure would otherwise be "reserved" from the key and raise what it may spend.
@@ -162,6 +175,8 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     if (key?.budgetUsd !== undefined && key?.budgetUsd !== null && budget === undefined) {
       throw new GatewayError(400, "This key has a budget: give the job a 'budgetUsd' within it.", { code: 'missing_required_parameter', param: 'budgetUsd' });
     }
+    // Last of the checks: it looks hosts up, which the refusals above need not wait for.
+    await checkItemImages(body.items as Record<string, unknown>[], images);
     const held = key && key.budgetUsd !== null && budget !== undefined;
     // The job's whole budget is held from the key up front: the engine's own Budget caps what the job
     // spends at budgetUsd (every paid attempt booked), so the key can never be passed by it.

@@ -13,10 +13,12 @@ export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   const images = imageInputPolicy({ isAllowedAddress: deps.isAllowedImageAddress });
   app.post('/generate', async (c) => {
     const request = await readJsonObject(c, 'an easel ImageRequest');
+    const key = c.get('key');
+    // The key's refusal first: a request it refuses fetches nothing.
+    allowedRequest(key, request as ImageRequest);
+    for (const [url, field] of clientProviderOptionUrls(request.providerOptions, 'providerOptions', images)) await images.vet(url, field);
     // Fetched here, by the gateway's input policy: what reaches easel is bytes, never a path or URL.
     for (const field of ['image', 'mask'] as const) if (request[field] !== undefined) request[field] = await images.read(request[field], field);
-    for (const [url, field] of clientProviderOptionUrls(request.providerOptions, 'providerOptions', images)) await images.vet(url, field);
-    const key = c.get('key');
     const allowed = allowedRequest(key, request as ImageRequest);
     const controller = new AbortController();
     // The caller hung up: stop the vendor work instead of paying for nothing (reservations settle as attempts end).

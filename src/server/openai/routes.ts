@@ -30,6 +30,7 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const given = [...(images.image ?? []), ...(images['image[]'] ?? [])];
     if (given.length === 0) throw new GatewayError(400, "Missing required parameter: 'image'.", { code: 'missing_required_parameter', param: 'image' });
     if (given.length > 1) throw new GatewayError(400, 'easel edits one image per request; send a single `image`.', { code: 'invalid_value', param: 'image' });
+    if ((images.mask?.length ?? 0) > 1) throw new GatewayError(400, 'Send at most one `mask`.', { code: 'invalid_value', param: 'mask' });
     const { request, responseFormat } = mapBody(fields, 'edit');
     const image = await bytesOf(given[0]!, 'image', c.req.raw.signal);
     const mask = images.mask?.[0] === undefined ? undefined : await bytesOf(images.mask[0], 'mask', c.req.raw.signal);
@@ -43,6 +44,9 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const { fields, images } = await multipartBody(c.req.raw);
     const part = images.image?.[0];
     if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", { code: 'missing_required_parameter', param: 'image' });
+    // Refused rather than ignored: a variation is of one image, and takes no mask.
+    if ((images.image?.length ?? 0) > 1 || images['image[]']) throw new GatewayError(400, 'Variations take a single `image`.', { code: 'invalid_value', param: 'image' });
+    if (images.mask) throw new GatewayError(400, "Unrecognized request argument supplied: mask. Variations take no mask.", { code: 'unknown_parameter', param: 'mask' });
     const { request, responseFormat } = mapBody(fields, 'variation');
     const image = await bytesOf(part, 'image', c.req.raw.signal);
     await checkPixels(image, 'image', deps.maxImagePixels);
