@@ -71,6 +71,18 @@ describe('gateway keys', () => {
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 
+  it('holds a restricted key to its models in jobs too: an item’s own model or routing targets are refused', async () => {
+    const gw = gateway();
+    const { key } = gw.keys.create({ name: 'jobs', allowedModels: [SCHNELL] });
+    const post = (body: unknown) => gw.app.request('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+    for (const item of [{ prompt: 'e', model: 'openai/gpt-image-1' }, { prompt: 'e', policy: { targets: { model: 'openai/gpt-image-1' } } }]) {
+      const refused = await post({ model: SCHNELL, items: [{ prompt: 'fine' }, item] });
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: { code: 'model_not_allowed', param: 'items[1].model' } });
+    }
+    expect((await post({ model: SCHNELL, items: [{ prompt: 'fine', model: SCHNELL }] })).status).toBe(202);
+  });
+
   it('exposes health and Prometheus metrics', async () => {
     const gw = gateway();
     await gw.generate(undefined, { model: SCHNELL, prompt: 'd' });

@@ -252,6 +252,23 @@ describe('edits', () => {
   });
 });
 
+describe('image parts a route does not use', () => {
+  it('are refused, not ignored: a second mask on edits, a second image or a mask on variations', async () => {
+    const app = gatewayApp();
+    const part = () => new Blob([new Uint8Array(png)], { type: 'image/png' });
+    const send = async (path: string, parts: [string, Blob | string][]) => {
+      const data = new FormData();
+      for (const [name, value] of parts) data.append(name, value as Blob);
+      const answer = await app.request(path, { method: 'POST', body: data });
+      return { status: answer.status, param: ((await answer.json()) as { error?: { param: string } }).error?.param };
+    };
+    expect(await send('/v1/images/edits', [['prompt', 'a fox'], ['model', 'openai/dall-e-2'], ['image', part()], ['mask', part()], ['mask', part()]])).toEqual({ status: 400, param: 'mask' });
+    expect(await send('/v1/images/variations', [['model', 'openai/dall-e-2'], ['image', part()], ['image', part()]])).toEqual({ status: 400, param: 'image' });
+    expect(await send('/v1/images/variations', [['model', 'openai/dall-e-2'], ['image', part()], ['mask', part()]])).toEqual({ status: 400, param: 'mask' });
+    expect(connections).toEqual([]);
+  });
+});
+
 describe('jobs', () => {
   async function finished(app: App, id: string) {
     let job: { status: string; results: { index: number; status: string; images: { url: string }[]; error?: { message: string } }[] } | undefined;
