@@ -231,11 +231,21 @@ export function createEasel(options: EaselOptions = {}): Easel {
           let finished = finishedCalls.get(modelId);
           if (!finished) finishedCalls.set(modelId, (finished = new Map()));
           const missing = candidate.calls.filter((_, index) => !finished.has(index));
+          const keptJobs = kept.get(modelId);
+          // Jobs this try picks up instead of buying: an earlier run's (first try on that model only), else an earlier try's.
+          const resumeIds = resumable?.model === modelId ? resumable.ids : keptJobs?.ids;
+          const resumed = candidate.calls.filter((_, index) => !finished.has(index) && resumeIds?.has(index));
           const reservation = await hooks.reserve?.(
-            { model: modelId, provider: candidate.model.provider, worstCaseUsd: worstCaseUsd(candidate.model, missing), calls: missing.length },
+            {
+              model: modelId,
+              provider: candidate.model.provider,
+              worstCaseUsd: worstCaseUsd(candidate.model, missing),
+              calls: missing.length,
+              resumedCalls: resumed.length,
+              resumedWorstCaseUsd: worstCaseUsd(candidate.model, resumed),
+            },
             signal,
           );
-          const keptJobs = kept.get(modelId);
           kept.delete(modelId);
           if (keptJobs) timeoutResumes.set(modelId, (timeoutResumes.get(modelId) ?? 0) + 1);
           // The try that left those jobs alive is settled: this one has reserved them and pays for them.

@@ -327,15 +327,34 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   let charged = 0;
   const reserve: ReserveHook = async (attempt, attemptSignal) => {
     const label = `line ${item.line} (${attempt.model})`;
-    // A vendor job an earlier run submitted is already paid for: it is held, never refused.
-    const committed = store.item(item.jobId, item.index)?.submissions.some((s) => s.model === attempt.model);
-    const held = committed ? budget.hold(attempt.worstCaseUsd, label) : await budget.acquire(attempt.worstCaseUsd, label, AbortSignal.any([attemptSignal, stopping]));
+    // Vendor jobs that already exist are paid for: their part is held, never refused. The calls that
+    // may buy a new job wait for room like any other.
+    const held = attempt.resumedCalls > 0 ? [budget.hold(attempt.resumedWorstCaseUsd, `${label}, resumed`)] : [];
+    if (attempt.calls > attempt.resumedCalls) {
+      const freshUsd = attempt.worstCaseUsd === null ? null : Math.max(0, attempt.worstCaseUsd - (attempt.resumedWorstCaseUsd ?? 0));
+      try {
+        held.push(await budget.acquire(freshUsd, label, AbortSignal.any([attemptSignal, stopping])));
+      } catch (error) {
+        // Refused: the item is skipped with its resumed jobs unread. The vendor bills them anyway, so
+        // they are booked at their worst case (the real price is known only by reading them). Stopped:
+        // the next run reads them.
+        for (const reservation of held) {
+          if (!(error instanceof BudgetExceededError)) budget.release(reservation);
+          else {
+            charged += reservation.usd;
+            budget.settle(reservation, reservation.usd);
+          }
+        }
+        throw error;
+      }
+    }
     return {
+      // The attempt's cost is booked once, on one of its reservations; the others are freed.
       settle: (usd) => {
         charged += usd ?? 0;
-        budget.settle(held, usd);
+        held.forEach((reservation, i) => (i === 0 ? budget.settle(reservation, usd) : budget.release(reservation)));
       },
-      release: () => budget.release(held),
+      release: () => held.forEach((reservation) => budget.release(reservation)),
     };
   };
 

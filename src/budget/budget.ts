@@ -15,6 +15,8 @@ export interface Reservation {
   readonly id: number;
   readonly usd: number;
   readonly label: string;
+  /** Made by `hold`: money already committed at a vendor. */
+  readonly held?: boolean;
 }
 
 export interface BudgetOptions {
@@ -90,8 +92,11 @@ export class Budget {
       try {
         return this.reserve(usd, label);
       } catch (error) {
-        const cost = usd ?? 0;
-        const couldFit = this.capUsd !== undefined && usd !== null && this.spent + cost <= this.capUsd + 1e-9 && this.open.size > 0;
+        // Held money (jobs that exist) counts as spent: waiting for it to settle would wait on a
+        // caller's own hold, and what it frees is no more than the job's worst case minus its price.
+        const held = [...this.open.values()].filter((r) => r.held);
+        const committed = this.spent + held.reduce((sum, r) => sum + r.usd, 0);
+        const couldFit = this.capUsd !== undefined && usd !== null && committed + (usd ?? 0) <= this.capUsd + 1e-9 && this.open.size > held.length;
         if (!(error instanceof BudgetExceededError) || !couldFit) throw error;
       }
       if (signal?.aborted) throw errorFromSignal(signal);
@@ -116,7 +121,7 @@ export class Budget {
    * before a crash, being resumed) — refusing it would abandon a job that is paid for anyway.
    */
   hold(usd: number | null, label: string): Reservation {
-    const reservation = { id: this.nextId++, usd: usd ?? 0, label };
+    const reservation = { id: this.nextId++, usd: usd ?? 0, label, held: true };
     this.open.set(reservation.id, reservation);
     return reservation;
   }

@@ -166,7 +166,7 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         latencyMs: performance.now() - t0,
         outcome: 'error',
         requestId: e?.requestId ?? jobId,
-        costUsd: kept ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined, e?.charged === true),
+        costUsd: kept || refused(e, jobId) ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined, e?.charged === true),
         error: { code: e?.code ?? 'unknown', message: e?.message ?? 'unexpected error', retryable: e?.retryable ?? false },
       });
       if (!kept && !(e?.retryable ?? false)) siblings.abort(error);
@@ -184,6 +184,14 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
   if (failure) throw failure.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);
   return mergeResults(model, calls, results, [...warnings], attempts, performance.now() - started, options.endpoint.target === 'sandbox');
+}
+
+/**
+ * The vendor answered the call with an error before any job of it was known (a 4xx or 5xx to the
+ * submit, even one that came back as the attempt was being given up): it took nothing and bills nothing.
+ */
+function refused(error: EaselError | undefined, jobId: string | undefined): boolean {
+  return error !== undefined && error.status !== undefined && jobId === undefined && !error.jobAlive && !error.charged;
 }
 
 /**

@@ -17,6 +17,15 @@ export interface AttemptReservation {
   worstCaseUsd: number | null;
   /** Vendor calls the attempt makes (split `n`), resumed ones included. */
   calls: number;
+  /**
+   * Of those, the calls that pick up a vendor job which already exists (stored by an earlier run, or
+   * left alive by an earlier try): paid for whatever the budget says, so a budget holds their part
+   * instead of refusing it or making it wait. A call that only searches for a job a crash may have
+   * left behind is not counted: it may yet buy a new one.
+   */
+  resumedCalls: number;
+  /** The part of `worstCaseUsd` for `resumedCalls` (0 when there are none; null when unknown). */
+  resumedWorstCaseUsd: number | null;
 }
 
 /** What `reserve` hands back; exactly one of the two is called, once. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dryRun } from '../../src/batch/dry-run.js';
+import { SqliteJobStore } from '../../src/batch/sqlite-store.js';
 import { Budget } from '../../src/budget/budget.js';
 import { findModel } from '../../src/catalog/index.js';
 import { costOf } from '../../src/catalog/pricing.js';
@@ -131,6 +132,60 @@ describe('budgets against the ledger', () => {
     expect(budget.spentUsd).toBeGreaterThan(10 - 0.05);
     expect(outcomes.filter((o) => o === 'ran').length + refused).toBe(1000);
     expect(outcomes.filter((o) => o === 'ran').length).toBeGreaterThan(300);
+  });
+
+  it('a resumed split-n item holds only its stored call: the call never submitted must fit the cap', { timeout: 120_000 }, async () => {
+    // FLUX schnell makes at most 4 images a call: n=5 is two calls. One call at a time to FAL, and the
+    // vendor slow enough that the process is killed with the first call's job stored and the second unsent.
+    const slow = await startSandbox({ timeScale: 0.5, coldStart: { ms: 0, rate: 0 } });
+    const dir = tmp();
+    const model = 'fal/flux/schnell';
+    writeFileSync(join(dir, 'items.jsonl'), JSON.stringify({ prompt: 'five views of a lamp', size: '512x512', n: 5 }));
+    writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 20, limits: { fal: { concurrent: 1 } } }));
+    const batch = (budget: number) =>
+      spawn(process.execPath, [...CLI, 'batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--budget', String(budget), '--config', join(dir, 'easel.config.json')], {
+        env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
+        stdio: 'ignore',
+      });
+    const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      const first = batch(1);
+      const submits = () => slow.context.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/fal/queue/')).length;
+      const stored = () => {
+        const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
+        try {
+          const job = store.listJobs()[0];
+          return job ? store.items(job.id)[0]!.submissions.length : 0;
+        } finally {
+          store.close();
+        }
+      };
+      await vi.waitFor(() => expect(stored()).toBe(1), { timeout: 30_000, interval: 10 });
+      expect(submits()).toBe(1);
+      first.kill('SIGKILL');
+      await exited(first);
+      const paid = await vi.waitFor(() => {
+        const charges = slow.context.ledger.list();
+        expect(charges).toHaveLength(1);
+        return charges[0]!.usd!;
+      }, { timeout: 20_000, interval: 20 });
+      // Room for the stored call, and for half an image more: not for the second call.
+      const cap = Math.round((paid + price(model) / 2) * 1e6) / 1e6;
+      const second = batch(cap);
+      await exited(second);
+      await vi.waitFor(() => expect(slow.idleForMs()).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
+      const spent = slow.context.ledger.list().reduce((sum, c) => sum + (c.usd ?? 0), 0);
+      expect(spent).toBeLessThanOrEqual(cap + 1e-9);
+      expect(submits()).toBe(1);
+      const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
+      const [item] = store.items(store.listJobs()[0]!.id);
+      store.close();
+      // Skipped, with the stored job's money booked (at its worst case: it was never read).
+      expect(item).toMatchObject({ status: 'skipped' });
+      expect(item!.costUsd).toBeGreaterThanOrEqual(paid - 1e-9);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('a budgeted batch killed eight times stays under its cap on a vendor that bills cut-off calls', { timeout: 240_000 }, async () => {

@@ -6,7 +6,7 @@ import type { Warning } from '../../core/warnings.js';
 import { abandonWait } from '../abandon.js';
 import { downloadOutput } from '../download.js';
 import { type HttpScope, readJson, send, vendorScope } from '../http.js';
-import { answerLost, CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
+import { CLOCK_SKEW_MS, holdJob, notHeld } from '../lost-answer.js';
 import { withinSubmitWindow } from '../submit-window.js';
 import type { ImageProvider, ProviderCall, ProviderResult, ProviderRuntime } from '../types.js';
 import { parseFalError } from './errors.js';
@@ -29,7 +29,7 @@ export const falProvider: ImageProvider = {
       const answer = await send(scope, { method: 'POST', url: request.url, headers: authHeaders(runtime), body: request.body });
       return collect(scope, call, readJson(scope, answer, ResultSchema), answer.requestId, request.warnings);
     }
-    const id = await withinSubmitWindow(runtime, scope, (shielded) => submitOrAdopt({ ...scope, runtime: shielded }, call, request.url, request.body));
+    const id = await submitOrAdopt(scope, call, request.url, request.body);
     await runtime.onSubmitted?.(id);
     // The attempt ended while the submit was on the wire: the request is kept for the next attempt
     // (a timeout) or cancelled (an abort), never left without anyone knowing its id.
@@ -52,25 +52,24 @@ export const falProvider: ImageProvider = {
 };
 
 /**
- * Submits to the queue. When the answer is lost (the connection was cut after the request went out),
- * FAL may have taken the request: it is looked for in FAL's request listing and adopted if found.
- * Runs inside the submit window (`scope.runtime` is not the attempt's), so a timeout or an abort
+ * Submits to the queue. When the answer is lost (the connection was cut after the request went out,
+ * or no answer came within the submit window), FAL may have taken the request: it is looked for in
+ * FAL's request listing and adopted if found. Runs inside the submit window, so a timeout or an abort
  * during the submit still gets the id back.
  */
 async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, body: Record<string, unknown>): Promise<string> {
   const submittedAt = scope.runtime.now();
-  try {
-    const id = await submit(scope, url, body);
-    holdJob(id);
-    return id;
-  } catch (error) {
-    if (!answerLost(error)) throw error;
-    const query = { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() };
-    const adopted = await findFalOrphan(scope, query).catch(() => undefined);
-    if (adopted === undefined) throw error;
-    holdJob(adopted);
-    return adopted;
-  }
+  const id = await withinSubmitWindow(
+    scope.runtime,
+    scope,
+    (shielded) => submit({ ...scope, runtime: shielded }, url, body),
+    // A custom host without FAL's Platform API lists nothing: whether the submit took stays unknown.
+    scope.runtime.urls.platform
+      ? (shielded) => findFalOrphan({ ...scope, runtime: shielded }, { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() })
+      : undefined,
+  );
+  holdJob(id);
+  return id;
 }
 
 async function finish(scope: HttpScope, call: ProviderCall, id: string, warnings: Warning[]): Promise<ProviderResult> {

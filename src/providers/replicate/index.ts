@@ -40,13 +40,13 @@ export const replicateProvider: ImageProvider = {
         // prediction exists but its id never came back. Find it by its input and cancel it, so it
         // stops running (and billing).
         if (runtime.signal.aborted) await cancelOrphan(call, options, runtime, submittedAt);
-        const adopted = answerLost(error) && !runtime.signal.aborted ? await adoptLost(call, options, runtime, submittedAt) : undefined;
+        const adopted = answerLost(error) && !runtime.signal.aborted ? await findLost(call, options, runtime, submittedAt).catch(() => undefined) : undefined;
         if (!adopted) throw error;
         prediction = adopted;
       }
     } else {
       // A plain create answers at once with the id: it is let finish even past the attempt's end.
-      prediction = await withinSubmitWindow(runtime, scope, (shielded) => createOrAdopt(call, options, shielded, request, submittedAt));
+      prediction = await createOrAdopt(call, options, runtime, request, submittedAt);
     }
     holdJob(prediction.id);
     if (runtime.onSubmitted) {
@@ -96,22 +96,25 @@ export const replicateProvider: ImageProvider = {
 };
 
 /** Creates the prediction; when the answer is lost, adopts the one the create made, if Replicate lists it. */
-async function createOrAdopt(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, request: ReturnType<typeof buildCreateRequest>, since: number): Promise<Prediction> {
-  try {
-    return await createPrediction(scopeFor(call, runtime), request);
-  } catch (error) {
-    const adopted = answerLost(error) ? await adoptLost(call, options, runtime, since) : undefined;
-    if (!adopted) throw error;
-    return adopted;
-  }
+function createOrAdopt(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, request: ReturnType<typeof buildCreateRequest>, since: number): Promise<Prediction> {
+  const scope = scopeFor(call, runtime);
+  return withinSubmitWindow(
+    runtime,
+    scope,
+    (shielded) => createPrediction(scopeFor(call, shielded), request),
+    (shielded) => findLost(call, options, shielded, since),
+  );
 }
 
-/** The prediction a create whose answer was lost made, when Replicate lists one (polled from its state). */
-async function adoptLost(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<Prediction | undefined> {
+/**
+ * The prediction a create whose answer was lost made, when Replicate lists one (polled from its
+ * state). A listing that fails rejects: whether the create took is then unknown.
+ */
+async function findLost(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<Prediction | undefined> {
   const scope = scopeFor(call, runtime);
   const ref = parseModelRef(call.model.vendorModel);
   const { input } = buildInput(call, ref, options);
-  const id = await findOrphan(scope, ref, input, since - CLOCK_SKEW_MS, notHeld()).catch(() => undefined);
+  const id = await findOrphan(scope, ref, input, since - CLOCK_SKEW_MS, notHeld());
   return id === undefined ? undefined : getPrediction(scope, id);
 }
 
