@@ -43,7 +43,13 @@ const PROFILES: Profile[] = [
     model: 'openai/dall-e-2',
     timeScale: 0.1,
     request: { size: '256x256' },
-    naive: (sandbox, i) => new OpenAI({ apiKey: 'bench', baseURL: sandbox.urls.openai }).images.generate({ model: 'dall-e-2', prompt: `naive ${i}`, size: '256x256', response_format: 'b64_json' }),
+    naive: (sandbox, i) =>
+      new OpenAI({ apiKey: 'bench', baseURL: sandbox.urls.openai }).images.generate({
+        model: 'dall-e-2',
+        prompt: `naive ${i}`,
+        size: '256x256',
+        response_format: 'b64_json',
+      }),
   },
   {
     vendor: 'replicate',
@@ -51,7 +57,10 @@ const PROFILES: Profile[] = [
     timeScale: 0.1,
     request: { size: '256x256', seed: 7 },
     naive: (sandbox, i) =>
-      new Replicate({ auth: 'bench', baseUrl: sandbox.urls.replicate }).run('stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b', { input: { prompt: `naive ${i}`, width: 256, height: 256 } }),
+      new Replicate({ auth: 'bench', baseUrl: sandbox.urls.replicate }).run(
+        'stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b',
+        { input: { prompt: `naive ${i}`, width: 256, height: 256 } },
+      ),
   },
   {
     vendor: 'fal',
@@ -61,7 +70,10 @@ const PROFILES: Profile[] = [
     naive: (sandbox, i) =>
       createFalClient({
         credentials: 'bench',
-        requestMiddleware: async (req) => ({ ...req, url: req.url.replace('https://queue.fal.run', sandbox.urls.falQueue).replace('https://fal.run', sandbox.urls.falRun) }),
+        requestMiddleware: async (req) => ({
+          ...req,
+          url: req.url.replace('https://queue.fal.run', sandbox.urls.falQueue).replace('https://fal.run', sandbox.urls.falRun),
+        }),
       }).subscribe('fal-ai/flux/schnell', { input: { prompt: `naive ${i}`, image_size: { width: 512, height: 512 } }, pollInterval: 50 }),
   },
   {
@@ -95,7 +107,10 @@ async function startVendor(timeScale: number) {
   const durations = async () => {
     const { charges } = (await (await fetch(`${child.url}/_sandbox/ledger`)).json()) as { charges: { at: string; computeMs?: number }[] };
     if (charges.length === 0 || charges.some((c) => c.computeMs === undefined)) return undefined;
-    return charges.map((c) => ({ startedAt: Date.parse(c.at) - c.computeMs!, ms: c.computeMs! })).sort((a, b) => a.startedAt - b.startedAt).map((c) => c.ms);
+    return charges
+      .map((c) => ({ startedAt: Date.parse(c.at) - c.computeMs!, ms: c.computeMs! }))
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map((c) => c.ms);
   };
   return { url: child.url, urls: sandboxUrls(child.url), tooMany, durations, cpuMs: () => cpuMs(child.pid), close: () => child.stop() };
 }
@@ -112,7 +127,11 @@ async function measureEasel(profile: Profile) {
   };
   const model = findModel(profile.model)!;
   // latencyScale: easel times its polls (and hedges) on the sandbox's scaled clock.
-  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-makespan-')) }, latencyScale: profile.timeScale });
+  const easel = createEasel({
+    env: { EASEL_SANDBOX_URL: sandbox.url },
+    config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-makespan-')) },
+    latencyScale: profile.timeScale,
+  });
   try {
     // One prompt and seed throughout, so the sandbox draws once and the figures measure pacing, not
     // this machine's CPU; `cache: false` so easel still calls the vendor for every item.
@@ -131,7 +150,18 @@ async function measureEasel(profile: Profile) {
     const drawn = await sandbox.durations();
     const bound = drawn ? idealMakespanForDurations(drawn, scaled) : idealMakespanMs(ITEMS, latency, scaled);
     const formula = timeUnderLimits(ITEMS, meanLatencyMs(model.latency) * profile.timeScale, scaled);
-    return { makespan, bound, formula, sameDraws: drawn !== undefined, ratio: makespan / bound, succeeded: final.succeeded, failed: final.failed, tooMany: await sandbox.tooMany(), clientCpu: (cpu.user + cpu.system) / 1000 / makespan, sandboxCpu };
+    return {
+      makespan,
+      bound,
+      formula,
+      sameDraws: drawn !== undefined,
+      ratio: makespan / bound,
+      succeeded: final.succeeded,
+      failed: final.failed,
+      tooMany: await sandbox.tooMany(),
+      clientCpu: (cpu.user + cpu.system) / 1000 / makespan,
+      sandboxCpu,
+    };
   } finally {
     await easel.close();
     await sandbox.close();
@@ -165,4 +195,5 @@ export async function benchMakespan(vendors = PROFILES.map((p) => p.vendor)): Pr
   return figures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchMakespan(process.argv.slice(2).length ? (process.argv.slice(2) as Profile['vendor'][]) : undefined);
+if (import.meta.url === `file://${process.argv[1]}`)
+  await benchMakespan(process.argv.slice(2).length ? (process.argv.slice(2) as Profile['vendor'][]) : undefined);

@@ -29,7 +29,12 @@ const BIG_REQUESTS = 100;
 const client = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
-  const response = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), dispatcher: client });
+  const response = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    dispatcher: client,
+  });
   const bytes = (await response.body.arrayBuffer()).byteLength;
   if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
   return bytes;
@@ -74,9 +79,17 @@ async function measure(targets: readonly Target[], concurrency: number): Promise
 export async function benchGateway(): Promise<Record<string, number>> {
   const servers: ChildServer[] = [];
   try {
-    const sandbox = await startChild(['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--grain', '40', '--fixed-seed', '1'], {}, /listening on (http:\/\/\S+)/);
+    const sandbox = await startChild(
+      ['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--grain', '40', '--fixed-seed', '1'],
+      {},
+      /listening on (http:\/\/\S+)/,
+    );
     servers.push(sandbox);
-    const gateway = await startChild(['serve', '--port', '0', '--state', mkdtempSync(join(tmpdir(), 'easel-bench-gw-'))], { EASEL_SANDBOX_URL: sandbox.url }, /gateway listening on (http:\/\/\S+)/);
+    const gateway = await startChild(
+      ['serve', '--port', '0', '--state', mkdtempSync(join(tmpdir(), 'easel-bench-gw-'))],
+      { EASEL_SANDBOX_URL: sandbox.url },
+      /gateway listening on (http:\/\/\S+)/,
+    );
     servers.push(gateway);
     // The yardstick: a proxy that parses nothing. What it adds is the extra hop's own cost here.
     const bare = await startScript(resolve(import.meta.dirname, 'passthrough-proxy.ts'), [sandbox.url], {}, /listening on (http:\/\/\S+)/);
@@ -86,7 +99,11 @@ export async function benchGateway(): Promise<Record<string, number>> {
     // drawing from memory, so the figures are the gateway's own cost, not placeholder drawing.
     const small = { prompt: 'bench', size: '256x256', response_format: 'b64_json' };
     const targets: Target[] = [
-      { label: 'direct', pid: sandbox.pid, call: () => post(`${sandbox.url}/openai/v1/images/generations`, { ...small, model: 'dall-e-2' }, { authorization: 'Bearer bench' }) },
+      {
+        label: 'direct',
+        pid: sandbox.pid,
+        call: () => post(`${sandbox.url}/openai/v1/images/generations`, { ...small, model: 'dall-e-2' }, { authorization: 'Bearer bench' }),
+      },
       { label: 'gateway', pid: gateway.pid, call: () => post(`${gateway.url}/v1/images/generations`, { ...small, model: 'openai/dall-e-2' }) },
       { label: 'bare proxy', pid: bare.pid, call: () => post(bare.url, { ...small, model: 'dall-e-2' }) },
     ];
@@ -134,7 +151,9 @@ export async function benchGateway(): Promise<Record<string, number>> {
 
     console.log('gateway benchmark (one run, 256x256 images, OpenAI route)');
     for (const line of lines) console.log(line);
-    console.log(`  ${BIG_REQUESTS} concurrent ${(imageBytes / 1e6).toFixed(1)} MB images: gateway RSS ${(before.current / 1e6).toFixed(0)} MB → peak ${(after.peak / 1e6).toFixed(0)} MB, i.e. ${heldPerImage.toFixed(2)} copies held per image (target ≤ 2)`);
+    console.log(
+      `  ${BIG_REQUESTS} concurrent ${(imageBytes / 1e6).toFixed(1)} MB images: gateway RSS ${(before.current / 1e6).toFixed(0)} MB → peak ${(after.peak / 1e6).toFixed(0)} MB, i.e. ${heldPerImage.toFixed(2)} copies held per image (target ≤ 2)`,
+    );
     return figures;
   } finally {
     for (const server of servers.reverse()) await server.stop();

@@ -51,9 +51,13 @@ export async function benchHedging(): Promise<Record<string, number>> {
   const extraCharges = (hedged.charges - plain.charges) / plain.charges;
   console.log(`hedging benchmark (one run, ${REQUESTS} requests, concurrency ${CONCURRENCY}, time scale ${TIME_SCALE}, hedge at p${HEDGE_PERCENTILE})`);
   console.log(`  unhedged: p50 ${plain.p50.toFixed(0)} ms, p99 ${plain.p99.toFixed(0)} ms, ${plain.vendorRequests} vendor requests, ${plain.charges} charges`);
-  console.log(`  hedged:   p50 ${hedged.p50.toFixed(0)} ms, p99 ${hedged.p99.toFixed(0)} ms, ${hedged.vendorRequests} vendor requests, ${hedged.charges} charges`);
+  console.log(
+    `  hedged:   p50 ${hedged.p50.toFixed(0)} ms, p99 ${hedged.p99.toFixed(0)} ms, ${hedged.vendorRequests} vendor requests, ${hedged.charges} charges`,
+  );
   console.log(`  p99 ratio hedged/unhedged: ${p99Ratio.toFixed(2)} (target ≤ 0.60)`);
-  console.log(`  extra requests: ${(extraRequests * 100).toFixed(1)}% (target ≤ 10%); extra charges: ${(extraCharges * 100).toFixed(1)}% (cancelled losers are not billed)`);
+  console.log(
+    `  extra requests: ${(extraRequests * 100).toFixed(1)}% (target ≤ 10%); extra charges: ${(extraCharges * 100).toFixed(1)}% (cancelled losers are not billed)`,
+  );
   return { unhedgedP99: plain.p99, hedgedP99: hedged.p99, p99Ratio, extraRequests, extraCharges };
 }
 

@@ -34,7 +34,10 @@ function oneRun(items: number, latency: LatencyShape, limits: PaceLimits): numbe
 }
 
 function schedule(items: number, durationOf: (index: number) => number, limits: PaceLimits): number {
-  const spacings = [limits.requestsPerMinute ? (limits.windowMs ?? 60_000) / limits.requestsPerMinute : 0, limits.burst ? limits.burst.windowMs / limits.burst.requests : 0];
+  const spacings = [
+    limits.requestsPerMinute ? (limits.windowMs ?? 60_000) / limits.requestsPerMinute : 0,
+    limits.burst ? limits.burst.windowMs / limits.burst.requests : 0,
+  ];
   const spacing = Math.max(...spacings);
   const concurrent = limits.concurrent ?? Infinity;
   // Finish times of the calls in flight, kept sorted: concurrency frees the earliest first.

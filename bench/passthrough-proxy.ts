@@ -14,7 +14,12 @@ const pool = new Agent({ keepAliveTimeout: 30_000 });
 const server = createServer(async (req, res) => {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const upstream = await request(target, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer bench' }, body: Buffer.concat(chunks), dispatcher: pool });
+  const upstream = await request(target, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+    body: Buffer.concat(chunks),
+    dispatcher: pool,
+  });
   res.writeHead(upstream.statusCode, { 'content-type': 'application/json' });
   for await (const chunk of upstream.body) res.write(chunk);
   res.end();

@@ -41,7 +41,10 @@ export function startScript(script: string, args: string[], env: Record<string, 
   const logPath = join(mkdtempSync(join(tmpdir(), 'easel-bench-child-')), 'stderr.log');
   const stderr = openSync(logPath, 'w');
   const loader = script.endsWith('.ts') ? ['--import', TSX] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', stderr],
+  });
   closeSync(stderr);
   return new Promise((done, fail) => {
     let output = '';
@@ -77,7 +80,9 @@ export function rss(pid: number): { peak: number; current: number } {
 
 /** CPU time (user + system) a process has used so far, in ms (Linux `/proc/PID/stat`). */
 export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   // After the command name: utime and stime are fields 14 and 15 of the whole line, in clock ticks (100/s).
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

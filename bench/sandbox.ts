@@ -33,7 +33,10 @@ export async function benchSandbox(): Promise<Record<string, number>> {
         if (res.status !== 200) throw new Error(`sandbox answered ${res.status}: ${await res.text()}`);
         await res.arrayBuffer();
       });
-    const health = () => fetch(`${sandbox.urls.control}/health`).then((res) => res.arrayBuffer()).then(() => undefined);
+    const health = () =>
+      fetch(`${sandbox.urls.control}/health`)
+        .then((res) => res.arrayBuffer())
+        .then(() => undefined);
     await runConcurrently(40, CONCURRENCY, generate); // warm-up
     const images = await runConcurrently(REQUESTS, CONCURRENCY, generate);
     const bare = await runConcurrently(REQUESTS, CONCURRENCY, health);

@@ -57,14 +57,20 @@ async function send(method: string, path: string, body?: string | Buffer | Reada
   const response = await request(`${gatewayUrl}${path}`, { method: method as 'GET', body, headers, dispatcher: client });
   return { status: response.statusCode, body: Buffer.from(await response.body.arrayBuffer()) };
 }
-const json = (path: string, value: unknown) => send('POST', path, typeof value === 'string' ? value : JSON.stringify(value), { 'content-type': 'application/json' });
+const json = (path: string, value: unknown) =>
+  send('POST', path, typeof value === 'string' ? value : JSON.stringify(value), { 'content-type': 'application/json' });
 
 function multipart(fields: Record<string, string>, files: Record<string, Buffer>): { body: Buffer; type: string } {
   const boundary = `soak${token()}`;
   const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  for (const [name, value] of Object.entries(fields))
+    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   for (const [name, bytes] of Object.entries(files)) {
-    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="${name}.png"\r\ncontent-type: image/png\r\n\r\n`), bytes, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"; filename="${name}.png"\r\ncontent-type: image/png\r\n\r\n`),
+      bytes,
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
@@ -76,9 +82,11 @@ const oversized = Buffer.alloc(26 * 1024 * 1024, 0x7b);
 
 function chunked(total: number): Readable {
   const chunk = Buffer.alloc(1024 * 1024, 0x20);
-  return Readable.from((function* () {
-    for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
-  })());
+  return Readable.from(
+    (function* () {
+      for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
+    })(),
+  );
 }
 
 const SMALL = { model: 'openai/dall-e-2', size: '256x256' };
@@ -102,13 +110,30 @@ const MIX: [number, string, () => Promise<Answer>][] = [
     8,
     'edit multipart',
     () => {
-      const form = multipart({ model: 'openai/dall-e-2', prompt: 'soak edit', size: '256x256', response_format: pick(['b64_json', 'url']) }, { image: inputPng });
+      const form = multipart(
+        { model: 'openai/dall-e-2', prompt: 'soak edit', size: '256x256', response_format: pick(['b64_json', 'url']) },
+        { image: inputPng },
+      );
       return send('POST', '/v1/images/edits', form.body, { 'content-type': form.type });
     },
   ],
-  [6, 'native generate', () => json('/v1/easel/generate', { model: pick(['openai/dall-e-2', 'fal/flux/schnell']), prompt: `soak native ${Math.floor(random() * 50)}`, size: '256x256' })],
+  [
+    6,
+    'native generate',
+    () =>
+      json('/v1/easel/generate', { model: pick(['openai/dall-e-2', 'fal/flux/schnell']), prompt: `soak native ${Math.floor(random() * 50)}`, size: '256x256' }),
+  ],
   // Replicate's outputs are files the sandbox serves for an hour: what the sandbox's own budget bounds.
-  [2, 'native generate (Replicate)', () => json('/v1/easel/generate', { model: 'replicate/black-forest-labs/flux-schnell', prompt: `soak replicate ${Math.floor(random() * 20)}`, aspectRatio: '1:1' })],
+  [
+    2,
+    'native generate (Replicate)',
+    () =>
+      json('/v1/easel/generate', {
+        model: 'replicate/black-forest-labs/flux-schnell',
+        prompt: `soak replicate ${Math.floor(random() * 20)}`,
+        aspectRatio: '1:1',
+      }),
+  ],
   [
     2,
     'start job',
@@ -123,7 +148,12 @@ const MIX: [number, string, () => Promise<Answer>][] = [
   [0.2, 'body over the limit (declared)', () => send('POST', '/v1/images/generations', oversized, { 'content-type': 'application/json' })],
   [0.2, 'body over the limit (chunked)', () => send('POST', '/v1/easel/generate', chunked(27 * 1024 * 1024), { 'content-type': 'application/json' })],
   [11, 'unknown route', () => send(pick(['GET', 'POST', 'DELETE']), `/${pick(['v1', 'v2', 'api', 'v1/images'])}/${token()}/${token()}`)],
-  [6, 'bad size', () => json('/v1/images/generations', { model: 'openai/dall-e-2', prompt: 'soak', size: pick(['0x0', '512x0', '99999x99999', 'big', `${token()}x1`, '-1x-1']) })],
+  [
+    6,
+    'bad size',
+    () =>
+      json('/v1/images/generations', { model: 'openai/dall-e-2', prompt: 'soak', size: pick(['0x0', '512x0', '99999x99999', 'big', `${token()}x1`, '-1x-1']) }),
+  ],
   [
     4,
     'edit without file',
@@ -194,23 +224,36 @@ async function heapMb(): Promise<string> {
 export async function benchSoak(): Promise<{ pass: boolean; readingsMb: number[] }> {
   const servers: ChildServer[] = [];
   try {
-    const sandbox = await startChild(['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--no-cold-starts', '--grain', '40', '--fixed-seed', '1'], {}, /listening on (http:\/\/\S+)/);
+    const sandbox = await startChild(
+      ['sandbox', '--port', '0', '--time-scale', '0', '--unlimited', '--no-cold-starts', '--grain', '40', '--fixed-seed', '1'],
+      {},
+      /listening on (http:\/\/\S+)/,
+    );
     servers.push(sandbox);
     const state = mkdtempSync(join(tmpdir(), 'easel-soak-'));
     // The vendors' published rates would pace the run to a crawl (OpenAI: 100 a minute); the sandbox runs unlimited.
     const unlimited = { requestsPerMinute: 1_000_000, concurrent: 1000 };
     const config = join(state, 'easel.config.json');
     writeFileSync(config, JSON.stringify({ limits: { openai: unlimited, stability: unlimited, replicate: unlimited, fal: unlimited } }));
-    const gateway = await startChild(['serve', '--port', '0', '--state', state, '--config', config, '--url-budget-mb', String(URL_BUDGET_MB)], { EASEL_SANDBOX_URL: sandbox.url }, /gateway listening on (http:\/\/\S+)/);
+    const gateway = await startChild(
+      ['serve', '--port', '0', '--state', state, '--config', config, '--url-budget-mb', String(URL_BUDGET_MB)],
+      { EASEL_SANDBOX_URL: sandbox.url },
+      /gateway listening on (http:\/\/\S+)/,
+    );
     servers.push(gateway);
     gatewayUrl = gateway.url;
     const first = await json('/v1/images/generations', { ...SMALL, prompt: 'soak input', response_format: 'b64_json' });
     // DALL-E 2 edits take RGBA, LA or L PNGs only.
-    inputPng = await sharp(Buffer.from((JSON.parse(first.body.toString()) as { data: { b64_json: string }[] }).data[0]!.b64_json, 'base64')).ensureAlpha().png().toBuffer();
+    inputPng = await sharp(Buffer.from((JSON.parse(first.body.toString()) as { data: { b64_json: string }[] }).data[0]!.b64_json, 'base64'))
+      .ensureAlpha()
+      .png()
+      .toBuffer();
 
     const mb = (bytes: number) => bytes / 1e6;
     const start = { gateway: mb(rss(gateway.pid).current), sandbox: mb(rss(sandbox.pid).current), heap: await heapMb() };
-    console.log(`soak benchmark: ${TOTAL} mixed requests, concurrency ${CONCURRENCY}, gateway url budget ${URL_BUDGET_MB} MB (gateway and sandbox in their own processes)`);
+    console.log(
+      `soak benchmark: ${TOTAL} mixed requests, concurrency ${CONCURRENCY}, gateway url budget ${URL_BUDGET_MB} MB (gateway and sandbox in their own processes)`,
+    );
     console.log(`  start:  gateway RSS ${start.gateway.toFixed(0)} MB, ${start.heap} · sandbox RSS ${start.sandbox.toFixed(0)} MB`);
     const readings: number[] = [];
     const t0 = performance.now();
@@ -228,12 +271,14 @@ export async function benchSoak(): Promise<{ pass: boolean; readingsMb: number[]
     const settled = last.length === 3 && Math.max(...last) <= Math.min(...last) * 1.1;
     const under = Math.max(...readings) < BOUND_MB;
     const pass = settled && under;
-    console.log(`  ${(performance.now() - t0) / 1000 | 0} s; answers by kind and status:`);
+    console.log(`  ${((performance.now() - t0) / 1000) | 0} s; answers by kind and status:`);
     for (const [key, count] of [...statuses].sort()) console.log(`    ${key}: ${count}${samples.has(key) ? `  e.g. ${samples.get(key)}` : ''}`);
     console.log(`  mean time by kind: ${[...timeByKind].map(([label, t]) => `${label} ${(t.ms / t.n).toFixed(1)} ms`).join(', ')}`);
     const serverErrors = [...statuses].filter(([key]) => / → 5\d\d$/.test(key)).reduce((sum, [, n]) => sum + n, 0);
     console.log(`  5xx answers: ${serverErrors}; connections closed on the client: ${clientErrors}`);
-    console.log(`  last three gateway RSS readings ${last.map((r) => r.toFixed(0)).join(', ')} MB: ${settled ? 'settled (within 10%)' : 'NOT settled'}; highest ${Math.max(...readings).toFixed(0)} MB vs bound ${BOUND_MB} MB`);
+    console.log(
+      `  last three gateway RSS readings ${last.map((r) => r.toFixed(0)).join(', ')} MB: ${settled ? 'settled (within 10%)' : 'NOT settled'}; highest ${Math.max(...readings).toFixed(0)} MB vs bound ${BOUND_MB} MB`,
+    );
     console.log(pass ? 'PASS' : 'FAIL');
     return { pass, readingsMb: readings };
   } finally {

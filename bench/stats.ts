@@ -11,7 +11,11 @@ export function summarize(samples: readonly number[]): { p50: number; p99: numbe
 }
 
 /** Runs `total` tasks with at most `concurrency` in flight; returns each task's latency (ms) and the wall time. */
-export async function runConcurrently(total: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; wallMs: number }> {
+export async function runConcurrently(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<{ latencies: number[]; wallMs: number }> {
   const latencies: number[] = [];
   let next = 0;
   const start = performance.now();

@@ -28,7 +28,10 @@ export async function benchUpscale(): Promise<Record<string, number>> {
   try {
     for (let i = 0; i < PHOTOS; i++) {
       const prompt = `studio photo of a ${PRODUCTS[i % PRODUCTS.length]} on a plain background`;
-      await writeFile(join(folder, `photo-${String(i).padStart(2, '0')}.png`), await drawPlaceholder({ width: WIDTH, height: HEIGHT, format: 'png', model: 'bench', prompt, seed: i }));
+      await writeFile(
+        join(folder, `photo-${String(i).padStart(2, '0')}.png`),
+        await drawPlaceholder({ width: WIDTH, height: HEIGHT, format: 'png', model: 'bench', prompt, seed: i }),
+      );
     }
     const files = (await readdir(folder)).filter((name) => name.startsWith('photo-')).sort();
 
@@ -62,7 +65,9 @@ export async function benchUpscale(): Promise<Record<string, number>> {
     console.log(`local upscale benchmark (one run): ${PHOTOS} photos ${WIDTH}x${HEIGHT} -> ${WIDTH * SCALE}x${HEIGHT * SCALE} PNG, file in, file out`);
     for (const model of MODELS) {
       const s = perImage[model]!;
-      console.log(`  ${model.padEnd(14)} mean ${s.mean.toFixed(1)} ms/image, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, total ${((s.mean * PHOTOS) / 1000).toFixed(1)} s`);
+      console.log(
+        `  ${model.padEnd(14)} mean ${s.mean.toFixed(1)} ms/image, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, total ${((s.mean * PHOTOS) / 1000).toFixed(1)} s`,
+      );
     }
     console.log(`  esrgan first call (loads tfjs + wasm + x4 weights, then upscales): ${esrganLoadMs.toFixed(0)} ms`);
     console.log(`  esrgan / lanczos time per image: ${figures.esrganToLanczosRatio.toFixed(1)}x`);

@@ -32,7 +32,12 @@ describe('createEasel', () => {
 
   it('reports model, cost, request ids, attempts and the routing decision', async () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5 } });
-    const result = await easel.generate({ prompt: 'mountain landscape at sunset', model: 'replicate/black-forest-labs/flux-schnell', n: 2, aspectRatio: '16:9' });
+    const result = await easel.generate({
+      prompt: 'mountain landscape at sunset',
+      model: 'replicate/black-forest-labs/flux-schnell',
+      n: 2,
+      aspectRatio: '16:9',
+    });
     expect(result.images).toHaveLength(2);
     expect(result.images[0]).toMatchObject({ width: 1344, height: 768 });
     expect(result.cost.usd).toBeCloseTo(0.006, 6);
@@ -62,7 +67,9 @@ describe('createEasel', () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url } });
     await expect(easel.generate({ prompt: 'x', n: 0 })).rejects.toThrow(/n:/);
     await expect(easel.generate({ prompt: 'x', model: 'nobody/nothing' })).rejects.toThrow(/unknown model "nobody\/nothing"/);
-    await expect(easel.generate({ prompt: 'x', model: 'replicate/black-forest-labs/flux-schnell', size: '1000x1000' })).rejects.toThrow(/cannot make size 1000x1000/);
+    await expect(easel.generate({ prompt: 'x', model: 'replicate/black-forest-labs/flux-schnell', size: '1000x1000' })).rejects.toThrow(
+      /cannot make size 1000x1000/,
+    );
     await easel.close();
   });
 });

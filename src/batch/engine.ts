@@ -153,7 +153,13 @@ export function startBatch(options: BatchOptions): BatchRun {
   };
 }
 
-async function runJob(job: Job, options: BatchOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
+async function runJob(
+  job: Job,
+  options: BatchOptions,
+  outDir: string,
+  stream: ResultStream<BatchItemResult>,
+  progress: Listeners<BatchProgress>,
+): Promise<BatchProgress> {
   const webhooks = await openWebhooks(options);
   try {
     return await runItems(job, { ...options, completion: webhooks?.completions.for.bind(webhooks.completions) }, outDir, stream, progress);
@@ -168,7 +174,13 @@ async function openWebhooks(options: BatchOptions): Promise<{ completions: Webho
   if (!settings) return undefined;
   if (settings.completions) return { completions: settings.completions, close: async () => {} };
   const completions = new WebhookCompletions(settings.publicUrl);
-  const receiver = await startWebhookReceiver({ vendors: options.easel, completions, port: settings.port, host: settings.host, replayPath: settings.replayPath });
+  const receiver = await startWebhookReceiver({
+    vendors: options.easel,
+    completions,
+    port: settings.port,
+    host: settings.host,
+    replayPath: settings.replayPath,
+  });
   if (!settings.publicUrl) completions.reachableAt(receiver.url);
   return { completions, close: () => receiver.close() };
 }
@@ -195,7 +207,13 @@ interface RunContext {
   writeFile: (path: string, bytes: Uint8Array) => Promise<string>;
 }
 
-async function runItems(job: Job, options: ItemOptions, outDir: string, stream: ResultStream<BatchItemResult>, progress: Listeners<BatchProgress>): Promise<BatchProgress> {
+async function runItems(
+  job: Job,
+  options: ItemOptions,
+  outDir: string,
+  stream: ResultStream<BatchItemResult>,
+  progress: Listeners<BatchProgress>,
+): Promise<BatchProgress> {
   const { store, easel } = options;
   const settings = { ...job.options, ...definedOnly({ model: options.model, concurrency: options.concurrency, allowUnpriced: options.allowUnpriced }) };
   // Calls a crash cut off on vendors whose jobs cannot be found again are booked first, at their
@@ -318,7 +336,13 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   const base = { index: item.index, line: item.line };
   if (item.parked) return writeParked(context, item);
   const request: ImageRequest = { ...batchItemRequest(item.request, options), signal };
-  const interrupted = (): BatchItemResult => ({ ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' } });
+  const interrupted = (): BatchItemResult => ({
+    ...base,
+    status: 'failed',
+    files: [],
+    costUsd: 0,
+    error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' },
+  });
 
   // Money is reserved per vendor attempt (primary, retry, fallback, hedge) at that attempt's worst
   // case, through the router's hook: an item that does not fit waits for reservations in flight to
@@ -380,7 +404,8 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
           // The vendor answered the call with an error: it was not charged and nothing is in flight.
           if (error.status !== undefined && !error.jobAlive) store.clearIntent(item.jobId, item.index);
           // A job the vendor itself reports failed or canceled is not resumed again.
-          if (error.requestId && !error.jobAlive && !(error instanceof AbortedError) && !(error instanceof TimeoutError)) store.dropSubmission(item.jobId, item.index, error.requestId);
+          if (error.requestId && !error.jobAlive && !(error instanceof AbortedError) && !(error instanceof TimeoutError))
+            store.dropSubmission(item.jobId, item.index, error.requestId);
         },
       });
     } catch (error) {
@@ -430,13 +455,23 @@ async function runItem(context: RunContext, item: Item): Promise<BatchItemResult
   } catch (error) {
     const problem = localWriteProblem(error, context.outDir);
     if (!problem) throw error;
-    return park(context, item, output, result.images.map((i) => i.bytes), charged, problem);
+    return park(
+      context,
+      item,
+      output,
+      result.images.map((i) => i.bytes),
+      charged,
+      problem,
+    );
   }
   store.succeed(item.jobId, item.index, output, charged);
   return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: charged };
 
   function fail(error: unknown, costUsd: number): BatchItemResult {
-    const e = error instanceof EaselError ? { code: error.code, message: error.message } : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
+    const e =
+      error instanceof EaselError
+        ? { code: error.code, message: error.message }
+        : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
     store.fail(item.jobId, item.index, e, costUsd);
     return { ...base, status: 'failed', files: [], costUsd, error: e };
   }

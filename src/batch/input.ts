@@ -52,7 +52,9 @@ export function parseWorkloadLines(text: string, extension: string, name = 'work
   if (extension === '.txt') return { items: fromText(text), bad: [] };
   if (extension === '.jsonl' || extension === '.ndjson') return fromJsonLines(text);
   if (extension === '.csv') return fromCsv(text, name);
-  throw new InvalidRequestError(`${name}: unsupported file type ${JSON.stringify(extension || '(none)')}; use .txt (a prompt a line), .jsonl or .csv`, { field: 'file' });
+  throw new InvalidRequestError(`${name}: unsupported file type ${JSON.stringify(extension || '(none)')}; use .txt (a prompt a line), .jsonl or .csv`, {
+    field: 'file',
+  });
 }
 
 function firstBadThrown({ items, bad }: WorkloadLines, name: string): WorkloadItem[] {
@@ -106,7 +108,10 @@ function fromCsv(text: string, name: string): WorkloadLines {
       // A broken record is reported by its line, and the records around it still count.
       skip_records_with_error: true,
       on_skip: (error) => {
-        bad.push({ line: typeof error?.lines === 'number' ? error.lines : 0, reason: `not a valid CSV record (${error?.message.replace(/ on line \d+$/, '') ?? 'parse error'})` });
+        bad.push({
+          line: typeof error?.lines === 'number' ? error.lines : 0,
+          reason: `not a valid CSV record (${error?.message.replace(/ on line \d+$/, '') ?? 'parse error'})`,
+        });
         return undefined;
       },
     });

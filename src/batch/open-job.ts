@@ -48,21 +48,30 @@ export function openJob(choice: JobChoice, outDir: string): OpenedJob {
   if (unfinished && !(choice.newJob && choice.items)) {
     // Run again without --model, the job keeps the model it was started with.
     const known = unfinished.options.itemsHash;
-    if (choice.items && known && known !== workloadHash(choice.items, choice.model ?? unfinished.options.model)) throw workloadChanged(store, unfinished, choice);
+    if (choice.items && known && known !== workloadHash(choice.items, choice.model ?? unfinished.options.model))
+      throw workloadChanged(store, unfinished, choice);
     return resumeJob(store, unfinished, choice);
   }
   const itemsHash = choice.items ? workloadHash(choice.items, choice.model) : undefined;
   if (!choice.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
   // The same workload into the same folder again: that job is finished, there is nothing to pay for.
   const latest = store.findLatest(outDir);
-  if (!choice.newJob && latest?.status === 'done' && latest.options.itemsHash === workloadHash(choice.items, choice.model ?? latest.options.model)) return resumeJob(store, latest, choice);
+  if (!choice.newJob && latest?.status === 'done' && latest.options.itemsHash === workloadHash(choice.items, choice.model ?? latest.options.model))
+    return resumeJob(store, latest, choice);
   if (unfinished) store.setStatus(unfinished.id, 'replaced');
   const job = store.createJob(
     {
       id: `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
       outDir,
       source: choice.source ?? 'library',
-      options: { model: choice.model, budgetUsd: choice.budgetUsd, concurrency: choice.concurrency, allowUnpriced: choice.allowUnpriced, policy: choice.policy, itemsHash },
+      options: {
+        model: choice.model,
+        budgetUsd: choice.budgetUsd,
+        concurrency: choice.concurrency,
+        allowUnpriced: choice.allowUnpriced,
+        policy: choice.policy,
+        itemsHash,
+      },
     },
     choice.items.map((i) => ({ line: i.line, request: i.request })),
   );

@@ -95,7 +95,15 @@ export class SqliteJobStore implements JobStore {
     const now = new Date().toISOString();
     const insertItem = this.sql('INSERT INTO items (job_id, idx, line, request, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.sql('INSERT INTO jobs (id, out_dir, source, options, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(job.id, job.outDir, job.source, JSON.stringify(job.options), 'running', now, now);
+      this.sql('INSERT INTO jobs (id, out_dir, source, options, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        job.id,
+        job.outDir,
+        job.source,
+        JSON.stringify(job.options),
+        'running',
+        now,
+        now,
+      );
       items.forEach((item, index) => insertItem.run(job.id, index, item.line, JSON.stringify(item.request), 'pending', now));
     })();
     return { ...job, status: 'running', createdAt: now, updatedAt: now };
@@ -107,12 +115,16 @@ export class SqliteJobStore implements JobStore {
   }
 
   findUnfinished(outDir: string): Job | undefined {
-    const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status IN ('running', 'canceled') ORDER BY created_at DESC, rowid DESC LIMIT 1").get(outDir) as JobRow | undefined;
+    const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status IN ('running', 'canceled') ORDER BY created_at DESC, rowid DESC LIMIT 1").get(
+      outDir,
+    ) as JobRow | undefined;
     return row && toJob(row);
   }
 
   succeededIn(outDir: string): Item[] {
-    const rows = this.sql("SELECT items.* FROM items JOIN jobs ON jobs.id = items.job_id WHERE jobs.out_dir = ? AND items.status = 'succeeded' ORDER BY items.updated_at DESC").all(outDir) as ItemRow[];
+    const rows = this.sql(
+      "SELECT items.* FROM items JOIN jobs ON jobs.id = items.job_id WHERE jobs.out_dir = ? AND items.status = 'succeeded' ORDER BY items.updated_at DESC",
+    ).all(outDir) as ItemRow[];
     return rows.map(toItem);
   }
 
@@ -136,7 +148,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   counts(jobId: string): JobCounts {
-    const rows = this.sql('SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd, SUM(possible_duplicates > 0) AS dup FROM items WHERE job_id = ? GROUP BY status').all(jobId) as { status: ItemStatus; n: number; usd: number; dup: number }[];
+    const rows = this.sql(
+      'SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd, SUM(possible_duplicates > 0) AS dup FROM items WHERE job_id = ? GROUP BY status',
+    ).all(jobId) as { status: ItemStatus; n: number; usd: number; dup: number }[];
     const counts: JobCounts = { pending: 0, submitted: 0, succeeded: 0, failed: 0, skipped: 0, total: 0, spentUsd: 0, possibleDuplicates: 0 };
     for (const row of rows) {
       counts[row.status] = row.n;
@@ -150,7 +164,10 @@ export class SqliteJobStore implements JobStore {
 
   items(jobId: string, statuses?: readonly ItemStatus[]): Item[] {
     const rows = statuses
-      ? (this.sql(`SELECT * FROM items WHERE job_id = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY idx`).all(jobId, ...statuses) as ItemRow[])
+      ? (this.sql(`SELECT * FROM items WHERE job_id = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY idx`).all(
+          jobId,
+          ...statuses,
+        ) as ItemRow[])
       : (this.sql('SELECT * FROM items WHERE job_id = ? ORDER BY idx').all(jobId) as ItemRow[]);
     return rows.map(toItem);
   }
@@ -174,11 +191,17 @@ export class SqliteJobStore implements JobStore {
   }
 
   fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void {
-    this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(error), costUsd]);
+    this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, intent = NULL, cost_usd = cost_usd + ?", [
+      JSON.stringify(error),
+      costUsd,
+    ]);
   }
 
   skip(jobId: string, index: number, reason: string, costUsd = 0): void {
-    this.update(jobId, index, "status = 'skipped', error = ?, cost_usd = cost_usd + ?", [JSON.stringify({ code: 'budget_exceeded', message: reason }), costUsd]);
+    this.update(jobId, index, "status = 'skipped', error = ?, cost_usd = cost_usd + ?", [
+      JSON.stringify({ code: 'budget_exceeded', message: reason }),
+      costUsd,
+    ]);
   }
 
   addCost(jobId: string, index: number, costUsd: number): void {
@@ -190,7 +213,10 @@ export class SqliteJobStore implements JobStore {
       const item = this.item(jobId, index);
       if (!item || !item.submissions.some((s) => s.vendorRequestId === vendorRequestId)) return;
       const rest = item.submissions.filter((s) => s.vendorRequestId !== vendorRequestId);
-      this.update(jobId, index, 'submissions = ?, status = ?', [JSON.stringify(rest), rest.length > 0 || item.status !== 'submitted' ? item.status : 'pending']);
+      this.update(jobId, index, 'submissions = ?, status = ?', [
+        JSON.stringify(rest),
+        rest.length > 0 || item.status !== 'submitted' ? item.status : 'pending',
+      ]);
     })();
   }
 
@@ -223,13 +249,19 @@ export class SqliteJobStore implements JobStore {
   }
 
   resetFailed(jobId: string): number {
-    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(new Date().toISOString(), jobId);
+    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(
+      new Date().toISOString(),
+      jobId,
+    );
     if (info.changes > 0) this.setStatus(jobId, 'running');
     return info.changes;
   }
 
   resetSkipped(jobId: string): number {
-    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status = 'skipped'").run(new Date().toISOString(), jobId);
+    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status = 'skipped'").run(
+      new Date().toISOString(),
+      jobId,
+    );
     if (info.changes > 0) this.setStatus(jobId, 'running');
     return info.changes;
   }
@@ -248,7 +280,15 @@ export class SqliteJobStore implements JobStore {
 }
 
 function toJob(row: JobRow): Job {
-  return { id: row.id, outDir: row.out_dir, source: row.source, options: JSON.parse(row.options), status: row.status, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    id: row.id,
+    outDir: row.out_dir,
+    source: row.source,
+    options: JSON.parse(row.options),
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toItem(row: ItemRow): Item {

@@ -73,9 +73,7 @@ export class Budget {
       usd = 0;
     }
     if (this.capUsd !== undefined && this.spent + this.reservedUsd + usd > this.capUsd + 1e-9) {
-      throw new BudgetExceededError(
-        `${label}: $${round(usd)} would pass the $${this.capUsd} cap ($${this.spentUsd} spent, $${this.reservedUsd} reserved)`,
-      );
+      throw new BudgetExceededError(`${label}: $${round(usd)} would pass the $${this.capUsd} cap ($${this.spentUsd} spent, $${this.reservedUsd} reserved)`);
     }
     const reservation = { id: this.nextId++, usd, label };
     this.open.set(reservation.id, reservation);

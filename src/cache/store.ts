@@ -60,7 +60,17 @@ export class ResultCache {
     for (const image of stored.images) {
       const path = this.objectPath(image.sha256, image.format);
       if (!existsSync(path)) return undefined; // an object was removed by hand: treat as a miss
-      images.push(makeImage({ bytes: new Uint8Array(readFileSync(path)), mediaType: image.mediaType, format: image.format, width: image.width, height: image.height, seed: image.seed, revisedPrompt: image.revisedPrompt }));
+      images.push(
+        makeImage({
+          bytes: new Uint8Array(readFileSync(path)),
+          mediaType: image.mediaType,
+          format: image.format,
+          width: image.width,
+          height: image.height,
+          seed: image.seed,
+          revisedPrompt: image.revisedPrompt,
+        }),
+      );
     }
     this.sql('UPDATE entries SET hits = hits + 1 WHERE key = ?').run(key);
     return {
@@ -84,7 +94,15 @@ export class ResultCache {
       if (!existsSync(path)) await writeFileAtomic(path, image.bytes);
     }
     const stored: StoredResult = {
-      images: result.images.map((i) => ({ sha256: i.sha256, mediaType: i.mediaType, format: i.format, width: i.width, height: i.height, seed: i.seed, revisedPrompt: i.revisedPrompt })),
+      images: result.images.map((i) => ({
+        sha256: i.sha256,
+        mediaType: i.mediaType,
+        format: i.format,
+        width: i.width,
+        height: i.height,
+        seed: i.seed,
+        revisedPrompt: i.revisedPrompt,
+      })),
       model: result.model,
       provider: result.provider,
       requestIds: result.requestIds,

@@ -48,6 +48,8 @@ export function lifecycleWarning(model: CatalogModel, nowMs: number): Warning | 
       message: `${model.id} is shut down${shutdownDate ? ` (since ${shutdownDate})` : ''}${instead}. The vendor no longer serves it: only hosts that still do (OpenAI-compatible hosts, the sandbox) will answer`,
     };
   }
-  const when = shutdownDate ? ` (shutting down ${shutdownDate}${at.daysLeft !== undefined ? `, in ${at.daysLeft} day${at.daysLeft === 1 ? '' : 's'}` : ''})` : '';
+  const when = shutdownDate
+    ? ` (shutting down ${shutdownDate}${at.daysLeft !== undefined ? `, in ${at.daysLeft} day${at.daysLeft === 1 ? '' : 's'}` : ''})`
+    : '';
   return { kind: 'deprecated', model: model.id, message: `${model.id} is deprecated${when}${instead}` };
 }

@@ -21,7 +21,15 @@ export type Dimensioning =
   /** Named aspect ratios with the pixel size each produces (Stability v2beta, FLUX on Replicate). */
   | { kind: 'aspect-ratios'; ratios: Readonly<Record<string, readonly [number, number]>>; default: string }
   /** Any width/height within limits (FAL custom sizes, gpt-image-2, SDXL on Replicate). */
-  | { kind: 'free'; min: number; max: number; multipleOf: number; maxPixels: number; default: string; presets?: Readonly<Record<string, readonly [number, number]>> }
+  | {
+      kind: 'free';
+      min: number;
+      max: number;
+      multipleOf: number;
+      maxPixels: number;
+      default: string;
+      presets?: Readonly<Record<string, readonly [number, number]>>;
+    }
   /** Output size follows the input image (upscalers, edits). */
   | { kind: 'from-input' };
 

@@ -44,10 +44,22 @@ export function batchCommand(): Command {
     .option('--config <file>', 'config file (default ./easel.config.json)')
     .option('--json', 'print the final summary (or the dry run) as JSON')
     .option('--webhook-url <url>', 'public URL that reaches --webhook-port: Replicate and FAL call it when a job ends, instead of being polled')
-    .addOption(new Option('--webhook-port <n>', 'port of the webhook receiver this run starts (with --webhook-url)').argParser(intFlag('--webhook-port', 1, 65_535)))
-    .option('--new', "start a new job even though the folder's unfinished job came from other items (items already done there with the same request are kept, not bought again)")
-    .addOption(new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved').argParser(intFlag('--grace', 0, 3600)).default(DEFAULT_GRACE_S))
-    .addHelpText('after', '\nExamples:\n  easel batch prompts.txt --out ./images --budget 5\n  easel batch jobs.jsonl --out ./assets --model fal/flux/schnell --concurrency 20\n  easel batch prompts.txt --out ./images --dry-run');
+    .addOption(
+      new Option('--webhook-port <n>', 'port of the webhook receiver this run starts (with --webhook-url)').argParser(intFlag('--webhook-port', 1, 65_535)),
+    )
+    .option(
+      '--new',
+      "start a new job even though the folder's unfinished job came from other items (items already done there with the same request are kept, not bought again)",
+    )
+    .addOption(
+      new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved')
+        .argParser(intFlag('--grace', 0, 3600))
+        .default(DEFAULT_GRACE_S),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  easel batch prompts.txt --out ./images --budget 5\n  easel batch jobs.jsonl --out ./assets --model fal/flux/schnell --concurrency 20\n  easel batch prompts.txt --out ./images --dry-run',
+    );
   addRoutingOptions(command, { task: false });
   return command.action(async (file: string, flags: BatchFlags) => {
     await withEasel(
@@ -57,9 +69,12 @@ export function batchCommand(): Command {
           try {
             if (!/^https?:$/.test(new URL(flags.webhookUrl).protocol)) throw new Error();
           } catch {
-            throw new InvalidRequestError(`--webhook-url must be an http(s) URL that vendors can reach, not ${JSON.stringify(flags.webhookUrl)}`, { field: 'webhook-url' });
+            throw new InvalidRequestError(`--webhook-url must be an http(s) URL that vendors can reach, not ${JSON.stringify(flags.webhookUrl)}`, {
+              field: 'webhook-url',
+            });
           }
-          if (!flags.webhookPort) throw new InvalidRequestError('--webhook-url needs --webhook-port: the port the URL reaches on this machine', { field: 'webhook-port' });
+          if (!flags.webhookPort)
+            throw new InvalidRequestError('--webhook-url needs --webhook-port: the port the URL reaches on this machine', { field: 'webhook-port' });
         }
         const policy = policyFromFlags(flags);
         if (flags.dryRun) {
@@ -83,11 +98,26 @@ export function batchCommand(): Command {
             newJob: flags.new === true,
             stop: interrupts.stop,
             signal: interrupts.signal,
-            ...(flags.webhookUrl || flags.webhookPort ? { webhooks: { publicUrl: flags.webhookUrl, port: flags.webhookPort, host: flags.webhookUrl ? '0.0.0.0' : undefined, replayPath: webhookReplayPath(flags) } } : {}),
+            ...(flags.webhookUrl || flags.webhookPort
+              ? {
+                  webhooks: {
+                    publicUrl: flags.webhookUrl,
+                    port: flags.webhookPort,
+                    host: flags.webhookUrl ? '0.0.0.0' : undefined,
+                    replayPath: webhookReplayPath(flags),
+                  },
+                }
+              : {}),
           });
           // The user's own command is the one that resumes: the same file, folder and model.
           const again = ['easel', ...withoutFlags(process.argv.slice(2), { '--new': 0, '--budget': 1, '--grace': 1 })];
-          await followRun(easel, run, { what: `${basename(file)} → ${run.job.outDir}`, json: flags.json === true, resumeWith: shellCommand(again), interrupts, onRunning: (n) => (inFlight = n) });
+          await followRun(easel, run, {
+            what: `${basename(file)} → ${run.job.outDir}`,
+            json: flags.json === true,
+            resumeWith: shellCommand(again),
+            interrupts,
+            onRunning: (n) => (inFlight = n),
+          });
         } finally {
           interrupts.dispose();
         }
@@ -117,7 +147,9 @@ export async function followRun(easel: Easel, run: BatchRun, options: FollowOpti
   const counts = easel.jobStore().counts(job.id);
   if (run.budgetChange) {
     const { from, to } = run.budgetChange;
-    process.stderr.write(`budget of job ${job.id}: ${from === undefined ? 'none' : `$${from}`} → $${to} (${from !== undefined && to < from ? 'lowered' : 'raised'}; $${counts.spentUsd.toFixed(4)} spent so far)\n`);
+    process.stderr.write(
+      `budget of job ${job.id}: ${from === undefined ? 'none' : `$${from}`} → $${to} (${from !== undefined && to < from ? 'lowered' : 'raised'}; $${counts.spentUsd.toFixed(4)} spent so far)\n`,
+    );
   }
   const reused = run.reused > 0 ? `, ${run.reused} of them done earlier in this folder with the same request (not bought again)` : '';
   process.stderr.write(`${run.resumed ? 'resuming' : 'started'} job ${job.id} (${options.what}): ${counts.succeeded}/${counts.total} already done${reused}\n`);
@@ -156,10 +188,19 @@ export function shellCommand(words: readonly string[]): string {
 
 function showProgress(onProgress: (fn: (p: BatchProgress) => void) => () => void, total: number, start: number): () => void {
   if (!process.stderr.isTTY) return onProgress(() => undefined);
-  const bar = new SingleBar({ format: '{bar} {value}/{total} done | {failed} failed | {skipped} skipped | ${cost} | ETA {etaText}', hideCursor: true, stream: process.stderr });
+  const bar = new SingleBar({
+    format: '{bar} {value}/{total} done | {failed} failed | {skipped} skipped | ${cost} | ETA {etaText}',
+    hideCursor: true,
+    stream: process.stderr,
+  });
   bar.start(total, start, { failed: 0, skipped: 0, cost: '0.0000', etaText: '…' });
   const off = onProgress((p) =>
-    bar.update(p.succeeded + p.failed + p.skipped, { failed: p.failed, skipped: p.skipped, cost: p.spentUsd.toFixed(4), etaText: p.etaMs === undefined ? '…' : `${Math.ceil(p.etaMs / 1000)}s` }),
+    bar.update(p.succeeded + p.failed + p.skipped, {
+      failed: p.failed,
+      skipped: p.skipped,
+      cost: p.spentUsd.toFixed(4),
+      etaText: p.etaMs === undefined ? '…' : `${Math.ceil(p.etaMs / 1000)}s`,
+    }),
   );
   return () => {
     off();
@@ -174,7 +215,9 @@ function printSummary(jobId: string, p: BatchProgress, json: boolean, resumeWith
   }
   console.log(`job ${jobId}: ${p.succeeded} succeeded, ${p.failed} failed, ${p.skipped} skipped for budget, of ${p.total}; spent $${p.spentUsd.toFixed(4)}`);
   if (p.possibleDuplicates > 0) {
-    console.log(`${p.possibleDuplicates} item${p.possibleDuplicates === 1 ? '' : 's'} may have been charged twice: a crash cut off a call on a vendor whose jobs cannot be found again (their worst case is in the spend); \`easel jobs show ${jobId}\` lists them`);
+    console.log(
+      `${p.possibleDuplicates} item${p.possibleDuplicates === 1 ? '' : 's'} may have been charged twice: a crash cut off a call on a vendor whose jobs cannot be found again (their worst case is in the spend); \`easel jobs show ${jobId}\` lists them`,
+    );
   }
   if (p.paused) console.log(`paused: ${p.paused}`);
   const left = p.pending + p.submitted;

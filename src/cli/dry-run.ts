@@ -23,7 +23,13 @@ export function dryRunFile(easel: Easel, file: string, flags: DryRunFlags, polic
   return dryRunItems(easel, items, flags, policy, bad);
 }
 
-export function dryRunItems(easel: Easel, items: readonly WorkloadItem[], flags: DryRunFlags, policy: ParsedPolicy, unreadable: DryRun['failing'] = []): Promise<DryRun> {
+export function dryRunItems(
+  easel: Easel,
+  items: readonly WorkloadItem[],
+  flags: DryRunFlags,
+  policy: ParsedPolicy,
+  unreadable: DryRun['failing'] = [],
+): Promise<DryRun> {
   const task = flags.task;
   return dryRun(easel, task ? items.map((i) => ({ ...i, request: { task, ...i.request } })) : items, {
     model: flags.model,
@@ -40,7 +46,9 @@ export function dryRunItems(easel: Easel, items: readonly WorkloadItem[], flags:
 export function printDryRun(run: DryRun, out: (line: string) => void = console.log): void {
   const lines = run.items + run.failing.length;
   out(`dry run: ${lines} lines: ${run.items} will run (${run.images} images)${run.failing.length ? `, ${run.failing.length} will fail` : ''}`);
-  out(`estimated cost ${usd(run.costUsd)}${run.unpriced ? ` + ${run.unpriced} items at an unknown price` : ''}, time ≈ ${duration(run.timeMs)} under the vendors' limits`);
+  out(
+    `estimated cost ${usd(run.costUsd)}${run.unpriced ? ` + ${run.unpriced} items at an unknown price` : ''}, time ≈ ${duration(run.timeMs)} under the vendors' limits`,
+  );
   const models = Object.entries(run.byModel).sort((a, b) => b[1].items - a[1].items);
   if (models.length) out(`models: ${models.map(([model, m]) => `${model} ×${m.items} (${m.costUsd === null ? 'price unknown' : usd(m.costUsd)})`).join(', ')}`);
   if (run.failing.length) {

@@ -40,7 +40,10 @@ export function estimateCommand(): Command {
     .option('--compare <model...>', 'baselines to print beside the run', ['openai/dall-e-3'])
     .option('--json', 'print the estimate as JSON')
     .option('--config <file>', 'config file (its catalog overrides, policy and limits apply)')
-    .addHelpText('after', '\nExamples:\n  easel estimate --prompts examples/workloads/mixed-1000.txt\n  easel estimate --prompts jobs.jsonl --model fal/flux/dev --budget 5\n  easel estimate --count 500 --prompt "mountain landscape" --objective fastest');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  easel estimate --prompts examples/workloads/mixed-1000.txt\n  easel estimate --prompts jobs.jsonl --model fal/flux/dev --budget 5\n  easel estimate --count 500 --prompt "mountain landscape" --objective fastest',
+    );
   addRoutingOptions(command);
   return command.action(async (flags: EstimateFlags) => {
     await withEasel(flags.config, async (easel) => {
@@ -66,7 +69,8 @@ export function estimateCommand(): Command {
 
 function printEstimate(run: DryRun, estimate: WorkloadEstimate, compare: string[]): void {
   const usd = (v: number | null) => (v === null ? 'unknown' : `$${v.toFixed(2)}`);
-  const time = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`);
+  const time = (ms: number) =>
+    ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`;
   console.log(`${'always this model'.padEnd(44)}${'cost'.padStart(12)}${'time'.padStart(11)}  fit`);
   const row = (m: ModelEstimate) =>
     console.log(
@@ -77,8 +81,15 @@ function printEstimate(run: DryRun, estimate: WorkloadEstimate, compare: string[
   printDryRun(run, (line) => console.log(`  ${line}`));
   for (const id of compare) {
     const m = estimate.perModel.find((p) => p.model === id);
-    if (m) console.log(`  always ${id.padEnd(26)}${usd(m.costUsd).padStart(10)}  ${time(m.timeMs)}  ${m.unmet ? `${m.unmet} requests unmet` : 'all requirements met'}${m.lifecycle === 'active' ? '' : ` (${m.lifecycle})`}`);
+    if (m)
+      console.log(
+        `  always ${id.padEnd(26)}${usd(m.costUsd).padStart(10)}  ${time(m.timeMs)}  ${m.unmet ? `${m.unmet} requests unmet` : 'all requirements met'}${m.lifecycle === 'active' ? '' : ` (${m.lifecycle})`}`,
+      );
   }
   const c = estimate.cheapest;
-  if (c) console.log(`  always the cheapest (${c.model})`.padEnd(34) + `${usd(c.costUsd).padStart(10)}  ${time(c.timeMs)}  ${c.unmet ? `${c.unmet} requests unmet (${c.unmetExample})` : 'all requirements met'}`);
+  if (c)
+    console.log(
+      `  always the cheapest (${c.model})`.padEnd(34) +
+        `${usd(c.costUsd).padStart(10)}  ${time(c.timeMs)}  ${c.unmet ? `${c.unmet} requests unmet (${c.unmetExample})` : 'all requirements met'}`,
+    );
 }

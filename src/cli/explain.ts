@@ -14,7 +14,9 @@ export function printDecision(decision: Decision | RoutePlan, out: (line: string
   for (const c of decision.candidates) {
     const cost = c.estimatedCostUsd === null ? 'unknown' : `$${c.estimatedCostUsd.toFixed(4)}`;
     const place = c.rank !== undefined ? `#${c.rank}` : '--';
-    out(`  ${place.padEnd(4)}${c.model.padEnd(44)}${cost.padStart(10)}  ${c.rejectedBecause ? `dropped: ${c.rejectedBecause}` : `p50 ${(c.estimatedLatencyMs / 1000).toFixed(1)}s`}`);
+    out(
+      `  ${place.padEnd(4)}${c.model.padEnd(44)}${cost.padStart(10)}  ${c.rejectedBecause ? `dropped: ${c.rejectedBecause}` : `p50 ${(c.estimatedLatencyMs / 1000).toFixed(1)}s`}`,
+    );
   }
 }
 

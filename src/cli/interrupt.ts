@@ -16,7 +16,11 @@ export interface Interrupts {
 
 export const DEFAULT_GRACE_S = 30;
 
-export function handleInterrupts(graceSeconds: number, inFlight: () => number, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Interrupts {
+export function handleInterrupts(
+  graceSeconds: number,
+  inFlight: () => number,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Interrupts {
   const stop = new AbortController();
   const hard = new AbortController();
   let received: NodeJS.Signals | undefined;

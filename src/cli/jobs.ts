@@ -16,17 +16,27 @@ interface JobsFlags {
 }
 
 export function jobsCommand(): Command {
-  const jobs = new Command('jobs').description('list and manage batch jobs').option('--state <dir>', 'state folder (default .easel)').option('--config <file>', 'config file').option('--json', 'print JSON');
+  const jobs = new Command('jobs')
+    .description('list and manage batch jobs')
+    .option('--state <dir>', 'state folder (default .easel)')
+    .option('--config <file>', 'config file')
+    .option('--json', 'print JSON');
   jobs.action(async (flags: JobsFlags) =>
-    withEasel(flags.config, async (easel) => {
-      const list = easel.jobStore().listJobs();
-      if (flags.json) return void console.log(JSON.stringify(list, null, 2));
-      if (list.length === 0) return void console.log('no batch jobs yet: start one with `easel batch FILE --out DIR`');
-      for (const job of list) {
-        const c = job.counts;
-        console.log(`${job.id}  ${job.status.padEnd(8)} ${`${c.succeeded}/${c.total}`.padStart(11)} done  ${String(c.failed).padStart(4)} failed  $${c.spentUsd.toFixed(4).padStart(9)}  ${job.outDir}`);
-      }
-    }, flags.state),
+    withEasel(
+      flags.config,
+      async (easel) => {
+        const list = easel.jobStore().listJobs();
+        if (flags.json) return void console.log(JSON.stringify(list, null, 2));
+        if (list.length === 0) return void console.log('no batch jobs yet: start one with `easel batch FILE --out DIR`');
+        for (const job of list) {
+          const c = job.counts;
+          console.log(
+            `${job.id}  ${job.status.padEnd(8)} ${`${c.succeeded}/${c.total}`.padStart(11)} done  ${String(c.failed).padStart(4)} failed  $${c.spentUsd.toFixed(4).padStart(9)}  ${job.outDir}`,
+          );
+        }
+      },
+      flags.state,
+    ),
   );
   const sub = (name: string, description: string, body: (easel: Easel, id: string, flags: JobsFlags) => Promise<void>) =>
     jobs
@@ -35,10 +45,14 @@ export function jobsCommand(): Command {
       .argument('<id>', 'job id (see `easel jobs`)')
       .action(async (id: string, _flags: unknown, command: Command) => {
         const flags = command.optsWithGlobals() as JobsFlags;
-        await withEasel(flags.config, (easel) => {
-          if (!easel.jobStore().getJob(id)) throw new InvalidRequestError(`no batch job ${id}; \`easel jobs\` lists them`, { field: 'id' });
-          return body(easel, id, flags);
-        }, flags.state);
+        await withEasel(
+          flags.config,
+          (easel) => {
+            if (!easel.jobStore().getJob(id)) throw new InvalidRequestError(`no batch job ${id}; \`easel jobs\` lists them`, { field: 'id' });
+            return body(easel, id, flags);
+          },
+          flags.state,
+        );
       });
 
   sub('show', 'show a job, its failed items and those that may have been charged twice', async (easel, id, flags) => {
@@ -47,25 +61,52 @@ export function jobsCommand(): Command {
     const failed = store.items(id, ['failed', 'skipped']);
     const doubled = store.items(id).filter((i) => i.possibleDuplicates > 0);
     const counts = store.counts(id);
-    if (flags.json) return void console.log(JSON.stringify({ ...job, counts, failed, possibleDuplicates: doubled.map(({ line, index, possibleDuplicates, costUsd }) => ({ line, index, possibleDuplicates, costUsd })) }, null, 2));
+    if (flags.json)
+      return void console.log(
+        JSON.stringify(
+          {
+            ...job,
+            counts,
+            failed,
+            possibleDuplicates: doubled.map(({ line, index, possibleDuplicates, costUsd }) => ({ line, index, possibleDuplicates, costUsd })),
+          },
+          null,
+          2,
+        ),
+      );
     console.log(`job ${job.id} (${job.status}) from ${job.source} → ${job.outDir}`);
-    console.log(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending + counts.submitted} left, of ${counts.total}; spent $${counts.spentUsd.toFixed(4)}${job.options.budgetUsd !== undefined ? ` of a $${job.options.budgetUsd} budget` : ''}`);
+    console.log(
+      `${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.pending + counts.submitted} left, of ${counts.total}; spent $${counts.spentUsd.toFixed(4)}${job.options.budgetUsd !== undefined ? ` of a $${job.options.budgetUsd} budget` : ''}`,
+    );
     for (const item of failed.slice(0, 20)) console.log(`  line ${item.line}: ${item.status}: ${item.error?.message ?? ''}`);
     if (failed.length > 20) console.log(`  … and ${failed.length - 20} more`);
     if (doubled.length > 0) {
-      console.log(`${doubled.length} items may have been charged twice (a crash cut off a call on a vendor whose jobs cannot be found again; the worst case is counted in the spend):`);
-      for (const item of doubled.slice(0, 20)) console.log(`  line ${item.line}: ${item.possibleDuplicates} call${item.possibleDuplicates === 1 ? '' : 's'} cut off`);
+      console.log(
+        `${doubled.length} items may have been charged twice (a crash cut off a call on a vendor whose jobs cannot be found again; the worst case is counted in the spend):`,
+      );
+      for (const item of doubled.slice(0, 20))
+        console.log(`  line ${item.line}: ${item.possibleDuplicates} call${item.possibleDuplicates === 1 ? '' : 's'} cut off`);
       if (doubled.length > 20) console.log(`  … and ${doubled.length - 20} more`);
     }
     if (job.status !== 'done' && counts.pending + counts.submitted > 0) console.log(`resume with \`easel jobs resume ${id}${stateFlag(flags)}\``);
   });
   sub('resume', 'finish an unfinished job (items already submitted are polled, not paid again)', async (easel, id, flags) => resume(easel, id, flags))
     .addOption(new Option('--budget <usd>', "raise or lower the job's spend cap").argParser(numberFlag('--budget', 0, 1_000_000)))
-    .addOption(new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved').argParser(intFlag('--grace', 0, 3600)).default(DEFAULT_GRACE_S));
-  sub('cancel', 'stop a job: a running `easel batch` notices within a second and stops submitting; calls in flight finish and are kept', async (easel, id, flags) => {
-    easel.jobStore().setStatus(id, 'canceled');
-    console.log(`job ${id} canceled. Finished items and vendor jobs already paid for are kept: resume it later with \`easel jobs resume ${id}${stateFlag(flags)}\` (or the same \`easel batch\` command).`);
-  });
+    .addOption(
+      new Option('--grace <seconds>', 'after Ctrl+C, how long calls in flight may finish and be saved')
+        .argParser(intFlag('--grace', 0, 3600))
+        .default(DEFAULT_GRACE_S),
+    );
+  sub(
+    'cancel',
+    'stop a job: a running `easel batch` notices within a second and stops submitting; calls in flight finish and are kept',
+    async (easel, id, flags) => {
+      easel.jobStore().setStatus(id, 'canceled');
+      console.log(
+        `job ${id} canceled. Finished items and vendor jobs already paid for are kept: resume it later with \`easel jobs resume ${id}${stateFlag(flags)}\` (or the same \`easel batch\` command).`,
+      );
+    },
+  );
   sub('retry-failed', 'put failed and skipped items back and run them', async (easel, id, flags) => {
     const count = easel.jobStore().resetFailed(id);
     console.log(`${count} items back in the queue`);
@@ -80,7 +121,13 @@ async function resume(easel: Easel, id: string, flags: JobsFlags): Promise<void>
   const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
   try {
     const run = easel.batch([], { outDir: job.outDir, jobId: id, budgetUsd: flags.budget, stop: interrupts.stop, signal: interrupts.signal });
-    await followRun(easel, run, { what: `${job.source} → ${job.outDir}`, json: flags.json === true, resumeWith: `easel jobs resume ${id}${stateFlag(flags)}`, interrupts, onRunning: (n) => (inFlight = n) });
+    await followRun(easel, run, {
+      what: `${job.source} → ${job.outDir}`,
+      json: flags.json === true,
+      resumeWith: `easel jobs resume ${id}${stateFlag(flags)}`,
+      interrupts,
+      onRunning: (n) => (inFlight = n),
+    });
   } finally {
     interrupts.dispose();
   }

@@ -6,7 +6,9 @@ import { intFlag, numberFlag } from './parse.js';
 import { CLI_STATE_DIR, reportError } from './run-command.js';
 
 export function keysCommand(): Command {
-  const keys = new Command('keys').description('manage gateway keys (each with its own budget, rate limit and allowed models)').option('--state <dir>', 'state folder (default .easel)');
+  const keys = new Command('keys')
+    .description('manage gateway keys (each with its own budget, rate limit and allowed models)')
+    .option('--state <dir>', 'state folder (default .easel)');
   const withStore = (command: Command, body: (store: KeyStore) => void) => {
     const flags = command.optsWithGlobals() as { state?: string };
     let store: KeyStore | undefined;
@@ -43,7 +45,9 @@ export function keysCommand(): Command {
         if (all.length === 0) return void console.log('no gateway keys: the gateway is open on loopback only');
         for (const k of all) {
           const budget = k.budgetUsd === null ? 'no budget' : `$${k.spentUsd.toFixed(4)} of $${k.budgetUsd}`;
-          console.log(`${k.id}  ${k.prefix}…  ${k.name.padEnd(20)} ${budget.padEnd(22)} ${k.requestsPerMinute ? `${k.requestsPerMinute}/min` : 'no rate limit'}  ${k.allowedModels?.join(',') ?? 'any model'}${k.revokedAt ? '  REVOKED' : ''}`);
+          console.log(
+            `${k.id}  ${k.prefix}…  ${k.name.padEnd(20)} ${budget.padEnd(22)} ${k.requestsPerMinute ? `${k.requestsPerMinute}/min` : 'no rate limit'}  ${k.allowedModels?.join(',') ?? 'any model'}${k.revokedAt ? '  REVOKED' : ''}`,
+          );
         }
       }),
     );

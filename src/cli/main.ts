@@ -19,14 +19,18 @@ import { StoreError } from '../core/store-errors.js';
 // one line and an exit code, never a stack trace. Anything else ends as Node would end it (its stack,
 // exit 1): rethrowing from this handler would exit 7, Node's code for a failing handler.
 const storeFailure = (error: unknown) => {
-  process.stderr.write(error instanceof StoreError ? `error: ${error.message}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    error instanceof StoreError ? `error: ${error.message}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 };
 process.on('uncaughtException', storeFailure);
 process.on('unhandledRejection', storeFailure);
 
 const program = new Command('easel')
-  .description('Image generation over OpenAI, Stability AI, Replicate and FAL: one typed API, CLI and sandbox.\nWith no API keys, calls go to the built-in sandbox (placeholder images).')
+  .description(
+    'Image generation over OpenAI, Stability AI, Replicate and FAL: one typed API, CLI and sandbox.\nWith no API keys, calls go to the built-in sandbox (placeholder images).',
+  )
   .version(EASEL_VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(generateCommand())

@@ -28,7 +28,13 @@ function printTable(catalog: readonly CatalogModel[]): void {
   const rows = catalog.map((m) => [m.id, m.tasks.join(','), priceOfOne(m), `${(m.latency.p50Ms / 1000).toFixed(1)}s`, textRating(m), m.lifecycle.status]);
   const header = ['model', 'tasks', 'price/image', 'p50', 'text', 'status'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of [header, ...rows])
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 function priceOfOne(model: CatalogModel): string {

@@ -24,7 +24,11 @@ export interface RoutingFlags {
 export function addRoutingOptions(command: Command, { task = true } = {}): Command {
   if (task) command.addOption(new Option('--task <task>', `what to do: ${TASKS.join(', ')}`).argParser(choiceFlag('--task', TASKS)));
   return command
-    .addOption(new Option('--require <capability...>', `capabilities the model must have: ${CAPABILITIES.join(', ')}`).argParser(collect(choiceFlag('--require', CAPABILITIES))))
+    .addOption(
+      new Option('--require <capability...>', `capabilities the model must have: ${CAPABILITIES.join(', ')}`).argParser(
+        collect(choiceFlag('--require', CAPABILITIES)),
+      ),
+    )
     .option('--objective <objective>', 'cheapest, fastest, or quality:promptAdherence|photorealism|textInImage')
     .addOption(new Option('--max-price <usd>', 'most one image may cost').argParser(numberFlag('--max-price', 0.000001, 100)))
     .addOption(new Option('--max-latency <ms>', 'most a model’s typical latency may be').argParser(intFlag('--max-latency', 1, 3_600_000)))
@@ -64,7 +68,9 @@ function readPolicy(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new InvalidRequestError(`--policy ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'}`, { field: 'policy' });
+    throw new InvalidRequestError(`--policy ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'}`, {
+      field: 'policy',
+    });
   }
 }
 

@@ -40,9 +40,14 @@ export function sandboxStatusCommand(): Command {
         if (flags.json) return void console.log(JSON.stringify(status ? { running: true, ...status } : { running: false, stateDir }, null, 2));
         if (!status) return void console.log(`no background sandbox running for ${stateDir} (a command with no keys starts one)`);
         const { record, ledger } = status;
-        console.log(`background sandbox (pid ${record.pid}, easel ${record.version}) at ${record.url}${status.state === 'unresponsive' ? ' — not answering' : ''}`);
+        console.log(
+          `background sandbox (pid ${record.pid}, easel ${record.version}) at ${record.url}${status.state === 'unresponsive' ? ' — not answering' : ''}`,
+        );
         console.log(`  since ${record.started}, time scale ${status.timeScale}, stops after ${formatMs(record.idleTimeoutMs)} idle`);
-        if (ledger) console.log(`  ledger: ${ledger.charges.length} charges, $${ledger.totalUsd.toFixed(4)}${byVendor(ledger.charges)}${ledger.unpriced ? `, ${ledger.unpriced} unpriced` : ''} (${record.url}/_sandbox/ledger)`);
+        if (ledger)
+          console.log(
+            `  ledger: ${ledger.charges.length} charges, $${ledger.totalUsd.toFixed(4)}${byVendor(ledger.charges)}${ledger.unpriced ? `, ${ledger.unpriced} unpriced` : ''} (${record.url}/_sandbox/ledger)`,
+          );
         console.log(`  stop it with \`easel sandbox stop${stateDir === CLI_STATE_DIR ? '' : ` --state ${stateDir}`}\``);
       } catch (error) {
         reportError(error);

@@ -45,7 +45,9 @@ async function upscaleOne(easel: Easel, file: string, flags: UpscaleFlags): Prom
 }
 
 async function upscaleFolder(easel: Easel, dir: string, flags: UpscaleFlags): Promise<void> {
-  const photos = readdirSync(dir).filter((f) => PHOTO.test(f)).sort();
+  const photos = readdirSync(dir)
+    .filter((f) => PHOTO.test(f))
+    .sort();
   if (photos.length === 0) throw new InvalidRequestError(`${dir} has no .jpg, .png or .webp photos`, { field: 'dir' });
   const items = photos.map((name, i) => ({
     line: i + 1,
@@ -58,10 +60,19 @@ async function upscaleFolder(easel: Easel, dir: string, flags: UpscaleFlags): Pr
     const run = easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model, stop: interrupts.stop, signal: interrupts.signal });
     const before = easel.jobStore().counts(run.job.id).succeeded;
     const again = shellCommand(['easel', ...withoutFlags(process.argv.slice(2), { '--budget': 1 })]);
-    const final = await followRun(easel, run, { what: `${photos.length} photos from ${dir} → ${run.job.outDir}`, json: flags.json === true, resumeWith: again, interrupts, onRunning: (n) => (inFlight = n) });
+    const final = await followRun(easel, run, {
+      what: `${photos.length} photos from ${dir} → ${run.job.outDir}`,
+      json: flags.json === true,
+      resumeWith: again,
+      interrupts,
+      onRunning: (n) => (inFlight = n),
+    });
     const seconds = (performance.now() - started) / 1000;
     const ran = final.succeeded - before;
-    if (!flags.json && ran > 0) console.log(`${ran} photos upscaled in ${seconds.toFixed(1)} s: ${((seconds * 1000) / ran).toFixed(0)} ms per image; files and manifest.jsonl in ${join(run.job.outDir)}`);
+    if (!flags.json && ran > 0)
+      console.log(
+        `${ran} photos upscaled in ${seconds.toFixed(1)} s: ${((seconds * 1000) / ran).toFixed(0)} ms per image; files and manifest.jsonl in ${join(run.job.outDir)}`,
+      );
   } finally {
     interrupts.dispose();
   }

@@ -52,8 +52,11 @@ export function sandboxEndpoint(provider: RemoteProviderId, root: string, key?: 
 function lazyKey(provider: RemoteProviderId, key: string | undefined): () => string {
   return () => {
     if (key) return key;
-    throw new AuthenticationError(`no API key for ${provider}: set providers.${provider}.apiKey in the config or the ${VENDOR_KEY_ENV[provider]} environment variable`, {
-      provider,
-    });
+    throw new AuthenticationError(
+      `no API key for ${provider}: set providers.${provider}.apiKey in the config or the ${VENDOR_KEY_ENV[provider]} environment variable`,
+      {
+        provider,
+      },
+    );
   };
 }

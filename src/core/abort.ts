@@ -15,15 +15,17 @@ export function errorFromSignal(signal: AbortSignal, details: { model?: string; 
 }
 
 /** A signal that fires on the user's abort or after `timeoutMs`, whichever comes first. */
-export function deadlineSignal(parent: AbortSignal | undefined, timeoutMs: number | undefined, what = 'the request'): { signal: AbortSignal; dispose: () => void } {
+export function deadlineSignal(
+  parent: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  what = 'the request',
+): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onParentAbort = () => controller.abort(parent?.reason instanceof EaselError ? parent.reason : new AbortedError(`${what} was aborted`));
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => controller.abort(new TimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+    timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
   timer?.unref?.();
   return {
     signal: controller.signal,
@@ -38,10 +40,13 @@ export function deadlineSignal(parent: AbortSignal | undefined, timeoutMs: numbe
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(errorFromSignal(signal));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     const onAbort = () => {
       clearTimeout(timer);
       reject(errorFromSignal(signal!));

@@ -36,9 +36,13 @@ export async function maskInConvention(mask: LoadedImage, convention: MaskConven
   if (convention === 'transparent-is-edit') {
     const rgba = Buffer.alloc(width * height * 4);
     for (let p = 0; p < width * height; p++) rgba[p * 4 + 3] = 255 - weights[p]!;
-    bytes = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
+    bytes = await sharp(rgba, { raw: { width, height, channels: 4 } })
+      .png()
+      .toBuffer();
   } else {
-    bytes = await sharp(Buffer.from(weights), { raw: { width, height, channels: 1 } }).png().toBuffer();
+    bytes = await sharp(Buffer.from(weights), { raw: { width, height, channels: 1 } })
+      .png()
+      .toBuffer();
   }
   return { bytes: new Uint8Array(bytes), mediaType: 'image/png', format: 'png', width, height, hasAlpha: convention === 'transparent-is-edit' };
 }

@@ -11,10 +11,7 @@ export type Capability = (typeof CAPABILITIES)[number];
 export const QUALITY_CATEGORIES = ['promptAdherence', 'photorealism', 'textInImage'] as const;
 export type QualityCategory = (typeof QUALITY_CATEGORIES)[number];
 
-export const ObjectiveSchema = z.union([
-  z.enum(['cheapest', 'fastest']),
-  z.templateLiteral(['quality:', z.enum(QUALITY_CATEGORIES)]),
-]);
+export const ObjectiveSchema = z.union([z.enum(['cheapest', 'fastest']), z.templateLiteral(['quality:', z.enum(QUALITY_CATEGORIES)])]);
 export type Objective = z.infer<typeof ObjectiveSchema>;
 
 const ConditionSchema = z
@@ -32,10 +29,7 @@ const ConditionSchema = z
 export type Condition = z.infer<typeof ConditionSchema>;
 
 export type Target =
-  | { model: string }
-  | { fallback: Target[] }
-  | { weighted: { weight: number; target: Target }[] }
-  | { when: Condition; then: Target; else?: Target };
+  { model: string } | { fallback: Target[] } | { weighted: { weight: number; target: Target }[] } | { when: Condition; then: Target; else?: Target };
 
 export const TargetSchema: z.ZodType<Target> = z.lazy(() =>
   z.union([

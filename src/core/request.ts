@@ -10,10 +10,7 @@ import { OUTPUT_FORMATS, QUALITIES, TASKS } from './task.js';
 import { textProblem } from './text.js';
 
 /** An input image: bytes, a file path, an http(s) URL or a data URL. */
-export const ImageInputSchema = z.union([
-  z.instanceof(Uint8Array),
-  z.string().min(1, 'an image path, URL or data URL must not be empty'),
-]);
+export const ImageInputSchema = z.union([z.instanceof(Uint8Array), z.string().min(1, 'an image path, URL or data URL must not be empty')]);
 export type ImageInput = z.infer<typeof ImageInputSchema>;
 
 /**
@@ -86,7 +83,12 @@ export const ImageRequestSchema = z
     allowAdjustments: z.boolean().optional(),
     providerOptions: ProviderOptionsSchema.optional(),
     /** Per-attempt timeout in ms (waits and polls included). */
-    timeoutMs: z.number().int().positive().max(2_147_483_647, 'timeoutMs must be at most 2147483647 (about 24.8 days), the longest timer Node.js can set').optional(),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(2_147_483_647, 'timeoutMs must be at most 2147483647 (about 24.8 days), the longest timer Node.js can set')
+      .optional(),
     /**
      * Cache the result (needs a cache directory in the config). Default: cached only when a seed is
      * fixed, since only then is the same request expected to give the same images. `false` never caches.

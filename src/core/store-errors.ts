@@ -7,7 +7,11 @@
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(message: string, readonly path: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -47,7 +51,8 @@ function advice(code: string | undefined, path: string, what: string): string {
     case 'ENOSPC':
       return `${what} ${path} cannot be written: the disk is full; free some space and try again`;
     default:
-      if (code?.startsWith('SQLITE_IOERR')) return `${what} ${path} could not be read or written (I/O error ${code}): check the disk and the file's permissions`;
+      if (code?.startsWith('SQLITE_IOERR'))
+        return `${what} ${path} could not be read or written (I/O error ${code}): check the disk and the file's permissions`;
       if (code?.startsWith('SQLITE_CORRUPT')) return advice('SQLITE_CORRUPT', path, what);
       if (code?.startsWith('SQLITE_READONLY')) return advice('SQLITE_READONLY', path, what);
       if (code?.startsWith('SQLITE_BUSY')) return advice('SQLITE_BUSY', path, what);

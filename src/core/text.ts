@@ -23,7 +23,8 @@ export function textProblem(text: string, field: string): string | undefined {
     return `${field} contains ${name} at position ${control.index}; remove it (tab, line feed and carriage return are the only control characters allowed)`;
   }
   const surrogate = LONE_SURROGATE.exec(text);
-  if (surrogate) return `${field} is not valid Unicode: an unpaired surrogate (U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}) at position ${surrogate.index}; send well-formed UTF-8 text`;
+  if (surrogate)
+    return `${field} is not valid Unicode: an unpaired surrogate (U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}) at position ${surrogate.index}; send well-formed UTF-8 text`;
   return undefined;
 }
 

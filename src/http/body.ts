@@ -11,7 +11,11 @@ import { GatewayError } from './errors.js';
 
 // The connection is closed after the answer: kept alive, Node would read (and drop) the rest of the
 // refused body to reach the next request, taking in the very bytes the limit refuses.
-const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, { code: 'request_too_large', headers: { connection: 'close' } });
+const tooLarge = (maxBytes: number) =>
+  new GatewayError(413, `Request body too large: the gateway accepts at most ${maxBytes} bytes.`, {
+    code: 'request_too_large',
+    headers: { connection: 'close' },
+  });
 
 function declaredLength(c: Context): number | undefined {
   if (c.req.header('transfer-encoding')) return undefined;

@@ -70,13 +70,19 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
 
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof KeyQuotaError) return new GatewayError(402, error.message, { type: 'insufficient_quota', code: error.quotaCode, param: error.quotaCode === 'price_unknown' ? 'model' : null });
+  if (error instanceof KeyQuotaError)
+    return new GatewayError(402, error.message, {
+      type: 'insufficient_quota',
+      code: error.quotaCode,
+      param: error.quotaCode === 'price_unknown' ? 'model' : null,
+    });
   if (error instanceof EaselError) {
     const [status, type] = STATUS_BY_CODE[error.code] ?? [500, 'server_error'];
     const code = error instanceof ContentRejectedError ? 'content_policy_violation' : error.code;
     const param = 'field' in error && typeof error.field === 'string' ? error.field : null;
     // A vendor's 401 is the gateway's configuration problem, not the caller's: say so without detail.
-    const message = error.code === 'authentication' ? `the gateway's key for ${error.provider ?? 'the vendor'} was refused; tell the gateway operator` : error.message;
+    const message =
+      error.code === 'authentication' ? `the gateway's key for ${error.provider ?? 'the vendor'} was refused; tell the gateway operator` : error.message;
     const headers: Record<string, string> = {};
     if ('retryAfterMs' in error && typeof error.retryAfterMs === 'number') headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
     return new GatewayError(status, message, { type, code, param, headers });

@@ -106,7 +106,11 @@ export async function send(scope: HttpScope, req: HttpRequest): Promise<HttpAnsw
 }
 
 /** One exchange: the runtime's transport (undici) for plain bodies, else its fetch; the whole body read. */
-async function transmit(scope: HttpScope, url: string, req: { method: string; headers: Record<string, string>; body: BodyInit | undefined; signal: AbortSignal }): Promise<TransportAnswer> {
+async function transmit(
+  scope: HttpScope,
+  url: string,
+  req: { method: string; headers: Record<string, string>; body: BodyInit | undefined; signal: AbortSignal },
+): Promise<TransportAnswer> {
   const { transport } = scope.runtime;
   if (transport && (req.body === undefined || typeof req.body === 'string')) return transport(url, { ...req, body: req.body });
   const response = await scope.runtime.fetch(url, req);
@@ -218,4 +222,3 @@ function describe(error: unknown): string {
   }
   return String(error);
 }
-

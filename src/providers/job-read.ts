@@ -48,16 +48,25 @@ export function isTransient(error: unknown): error is Transient {
 }
 
 /** The error for a job that exists and that the vendor has not failed: resume it, never buy it again. */
-export function jobAliveError(scope: Pick<HttpScope, 'provider' | 'model'>, jobId: string, what: string, tries: number, last: EaselError): ProviderUnavailableError {
-  return new ProviderUnavailableError(`${scope.provider}: could not read the ${what} of job ${jobId} (${tries} ${tries === 1 ? 'try' : 'tries'}; last: ${last.message}); the job is still alive and must be resumed, not bought again`, {
-    provider: scope.provider,
-    model: scope.model,
-    requestId: jobId,
-    status: last.status,
-    retryAfterMs: last instanceof RateLimitedError || last instanceof ProviderUnavailableError ? last.retryAfterMs : undefined,
-    jobAlive: true,
-    cause: last,
-  });
+export function jobAliveError(
+  scope: Pick<HttpScope, 'provider' | 'model'>,
+  jobId: string,
+  what: string,
+  tries: number,
+  last: EaselError,
+): ProviderUnavailableError {
+  return new ProviderUnavailableError(
+    `${scope.provider}: could not read the ${what} of job ${jobId} (${tries} ${tries === 1 ? 'try' : 'tries'}; last: ${last.message}); the job is still alive and must be resumed, not bought again`,
+    {
+      provider: scope.provider,
+      model: scope.model,
+      requestId: jobId,
+      status: last.status,
+      retryAfterMs: last instanceof RateLimitedError || last instanceof ProviderUnavailableError ? last.retryAfterMs : undefined,
+      jobAlive: true,
+      cause: last,
+    },
+  );
 }
 
 /** Doubling from the poll interval, at least what Retry-After asks, with jitter so retries spread out. */
@@ -77,7 +86,10 @@ function readTimer(runtime: ProviderRuntime, scope: HttpScope, what: string): { 
   const expired = new AbortController();
   const stop = new AbortController();
   runtime.sleep(timeoutMs, stop.signal).then(
-    () => expired.abort(new ProviderUnavailableError(`${scope.provider}: the ${what} read took longer than ${timeoutMs} ms`, { provider: scope.provider, model: scope.model })),
+    () =>
+      expired.abort(
+        new ProviderUnavailableError(`${scope.provider}: the ${what} read took longer than ${timeoutMs} ms`, { provider: scope.provider, model: scope.model }),
+      ),
     () => undefined,
   );
   return { signal: AbortSignal.any([runtime.signal, expired.signal]), dispose: () => stop.abort() };

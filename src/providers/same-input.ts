@@ -4,5 +4,7 @@
  * under their own URLs, and the other fields (prompt, seed, sizes…) already tell jobs apart.
  */
 export function sameInput(found: Record<string, unknown>, sent: Record<string, unknown>): boolean {
-  return Object.entries(sent).every(([key, value]) => (typeof value === 'string' && value.startsWith('data:') ? true : JSON.stringify(found[key]) === JSON.stringify(value)));
+  return Object.entries(sent).every(([key, value]) =>
+    typeof value === 'string' && value.startsWith('data:') ? true : JSON.stringify(found[key]) === JSON.stringify(value),
+  );
 }

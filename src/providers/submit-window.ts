@@ -43,7 +43,12 @@ export async function withinSubmitWindow<T>(
     return await bounded(runtime, details, 'no answer to the submit', submit);
   } catch (error) {
     if (!answerLost(error)) throw error;
-    const search = findLost ? await bounded(runtime, details, 'no answer from the search for the submitted job', findLost).then((found) => ({ found }), () => undefined) : undefined;
+    const search = findLost
+      ? await bounded(runtime, details, 'no answer from the search for the submitted job', findLost).then(
+          (found) => ({ found }),
+          () => undefined,
+        )
+      : undefined;
     if (search?.found !== undefined) return search.found;
     const lost = runtime.signal.aborted ? errorFromSignal(runtime.signal, details) : (error as EaselError);
     // A search that ran to its end and found nothing: the vendor took nothing, so nothing was charged.
@@ -57,7 +62,10 @@ async function bounded<T>(runtime: ProviderRuntime, details: SubmitDetails, what
   const expired = new AbortController();
   const stop = new AbortController();
   runtime.sleep(SUBMIT_WINDOW_MS, stop.signal).then(
-    () => expired.abort(new ProviderUnavailableError(`${details.provider}: ${what} within ${SUBMIT_WINDOW_MS} ms`, { provider: details.provider, model: details.model })),
+    () =>
+      expired.abort(
+        new ProviderUnavailableError(`${details.provider}: ${what} within ${SUBMIT_WINDOW_MS} ms`, { provider: details.provider, model: details.model }),
+      ),
     () => undefined,
   );
   try {

@@ -28,7 +28,14 @@ export const vendorPool = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTime
 const MAX_REDIRECTS = 5;
 
 export const undiciTransport: Transport = async (url, req) => {
-  const answer = await request(url, { method: req.method as 'GET', headers: req.headers, body: req.body ?? null, signal: req.signal, dispatcher: vendorPool, maxRedirections: MAX_REDIRECTS });
+  const answer = await request(url, {
+    method: req.method as 'GET',
+    headers: req.headers,
+    body: req.body ?? null,
+    signal: req.signal,
+    dispatcher: vendorPool,
+    maxRedirections: MAX_REDIRECTS,
+  });
   const bytes = new Uint8Array(await answer.body.arrayBuffer());
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {

@@ -7,12 +7,19 @@ export function parseVendorOptions<S extends z.ZodObject>(schema: S, raw: Record
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    throw new InvalidRequestError(`${vendor}: unknown providerOptions.${vendor} option ${issue.keys.join(', ')}; allowed: ${Object.keys(schema.shape).join(', ')}`, {
-      model,
-      provider: vendor,
-      field: `providerOptions.${vendor}.${issue.keys[0]}`,
-    });
+    throw new InvalidRequestError(
+      `${vendor}: unknown providerOptions.${vendor} option ${issue.keys.join(', ')}; allowed: ${Object.keys(schema.shape).join(', ')}`,
+      {
+        model,
+        provider: vendor,
+        field: `providerOptions.${vendor}.${issue.keys[0]}`,
+      },
+    );
   }
   const where = issue.path.join('.');
-  throw new InvalidRequestError(`${vendor}: providerOptions.${vendor}.${where}: ${issue.message}`, { model, provider: vendor, field: `providerOptions.${vendor}.${where}` });
+  throw new InvalidRequestError(`${vendor}: providerOptions.${vendor}.${where}: ${issue.message}`, {
+    model,
+    provider: vendor,
+    field: `providerOptions.${vendor}.${where}`,
+  });
 }

@@ -123,19 +123,30 @@ function fitFree(wanted: Dimensions, dims: Extract<Dimensioning, { kind: 'free' 
  */
 function askedSize(size: string): Dimensions {
   const parsed = parseSize(size);
-  if (!parsed) throw new InvalidRequestError(`size ${JSON.stringify(size)} is not a size: use WIDTHxHEIGHT with both sides above 0, for example 1024x1024`, { field: 'size' });
+  if (!parsed)
+    throw new InvalidRequestError(`size ${JSON.stringify(size)} is not a size: use WIDTHxHEIGHT with both sides above 0, for example 1024x1024`, {
+      field: 'size',
+    });
   return parsed;
 }
 
 function askedRatio(ratio: string): number {
   const parsed = parseAspectRatio(ratio);
-  if (parsed === undefined) throw new InvalidRequestError(`aspectRatio ${JSON.stringify(ratio)} is not a ratio: use W:H with both sides above 0, for example 16:9`, { field: 'aspectRatio' });
+  if (parsed === undefined)
+    throw new InvalidRequestError(`aspectRatio ${JSON.stringify(ratio)} is not a ratio: use W:H with both sides above 0, for example 16:9`, {
+      field: 'aspectRatio',
+    });
   return parsed;
 }
 
 function catalogSize(model: CatalogModel, size: string): Dimensions {
   const parsed = parseSize(size);
-  if (!parsed) throw new InvalidRequestError(`the catalog row of ${model.id} has an unreadable size ${JSON.stringify(size)}; fix the catalog (or its override)`, { model: model.id, provider: model.provider, field: 'size' });
+  if (!parsed)
+    throw new InvalidRequestError(`the catalog row of ${model.id} has an unreadable size ${JSON.stringify(size)}; fix the catalog (or its override)`, {
+      model: model.id,
+      provider: model.provider,
+      field: 'size',
+    });
   return parsed;
 }
 
@@ -143,7 +154,15 @@ function sized(d: Dimensions): AppliedDimensions {
   return { width: d.width, height: d.height, aspectRatio: undefined };
 }
 
-function adjustOrThrow(model: CatalogModel, field: string, requested: string, applied: string, allowed: readonly string[] | string, ask: Ask, warnings: Warning[]): void {
+function adjustOrThrow(
+  model: CatalogModel,
+  field: string,
+  requested: string,
+  applied: string,
+  allowed: readonly string[] | string,
+  ask: Ask,
+  warnings: Warning[],
+): void {
   if (!ask.allowAdjustments) {
     const list = typeof allowed === 'string' ? allowed : allowed.join(', ');
     throw new UnsupportedCapabilityError(
@@ -155,10 +174,18 @@ function adjustOrThrow(model: CatalogModel, field: string, requested: string, ap
 }
 
 function warnAdjusted(model: CatalogModel, field: string, requested: string, applied: string, warnings: Warning[]): void {
-  warnings.push({ kind: 'adjusted', model: model.id, field, requested, applied, message: `${model.id}: ${field} ${requested} is not available; used ${applied}` });
+  warnings.push({
+    kind: 'adjusted',
+    model: model.id,
+    field,
+    requested,
+    applied,
+    message: `${model.id}: ${field} ${requested} is not available; used ${applied}`,
+  });
 }
 
 function reject(model: CatalogModel, field: string, why: string, ask: Ask, warnings: Warning[]): void {
-  if (!ask.allowAdjustments) throw new UnsupportedCapabilityError(`${model.id} does not take ${field}: ${why}`, { model: model.id, provider: model.provider, field });
+  if (!ask.allowAdjustments)
+    throw new UnsupportedCapabilityError(`${model.id} does not take ${field}: ${why}`, { model: model.id, provider: model.provider, field });
   warnings.push({ kind: 'unsupported', model: model.id, field, message: `${model.id} ignores ${field}: ${why}` });
 }

@@ -43,7 +43,12 @@ export interface WorkloadEstimate {
  * every item. (What the run itself will do, item by item, is the batch dry run's job.)
  * `task` is for the items that name none.
  */
-export function estimateWorkload(items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[] = CATALOG): WorkloadEstimate {
+export function estimateWorkload(
+  items: readonly ParsedRequest[],
+  task: Task,
+  policy: ParsedPolicy,
+  catalog: readonly CatalogModel[] = CATALOG,
+): WorkloadEstimate {
   const images = items.reduce((sum, item) => sum + (item.n ?? 1), 0);
   const tasks = new Set(items.map((item) => item.task ?? task));
   const perModel = catalog.filter((m) => m.tasks.some((t) => tasks.has(t))).map((model) => modelEstimate(model, items, task, policy, catalog));
@@ -56,7 +61,13 @@ export function estimateWorkload(items: readonly ParsedRequest[], task: Task, po
   };
 }
 
-function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], task: Task, policy: ParsedPolicy, catalog: readonly CatalogModel[]): ModelEstimate {
+function modelEstimate(
+  model: CatalogModel,
+  items: readonly ParsedRequest[],
+  task: Task,
+  policy: ParsedPolicy,
+  catalog: readonly CatalogModel[],
+): ModelEstimate {
   let cost: number | null = 0;
   let fits = 0;
   let unmet = 0;
@@ -66,7 +77,14 @@ function modelEstimate(model: CatalogModel, items: readonly ParsedRequest[], tas
     images += request.n ?? 1;
     let reason: string | undefined;
     try {
-      const plan = planRoute({ request, task: request.task ?? task, model: model.id, policy: { ...policy, targets: undefined }, inputs: { image: undefined, mask: undefined }, catalog });
+      const plan = planRoute({
+        request,
+        task: request.task ?? task,
+        model: model.id,
+        policy: { ...policy, targets: undefined },
+        inputs: { image: undefined, mask: undefined },
+        catalog,
+      });
       const c = expectedCostUsd(plan.ranked[0]!);
       cost = cost === null || c === null ? null : cost + c;
       const needs = [...(policy.require ?? []), ...(policy.promptHints === false ? [] : promptHints(request.prompt).map((h) => h.capability))];

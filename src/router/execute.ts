@@ -61,7 +61,10 @@ export interface ExecuteOptions {
   attempts?: Attempt[];
 }
 
-function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>, signal: AbortSignal): ProviderRuntime {
+function runtimeBase(
+  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>,
+  signal: AbortSignal,
+): ProviderRuntime {
   return {
     baseUrl: options.endpoint.baseUrl,
     urls: options.endpoint.urls,
@@ -83,7 +86,12 @@ function runtimeBase(options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'trans
  * returns what the vendor bills for them anyway (USD; null when the price is unknown): a job that
  * cannot be cancelled runs to its end and is paid for.
  */
-export async function cancelKeptJobs(model: CatalogModel, calls: readonly ProviderCall[], kept: ReadonlyMap<number, string>, options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>): Promise<number | null> {
+export async function cancelKeptJobs(
+  model: CatalogModel,
+  calls: readonly ProviderCall[],
+  kept: ReadonlyMap<number, string>,
+  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>,
+): Promise<number | null> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const outcomes = new Map<number, CancelOutcome>();
   if (provider.cancel) {
@@ -98,7 +106,12 @@ export async function cancelKeptJobs(model: CatalogModel, calls: readonly Provid
   return usd;
 }
 
-export async function executeModel(model: CatalogModel, calls: readonly ProviderCall[], warnings: readonly Warning[], options: ExecuteOptions): Promise<ImageResult> {
+export async function executeModel(
+  model: CatalogModel,
+  calls: readonly ProviderCall[],
+  warnings: readonly Warning[],
+  options: ExecuteOptions,
+): Promise<ImageResult> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const started = performance.now();
   // A failure another try may cure leaves the other calls running: what they deliver is kept for
@@ -166,7 +179,16 @@ export async function executeModel(model: CatalogModel, calls: readonly Provider
         latencyMs: performance.now() - t0,
         outcome: 'error',
         requestId: e?.requestId ?? jobId,
-        costUsd: kept || refused(e, jobId) ? 0 : abandonedCost(model, call, signal.aborted, jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined, e?.charged === true),
+        costUsd:
+          kept || refused(e, jobId)
+            ? 0
+            : abandonedCost(
+                model,
+                call,
+                signal.aborted,
+                jobId !== undefined || e?.requestId !== undefined || provider.resume !== undefined,
+                e?.charged === true,
+              ),
         error: { code: e?.code ?? 'unknown', message: e?.message ?? 'unexpected error', retryable: e?.retryable ?? false },
       });
       if (!kept && !(e?.retryable ?? false)) siblings.abort(error);
@@ -233,7 +255,14 @@ async function mergeResults(
     throw new NoImageGeneratedError(`${model.id} returned no image`, { model: model.id, provider: model.provider, requestId: results[0]?.requestId, attempts });
   }
   if (images.length < wanted) {
-    warnings.push({ kind: 'adjusted', model: model.id, field: 'n', requested: wanted, applied: images.length, message: `${model.id} returned ${images.length} of ${wanted} images` });
+    warnings.push({
+      kind: 'adjusted',
+      model: model.id,
+      field: 'n',
+      requested: wanted,
+      applied: images.length,
+      message: `${model.id} returned ${images.length} of ${wanted} images`,
+    });
   }
   return {
     images,
@@ -277,7 +306,14 @@ async function measure(model: CatalogModel, call: ProviderCall, image: ProviderR
   if (call.width && call.height && (width !== call.width || height !== call.height) && call.task !== 'upscale') {
     const requested = `${call.width}x${call.height}`;
     if (!warnings.some((w) => w.field === 'size' && w.requested === requested && w.applied === `${width}x${height}`)) {
-      warnings.push({ kind: 'adjusted', model: model.id, field: 'size', requested, applied: `${width}x${height}`, message: `${model.id} returned ${width}x${height} instead of ${requested}` });
+      warnings.push({
+        kind: 'adjusted',
+        model: model.id,
+        field: 'size',
+        requested,
+        applied: `${width}x${height}`,
+        message: `${model.id} returned ${width}x${height} instead of ${requested}`,
+      });
     }
   }
   return makeImage({

@@ -16,7 +16,10 @@ export function processPacer(limits: Record<string, PaceLimits>): Pacer {
 }
 
 /** Vendor limits as the pacer reads them; windows shrink with the latency scale (a time-scaled sandbox). */
-export function paceLimits(limits: Record<string, { requestsPerMinute?: number; concurrent?: number; burst?: { requests: number; windowMs: number } } | undefined>, scale: number): Record<string, PaceLimits> {
+export function paceLimits(
+  limits: Record<string, { requestsPerMinute?: number; concurrent?: number; burst?: { requests: number; windowMs: number } } | undefined>,
+  scale: number,
+): Record<string, PaceLimits> {
   const out: Record<string, PaceLimits> = {};
   for (const [provider, l] of Object.entries(limits)) {
     if (!l) continue;

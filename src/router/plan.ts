@@ -78,7 +78,8 @@ export function planRoute(input: PlanInput): RoutePlan {
   const requirements: Requirement[] = (policy.require ?? []).map((capability) => ({ capability, source: 'policy' }));
   if (policy.promptHints !== false && task === 'generate') {
     for (const hint of promptHints(request.prompt)) {
-      if (!requirements.some((r) => r.capability === hint.capability)) requirements.push({ capability: hint.capability, source: 'prompt', evidence: hint.evidence });
+      if (!requirements.some((r) => r.capability === hint.capability))
+        requirements.push({ capability: hint.capability, source: 'prompt', evidence: hint.evidence });
     }
   }
   if (task === 'edit' && input.inputs.mask && !requirements.some((r) => r.capability === 'inpainting')) {
@@ -117,7 +118,11 @@ export function planRoute(input: PlanInput): RoutePlan {
     report.estimatedCostUsd = estimateCost(model, resolved);
     const perImage = report.estimatedCostUsd === null ? null : report.estimatedCostUsd / (request.n ?? 1);
     if (policy.maxPriceUsd !== undefined && (perImage === null || perImage > policy.maxPriceUsd)) {
-      rejected.push({ ...report, rejectedBecause: perImage === null ? 'price unknown and a max price is set' : `$${round(perImage)} per image is above the max of $${policy.maxPriceUsd}` });
+      rejected.push({
+        ...report,
+        rejectedBecause:
+          perImage === null ? 'price unknown and a max price is set' : `$${round(perImage)} per image is above the max of $${policy.maxPriceUsd}`,
+      });
       continue;
     }
     if (policy.maxLatencyMs !== undefined && model.latency.p50Ms > policy.maxLatencyMs) {
@@ -131,7 +136,10 @@ export function planRoute(input: PlanInput): RoutePlan {
   ranked.forEach((c, i) => (c.report.rank = i + 1));
   const candidates = [...ranked.map((c) => c.report), ...rejected];
   if (ranked.length === 0) {
-    const reasons = rejected.slice(0, 6).map((r) => `${r.model}: ${r.rejectedBecause}`).join('; ');
+    const reasons = rejected
+      .slice(0, 6)
+      .map((r) => `${r.model}: ${r.rejectedBecause}`)
+      .join('; ');
     throw new UnsupportedCapabilityError(
       `no model can take this ${task} request${requirements.length ? ` (needs ${requirements.map((r) => r.capability).join(', ')})` : ''}: ${reasons}`,
       { field: 'model', allowed: 'see `easel route --explain`' },
@@ -156,11 +164,21 @@ function singleModelPlan(id: string, input: PlanInput, objective: Objective, req
       field: 'model',
     });
   }
-  const report: CandidateReport = { model: model.id, estimatedCostUsd: estimateCost(model, resolved), estimatedLatencyMs: model.latency.p50Ms, score: null, rank: 1 };
+  const report: CandidateReport = {
+    model: model.id,
+    estimatedCostUsd: estimateCost(model, resolved),
+    estimatedLatencyMs: model.latency.p50Ms,
+    score: null,
+    rank: 1,
+  };
   report.score = objectiveScore(model, report, objective);
   // An explicitly chosen model is honoured; a prompt hint it does not meet becomes a warning.
   for (const r of requirements.filter((r) => r.source === 'prompt' && !hasCapability(model, r.capability))) {
-    resolved.warnings.push({ kind: 'other', model: model.id, message: `${model.id} is not rated for ${r.capability}, which ${r.evidence ?? 'the prompt'} suggests` });
+    resolved.warnings.push({
+      kind: 'other',
+      model: model.id,
+      message: `${model.id} is not rated for ${r.capability}, which ${r.evidence ?? 'the prompt'} suggests`,
+    });
   }
   return { objective, requirements, candidates: [report], ranked: [{ model, report, ...resolved }], chosen: model.id };
 }

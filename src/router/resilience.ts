@@ -7,7 +7,16 @@
  * ours because cockatiel 3.2's retry sleeps without watching the AbortSignal, and every wait here
  * must stop the moment the request is aborted.
  */
-import { BrokenCircuitError, type CircuitBreakerPolicy, CircuitState, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, type IBackoff } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  type IBackoff,
+} from 'cockatiel';
 import { errorFromSignal, sleep } from '../core/abort.js';
 import { EaselError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../core/errors.js';
 
@@ -83,13 +92,18 @@ export class ProviderHealth {
       try {
         return await breaker.execute(() => fn(signal), signal);
       } catch (raw) {
-        const error = raw instanceof BrokenCircuitError ? new ProviderUnavailableError(`${provider} is failing repeatedly: its circuit breaker is open`, { provider, vendorCode: CIRCUIT_OPEN, cause: raw }) : raw;
+        const error =
+          raw instanceof BrokenCircuitError
+            ? new ProviderUnavailableError(`${provider} is failing repeatedly: its circuit breaker is open`, { provider, vendorCode: CIRCUIT_OPEN, cause: raw })
+            : raw;
         if (signal?.aborted) throw errorFromSignal(signal);
         // A vendor job that is alive but out of reach is worth another try whatever the error: the
         // try resumes it (nothing is bought again), where falling back would pay another vendor.
         const worthRetry = error instanceof EaselError && (error.retryable || (error.jobAlive === true && error.requestId !== undefined));
         if (!worthRetry || raw instanceof BrokenCircuitError || attempt >= retries) throw error;
-        backoff = backoff ? backoff.next(undefined) : new ExponentialBackoff({ initialDelay: this.options.initialBackoffMs, maxDelay: this.options.maxBackoffMs }).next();
+        backoff = backoff
+          ? backoff.next(undefined)
+          : new ExponentialBackoff({ initialDelay: this.options.initialBackoffMs, maxDelay: this.options.maxBackoffMs }).next();
         const hinted = error instanceof RateLimitedError || error instanceof ProviderUnavailableError ? error.retryAfterMs : undefined;
         const wait = hinted ?? backoff.duration;
         if (wait > this.options.maxBackoffMs) throw error;

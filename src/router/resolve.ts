@@ -15,7 +15,6 @@ import type { OutputFormat, Task } from '../core/task.js';
 import { characterCount } from '../core/text.js';
 import type { Warning } from '../core/warnings.js';
 
-
 export interface ResolvedCalls {
   calls: ProviderCall[];
   warnings: Warning[];
@@ -109,7 +108,14 @@ export function resolveCalls(
         allowed: model.scales,
       });
     }
-    warnings.push({ kind: 'adjusted', model: model.id, field: 'scale', requested: scale, applied: nearest, message: `${model.id}: scale ${scale} is not available; used ${nearest}` });
+    warnings.push({
+      kind: 'adjusted',
+      model: model.id,
+      field: 'scale',
+      requested: scale,
+      applied: nearest,
+      message: `${model.id}: scale ${scale} is not available; used ${nearest}`,
+    });
     scale = nearest;
   }
   if (task === 'upscale' && scale === undefined) scale = model.scales?.includes(4) ? 4 : model.scales?.[0];
@@ -118,7 +124,12 @@ export function resolveCalls(
   const providerOptions = (request.providerOptions?.[model.provider] ?? {}) as Record<string, unknown>;
   for (const vendor of Object.keys(request.providerOptions ?? {})) {
     if (vendor !== model.provider) {
-      warnings.push({ kind: 'unsupported', model: model.id, field: `providerOptions.${vendor}`, message: `providerOptions.${vendor} does not apply to ${model.id}` });
+      warnings.push({
+        kind: 'unsupported',
+        model: model.id,
+        field: `providerOptions.${vendor}`,
+        message: `providerOptions.${vendor} does not apply to ${model.id}`,
+      });
     }
   }
 

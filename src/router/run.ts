@@ -46,7 +46,8 @@ export function shouldFallBack(error: unknown, policy: ParsedPolicy): boolean {
   if (policy.fallback === false) return false;
   if (error instanceof AbortedError || error instanceof BudgetExceededError) return false;
   if (error instanceof ContentRejectedError || error instanceof NoImageGeneratedError) return policy.fallbackOnContentRejection === true;
-  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError || error instanceof ProviderError) return true;
+  if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError || error instanceof ProviderError)
+    return true;
   return error instanceof EaselError && error.retryable;
 }
 
@@ -92,7 +93,9 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
       const candidate = ranked[index]!;
       const controller = new AbortController();
       tried.push(candidate.model.id);
-      const done = health.run(candidate.model.provider, retries, controller.signal, (signal) => options.attempt(candidate, signal ?? controller.signal, attempts));
+      const done = health.run(candidate.model.provider, retries, controller.signal, (signal) =>
+        options.attempt(candidate, signal ?? controller.signal, attempts),
+      );
       const entry = { controller, model: candidate.model.id, hedge: asHedge, done, timer: undefined as NodeJS.Timeout | undefined };
       running.set(index, entry);
       // Only the first candidate starts a backup: one hedge per request, never a cascade of them.

@@ -153,10 +153,26 @@ export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gat
  * The answer to a fault that stops a request before the vendor's handler (a status, a hang, a
  * dropped connection, a malformed body), or undefined when the handler must run.
  */
-export async function answerFault(ctx: Pick<SandboxContext, 'faults' | 'timeScale' | 'delay'>, c: Context<SandboxEnv>, fault: FaultDecision | undefined, render: (error: SandboxError) => Response): Promise<Response | undefined> {
+export async function answerFault(
+  ctx: Pick<SandboxContext, 'faults' | 'timeScale' | 'delay'>,
+  c: Context<SandboxEnv>,
+  fault: FaultDecision | undefined,
+  render: (error: SandboxError) => Response,
+): Promise<Response | undefined> {
   if (fault?.kind === 'status') {
     const retryAfterMs = fault.status === 429 || fault.status === 503 ? (fault.retryAfterMs ?? ctx.faults.retryAfterMs) * ctx.timeScale() : undefined;
-    const kind = fault.status === 429 ? 'rate_limited' : fault.status === 503 ? 'unavailable' : fault.status >= 500 ? 'server_error' : fault.status === 401 ? 'unauthorized' : fault.status === 404 ? 'not_found' : 'bad_request';
+    const kind =
+      fault.status === 429
+        ? 'rate_limited'
+        : fault.status === 503
+          ? 'unavailable'
+          : fault.status >= 500
+            ? 'server_error'
+            : fault.status === 401
+              ? 'unauthorized'
+              : fault.status === 404
+                ? 'not_found'
+                : 'bad_request';
     return render({ status: fault.status, kind, message: `Injected fault: ${fault.status}`, retryAfterMs });
   }
   if (fault?.kind === 'hang') {

@@ -13,7 +13,9 @@ const FaultUpdateSchema = FaultProfileSchema.extend({
 export function controlRoutes(ctx: SandboxContext, hooks: { setTimeScale: (scale: number) => void }): Hono<SandboxEnv> {
   const app = new Hono<SandboxEnv>();
   // The pid lets a client tell the sandbox recorded in a state folder from another that took its port.
-  app.get('/health', (c) => c.json({ ok: true, pid: process.pid, timeScale: ctx.timeScale(), note: 'easel sandbox: images are procedurally drawn placeholders' }));
+  app.get('/health', (c) =>
+    c.json({ ok: true, pid: process.pid, timeScale: ctx.timeScale(), note: 'easel sandbox: images are procedurally drawn placeholders' }),
+  );
   app.get('/ledger', (c) => c.json(ctx.ledger.toJSON()));
   app.get('/requests', (c) => c.json({ requests: ctx.requests }));
   app.get('/webhooks', (c) => c.json({ deliveries: ctx.webhooks.list() }));

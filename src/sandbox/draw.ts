@@ -96,7 +96,10 @@ export async function inpaint(spec: EditSpec): Promise<Buffer> {
   const source = sharp(spec.image).ensureAlpha();
   const { width, height } = await source.metadata().then((m) => ({ width: m.width!, height: m.height! }));
   const original = await source.raw().toBuffer();
-  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' })).ensureAlpha().raw().toBuffer();
+  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' }))
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
   const weights = await maskWeights(spec.mask ?? spec.image, spec.mask ? spec.maskConvention : 'transparent-is-edit', width, height);
   const out = Buffer.alloc(original.length);
   for (let p = 0; p < width * height; p++) {
@@ -133,7 +136,10 @@ export async function transform(spec: TransformSpec): Promise<Buffer> {
   const width = spec.width ?? meta.width!;
   const height = spec.height ?? meta.height!;
   const base = await sharp(spec.image).resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
-  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' })).removeAlpha().raw().toBuffer();
+  const fresh = await sharp(await drawPlaceholder({ ...spec, width, height, format: 'png' }))
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const out = Buffer.alloc(base.length);
   for (let i = 0; i < base.length; i++) out[i] = Math.round(base[i]! * (1 - spec.strength) + fresh[i]! * spec.strength);
   return encode(sharp(out, { raw: { width, height, channels: 3 } }), spec.format);
@@ -161,9 +167,7 @@ function encode(pipeline: Sharp, format: OutputFormat): Promise<Buffer> {
 const NOT_IN_XML = new RegExp(`${CONTROL.source}|[\\uFFFE\\uFFFF]|${LONE_SURROGATE.source}`, 'g');
 
 function escapeXml(text: string): string {
-  return text
-    .replace(NOT_IN_XML, '')
-    .replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+  return text.replace(NOT_IN_XML, '').replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
 }
 
 export async function imageSize(bytes: Uint8Array): Promise<{ width: number; height: number; format: string | undefined }> {

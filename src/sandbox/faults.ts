@@ -119,7 +119,10 @@ export class FaultInjector {
   private random: () => number;
 
   /** `random` is used when the profile has no seed. */
-  constructor(profile: FaultProfile = {}, private readonly unseeded: () => number = Math.random) {
+  constructor(
+    profile: FaultProfile = {},
+    private readonly unseeded: () => number = Math.random,
+  ) {
     this.random = unseeded;
     this.configure(profile);
   }
@@ -169,7 +172,8 @@ export class FaultInjector {
 
   private fromRates(vendor: Vendor, kind: RequestKind): FaultDecision | undefined {
     const vendorRates = this.profile.rates?.[vendor];
-    const rates: Partial<FaultRates> | undefined = kind === 'submit' ? vendorRates : (READ_KINDS as readonly string[]).includes(kind) ? vendorRates?.[kind as (typeof READ_KINDS)[number]] : undefined;
+    const rates: Partial<FaultRates> | undefined =
+      kind === 'submit' ? vendorRates : (READ_KINDS as readonly string[]).includes(kind) ? vendorRates?.[kind as (typeof READ_KINDS)[number]] : undefined;
     if (!rates) return undefined;
     const draw = this.random();
     let edge = 0;

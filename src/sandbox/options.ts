@@ -8,7 +8,10 @@ const LimitsSchema = z
   .object({
     requestsPerMinute: z.number().int().positive().optional(),
     concurrent: z.number().int().positive().optional(),
-    burst: z.object({ requests: z.number().int().positive(), windowMs: z.number().positive(), lockoutMs: z.number().min(0) }).strict().optional(),
+    burst: z
+      .object({ requests: z.number().int().positive(), windowMs: z.number().positive(), lockoutMs: z.number().min(0) })
+      .strict()
+      .optional(),
   })
   .strict();
 const VendorSchema = z.enum(['openai', 'stability', 'replicate', 'fal']);
@@ -30,7 +33,10 @@ export const SandboxOptionsSchema = z
     /** Seed for every request that gives none (benchmarks); default a random one, as vendors do. */
     fixedSeed: z.number().int().min(0).max(4_294_967_294).optional(),
     /** Replicate cold starts: extra delay (ms, before scaling) and how often. */
-    coldStart: z.object({ ms: z.number().min(0), rate: z.number().min(0).max(1) }).strict().optional(),
+    coldStart: z
+      .object({ ms: z.number().min(0), rate: z.number().min(0).max(1) })
+      .strict()
+      .optional(),
     /**
      * Bytes of output files and finished vendor jobs kept in memory (default 256 MiB); when full the
      * oldest are dropped first and the vendor's "not found" answers for them. The ledger is never dropped.

@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 
 export function hashSeed(...parts: readonly (string | number | undefined)[]): number {
-  const digest = createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest();
+  const digest = createHash('sha256')
+    .update(parts.map((p) => String(p ?? '')).join('\u0000'))
+    .digest();
   return digest.readUInt32LE(0);
 }
 

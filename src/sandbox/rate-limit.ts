@@ -18,7 +18,8 @@ export interface RequestWindow {
   resetMs: number;
 }
 
-export type LimitVerdict = { ok: true; window?: RequestWindow } | { ok: false; reason: 'rpm' | 'concurrent' | 'burst' | 'lockout'; retryAfterMs: number; limit: number };
+export type LimitVerdict =
+  { ok: true; window?: RequestWindow } | { ok: false; reason: 'rpm' | 'concurrent' | 'burst' | 'lockout'; retryAfterMs: number; limit: number };
 
 export class RateLimiter {
   private readonly stamps = new Map<Vendor, number[]>();
@@ -65,7 +66,14 @@ export class RateLimiter {
       }
       stamps.push(now);
       // Taken now, as this request was counted: a slow answer must not report a window that has moved on.
-      return { ok: true, window: { limit: limits.requestsPerMinute, remaining: Math.max(0, limits.requestsPerMinute - stamps.length), resetMs: Math.max(0, stamps[0]! + windowMs - now) } };
+      return {
+        ok: true,
+        window: {
+          limit: limits.requestsPerMinute,
+          remaining: Math.max(0, limits.requestsPerMinute - stamps.length),
+          resetMs: Math.max(0, stamps[0]! + windowMs - now),
+        },
+      };
     }
     return { ok: true };
   }

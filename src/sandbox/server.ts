@@ -38,7 +38,12 @@ export interface Sandbox {
 
 export type { SandboxUrls };
 
-export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<SandboxEnv>; context: SandboxContext; setBaseUrl: (url: string) => void; activity: Activity } {
+export function createSandboxApp(input: SandboxOptions = {}): {
+  app: Hono<SandboxEnv>;
+  context: SandboxContext;
+  setBaseUrl: (url: string) => void;
+  activity: Activity;
+} {
   const options = SandboxOptionsSchema.parse(input);
   if (options.grain !== undefined) drawSettings.grain = options.grain;
   if (options.fixedSeed !== undefined) seedSettings.fixed = options.fixedSeed;
@@ -87,7 +92,9 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
     // Output downloads fail like a CDN's: a 5xx, a reset or a hang, never a changed job.
     const fault = isVendor(vendor) ? context.faults.decide(vendor, 'GET', c.req.path, c.req.header('x-sandbox-fault'), 'download') : undefined;
     if (fault) record.fault = fault.kind === 'status' ? String(fault.status) : fault.kind;
-    const faulted = await answerFault(context, c, fault, (error) => c.text(error.message, error.status as 500, error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, error.retryAfterMs / 1000)) }));
+    const faulted = await answerFault(context, c, fault, (error) =>
+      c.text(error.message, error.status as 500, error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, error.retryAfterMs / 1000)) }),
+    );
     if (faulted) {
       record.status = faulted.status;
       return faulted;
@@ -101,7 +108,12 @@ export function createSandboxApp(input: SandboxOptions = {}): { app: Hono<Sandbo
   app.route('/stability', stabilitySandbox(context));
   app.route('/replicate', replicateSandbox(context));
   app.route('/fal', falSandbox(context));
-  app.notFound((c) => c.json({ error: `No sandbox route for ${c.req.method} ${c.req.path}. Vendors live under /openai/v1, /stability, /replicate/v1, /fal/queue and /fal/run.` }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: `No sandbox route for ${c.req.method} ${c.req.path}. Vendors live under /openai/v1, /stability, /replicate/v1, /fal/queue and /fal/run.` },
+      404,
+    ),
+  );
   app.onError((error, c) => {
     if (error.message.startsWith('Injected fault')) throw error;
     return c.json({ error: 'sandbox internal error', message: error.message }, 500);

@@ -21,7 +21,10 @@ export class WebhookSender {
   private readonly deliveries: Delivery[] = [];
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly delay: (ms: number) => Promise<void>, private readonly maxAttempts = 4) {}
+  constructor(
+    private readonly delay: (ms: number) => Promise<void>,
+    private readonly maxAttempts = 4,
+  ) {}
 
   /** Fire and forget: the request that triggered it never waits for the receiver. */
   send(vendor: string, url: string, event: string, body: string, headers: Record<string, string>): void {

@@ -18,7 +18,9 @@ import { webhookRoutes } from '../webhooks/routes.js';
 export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   app.onError((error, c) => renderError(c, error));
-  app.notFound((c) => renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, { code: 'unknown_url' })));
+  app.notFound((c) =>
+    renderError(c, new GatewayError(404, `Unknown route ${c.req.method} ${c.req.path}. The images API lives under /v1/images/.`, { code: 'unknown_url' })),
+  );
   app.use('*', async (c, next) => {
     await next();
     // The last route matched (a registered pattern, `/*` for an unknown path), never the raw path: a

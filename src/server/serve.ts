@@ -63,7 +63,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Not echoed: the URL may hold a password.
-  if (options.redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(options.redisUrl)) throw new Error('the Redis URL for webhook replay records must look like redis://host:port or rediss://host:port');
+  if (options.redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(options.redisUrl))
+    throw new Error('the Redis URL for webhook replay records must look like redis://host:port or rediss://host:port');
   const keysPath = options.keysPath ?? join(options.stateDir ?? '.easel', 'gateway.db');
   const keys = new KeyStore(keysPath);
   const open = !keys.hasActiveKeys();
@@ -72,7 +73,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     keys.close();
     throw new Error(`no gateway key exists, so the gateway only listens on loopback; create one with \`easel keys create\` before listening on ${host}`);
   }
-  if (open) (options.onNotice ?? console.warn)('easel gateway: no gateway key exists, so calls need no key and only this machine can connect (loopback). Create one with `easel keys create`.');
+  if (open)
+    (options.onNotice ?? console.warn)(
+      'easel gateway: no gateway key exists, so calls need no key and only this machine can connect (loopback). Create one with `easel keys create`.',
+    );
   const replay = openReplayStore(options, keysPath);
   let url = '';
   const metrics = new GatewayMetrics(options.easel.health);
@@ -149,7 +153,9 @@ function openReplayStore(options: GatewayOptions, keysPath: string): Required<Re
     onError: (error) => {
       if (down) return;
       down = true;
-      (options.onNotice ?? console.warn)(`easel gateway: Redis (webhook replay records) is unreachable: ${error.message}; webhooks are refused with 503 until it is back.`);
+      (options.onNotice ?? console.warn)(
+        `easel gateway: Redis (webhook replay records) is unreachable: ${error.message}; webhooks are refused with 503 until it is back.`,
+      );
     },
     onReady: () => (down = false),
   });

@@ -77,7 +77,8 @@ function usableFor(entry: CacheEntry, maxAgeMs: number, options: FetchJwksOption
 }
 
 async function download(url: string, fetcher: typeof fetch): Promise<{ keys: Ed25519Jwk[] }> {
-  const fail = (why: string, cause?: unknown) => new ProviderUnavailableError(`fal: could not load the webhook JWKS from ${safeUrl(url)}: ${why}`, { provider: 'fal', cause });
+  const fail = (why: string, cause?: unknown) =>
+    new ProviderUnavailableError(`fal: could not load the webhook JWKS from ${safeUrl(url)}: ${why}`, { provider: 'fal', cause });
   let body: unknown;
   try {
     const response = await fetcher(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });

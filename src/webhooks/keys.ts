@@ -13,7 +13,10 @@ export interface WebhookVendors {
 }
 
 /** `jwks`: how FAL's keys are fetched and refreshed (default: real fetch and clock, refreshes at most every 5 min). */
-export function vendorWebhookKeys(vendors: WebhookVendors, options: { jwks?: Pick<FetchJwksOptions, 'fetch' | 'now' | 'refreshIntervalMs'> } = {}): Pick<WebhookOptions, 'replicateSecret' | 'falJwks'> {
+export function vendorWebhookKeys(
+  vendors: WebhookVendors,
+  options: { jwks?: Pick<FetchJwksOptions, 'fetch' | 'now' | 'refreshIntervalMs'> } = {},
+): Pick<WebhookOptions, 'replicateSecret' | 'falJwks'> {
   let secret: Promise<string> | undefined;
   return {
     replicateSecret: () =>
@@ -32,9 +35,9 @@ export function vendorWebhookKeys(vendors: WebhookVendors, options: { jwks?: Pic
     // at most once per refresh interval (forged deliveries ask for it too).
     falJwks: async (refresh = false) => {
       const e = await vendors.endpoint('fal');
-      const url = e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
+      const url =
+        e.target === 'vendor' ? 'https://rest.alpha.fal.ai/.well-known/jwks.json' : `${e.baseUrl.replace(/\/queue\/?$/, '')}/rest/.well-known/jwks.json`;
       return fetchJwks(url, { ...options.jwks, refresh });
     },
   };
 }
-

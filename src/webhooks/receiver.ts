@@ -35,7 +35,15 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const replay: ReplayStore = options.replayPath ? new SqliteReplayStore(options.replayPath) : new ReplayCache();
   const app = new Hono();
   app.onError((error, c) => renderError(c, error));
-  app.route('/v1/webhooks', webhookRoutes({ ...vendorWebhookKeys(options.vendors), replay, maxBodyBytes: options.maxBodyBytes, onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body) }));
+  app.route(
+    '/v1/webhooks',
+    webhookRoutes({
+      ...vendorWebhookKeys(options.vendors),
+      replay,
+      maxBodyBytes: options.maxBodyBytes,
+      onDelivery: (vendor, id, body) => options.completions.deliver(vendor, id, body),
+    }),
+  );
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));

@@ -52,7 +52,11 @@ export function webhookRoutes(options: WebhookOptions): Hono {
     try {
       replayed = await claimDelivery(replay, delivery);
     } catch {
-      throw new GatewayError(503, 'webhook not accepted: the replay store cannot be reached right now; deliver it again later.', { type: 'server_error', code: 'replay_store_unavailable', headers: { 'retry-after': '30' } });
+      throw new GatewayError(503, 'webhook not accepted: the replay store cannot be reached right now; deliver it again later.', {
+        type: 'server_error',
+        code: 'replay_store_unavailable',
+        headers: { 'retry-after': '30' },
+      });
     }
     if (replayed) refuse(replayed);
   };

@@ -78,7 +78,11 @@ function claimInMemory(seen: ReplayCache = processCache, delivery: SignedDeliver
 }
 
 /** Replicate's signature and timestamp only; see `SignedDelivery` for the replay check. */
-export function checkReplicateWebhook(input: WebhookInput, secret: string, options: Omit<VerifyOptions, 'seen'> = {}): (SignedDelivery & { id: string }) | Rejection {
+export function checkReplicateWebhook(
+  input: WebhookInput,
+  secret: string,
+  options: Omit<VerifyOptions, 'seen'> = {},
+): (SignedDelivery & { id: string }) | Rejection {
   const key = replicateKey(secret);
   const headers = readHeaders(input.headers, ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
   if (!headers.ok) return headers;
@@ -94,11 +98,22 @@ export function checkReplicateWebhook(input: WebhookInput, secret: string, optio
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   if (!valid) return reject('bad_signature', 'signature does not match (no v1 entry of webhook-signature verifies)');
-  return { ok: true, id, replayKey: `replicate:${id}`, expiresAtMs: fresh.expiresAtMs, nowMs: fresh.nowMs, replayed: reject('replayed', `replayed delivery: webhook-id ${id} was already received`) };
+  return {
+    ok: true,
+    id,
+    replayKey: `replicate:${id}`,
+    expiresAtMs: fresh.expiresAtMs,
+    nowMs: fresh.nowMs,
+    replayed: reject('replayed', `replayed delivery: webhook-id ${id} was already received`),
+  };
 }
 
 /** FAL's signature and timestamp only; see `SignedDelivery` for the replay check. */
-export function checkFalWebhook(input: WebhookInput, jwks: Jwks, options: Omit<VerifyOptions, 'seen'> = {}): (SignedDelivery & { requestId: string }) | Rejection {
+export function checkFalWebhook(
+  input: WebhookInput,
+  jwks: Jwks,
+  options: Omit<VerifyOptions, 'seen'> = {},
+): (SignedDelivery & { requestId: string }) | Rejection {
   const names = ['x-fal-webhook-request-id', 'x-fal-webhook-user-id', 'x-fal-webhook-timestamp', 'x-fal-webhook-signature'] as const;
   const headers = readHeaders(input.headers, names);
   if (!headers.ok) return headers;

@@ -36,7 +36,13 @@ const ledgerMark = async () => {
   return sandbox.context.ledger.list().length;
 };
 const charged = (from: number, vendor?: string) =>
-  Math.round(sandbox.context.ledger.list().slice(from).filter((c) => !vendor || c.vendor === vendor).reduce((s, c) => s + (c.usd ?? 0), 0) * 1e6) / 1e6;
+  Math.round(
+    sandbox.context.ledger
+      .list()
+      .slice(from)
+      .filter((c) => !vendor || c.vendor === vendor)
+      .reduce((s, c) => s + (c.usd ?? 0), 0) * 1e6,
+  ) / 1e6;
 const price = (id: string, images = 1) => costOf(findModel(id)!, { images }).usd!;
 const newEasel = () => createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 5 }, latencyScale: 0.01 });
 
@@ -44,7 +50,10 @@ describe('budgets against the ledger', () => {
   it('a cap that fits 80% of an auto-routed run gets at least 75% done (items wait, they are not skipped early)', { timeout: 120_000 }, async () => {
     const easel = newEasel();
     const count = 300;
-    const items = Array.from({ length: count }, (_, i) => ({ line: i + 1, request: { prompt: `a product photo of item ${i}`, policy: { objective: 'cheapest' as const } } }));
+    const items = Array.from({ length: count }, (_, i) => ({
+      line: i + 1,
+      request: { prompt: `a product photo of item ${i}`, policy: { objective: 'cheapest' as const } },
+    }));
     const plan = await easel.route(items[0]!.request);
     // Each item's dearest fallback costs far more than what it really costs: reserving that up front
     // is what skipped 194 of 200 items before.
@@ -56,7 +65,9 @@ describe('budgets against the ledger', () => {
     const run = easel.batch(items, { outDir: tmp(), budgetUsd: cap, concurrency: 16 });
     const final = await run.done;
     await vendorsQuiet();
-    console.log(`auto routing under a cap of $${cap} (80% of the dry run's $${estimate.costUsd}): ${final.succeeded}/${count} done, ${final.skipped} skipped, ledger $${charged(from)}`);
+    console.log(
+      `auto routing under a cap of $${cap} (80% of the dry run's $${estimate.costUsd}): ${final.succeeded}/${count} done, ${final.skipped} skipped, ledger $${charged(from)}`,
+    );
     expect(charged(from)).toBeLessThanOrEqual(cap + 1e-9);
     expect(final.succeeded).toBeGreaterThanOrEqual(0.75 * count);
     expect(final.succeeded + final.skipped).toBe(count);
@@ -77,7 +88,12 @@ describe('budgets against the ledger', () => {
     expect(charged(from)).toBeLessThanOrEqual(cap + 1e-9);
     // The job's spend is what the vendors charged: paid losers included.
     expect(final.spentUsd).toBeCloseTo(charged(from), 6);
-    expect(sandbox.context.ledger.list().slice(from).some((c) => c.vendor === 'stability')).toBe(true);
+    expect(
+      sandbox.context.ledger
+        .list()
+        .slice(from)
+        .some((c) => c.vendor === 'stability'),
+    ).toBe(true);
     expect(final.succeeded).toBeGreaterThan(0);
     await easel.close();
   });
@@ -88,7 +104,10 @@ describe('budgets against the ledger', () => {
     // Stability core makes one image per call: n=3 is three calls.
     const cap = price(model) * 7;
     const from = await ledgerMark();
-    const run = easel.batch(Array.from({ length: 5 }, (_, i) => ({ prompt: `three views ${i}`, model, n: 3 })), { outDir: tmp(), budgetUsd: cap, concurrency: 5 });
+    const run = easel.batch(
+      Array.from({ length: 5 }, (_, i) => ({ prompt: `three views ${i}`, model, n: 3 })),
+      { outDir: tmp(), budgetUsd: cap, concurrency: 5 },
+    );
     const final = await run.done;
     await vendorsQuiet();
     expect(charged(from)).toBeLessThanOrEqual(cap + 1e-9);
@@ -143,10 +162,28 @@ describe('budgets against the ledger', () => {
     writeFileSync(join(dir, 'items.jsonl'), JSON.stringify({ prompt: 'five views of a lamp', size: '512x512', n: 5 }));
     writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 20, limits: { fal: { concurrent: 1 } } }));
     const batch = (budget: number) =>
-      spawn(process.execPath, [...CLI, 'batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--budget', String(budget), '--config', join(dir, 'easel.config.json')], {
-        env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
-        stdio: 'ignore',
-      });
+      spawn(
+        process.execPath,
+        [
+          ...CLI,
+          'batch',
+          join(dir, 'items.jsonl'),
+          '--out',
+          join(dir, 'out'),
+          '--state',
+          join(dir, 'state'),
+          '--model',
+          model,
+          '--budget',
+          String(budget),
+          '--config',
+          join(dir, 'easel.config.json'),
+        ],
+        {
+          env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
+          stdio: 'ignore',
+        },
+      );
     const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     try {
       const first = batch(1);
@@ -164,11 +201,14 @@ describe('budgets against the ledger', () => {
       expect(submits()).toBe(1);
       first.kill('SIGKILL');
       await exited(first);
-      const paid = await vi.waitFor(() => {
-        const charges = slow.context.ledger.list();
-        expect(charges).toHaveLength(1);
-        return charges[0]!.usd!;
-      }, { timeout: 20_000, interval: 20 });
+      const paid = await vi.waitFor(
+        () => {
+          const charges = slow.context.ledger.list();
+          expect(charges).toHaveLength(1);
+          return charges[0]!.usd!;
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       // Room for the stored call, and for half an image more: not for the second call.
       const cap = Math.round((paid + price(model) / 2) * 1e6) / 1e6;
       const second = batch(cap);
@@ -199,7 +239,23 @@ describe('budgets against the ledger', () => {
     const start = (): { child: ChildProcess; exited: Promise<number | null> } => {
       const child = spawn(
         process.execPath,
-        [...CLI, 'batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--budget', String(cap), '--concurrency', '8', '--config', join(dir, 'easel.config.json')],
+        [
+          ...CLI,
+          'batch',
+          join(dir, 'items.jsonl'),
+          '--out',
+          join(dir, 'out'),
+          '--state',
+          join(dir, 'state'),
+          '--model',
+          model,
+          '--budget',
+          String(cap),
+          '--concurrency',
+          '8',
+          '--config',
+          join(dir, 'easel.config.json'),
+        ],
         { env: { ...process.env, EASEL_SANDBOX_URL: sandbox.url, OPENAI_API_KEY: '' }, stdio: 'ignore' },
       );
       return { child, exited: new Promise((done) => child.on('exit', (code) => done(code))) };

@@ -77,7 +77,9 @@ const SURFACES: Surface[] = [
     items: async (dir) => {
       const photos = join(dir, 'photos');
       mkdirSync(photos);
-      const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toBuffer();
+      const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+        .png()
+        .toBuffer();
       const lines = Array.from({ length: ITEMS }, (_, i) => {
         const path = join(photos, `photo-${i + 1}.png`);
         writeFileSync(path, png);
@@ -92,11 +94,33 @@ const SURFACES: Surface[] = [
 
 function runBatch(mode: Mode, dir: string, file: string, model: string): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   let output = '';
-  const env: NodeJS.ProcessEnv = { ...process.env, EASEL_SANDBOX_URL: sandbox.url, OPENAI_API_KEY: '', REPLICATE_API_TOKEN: '', STABILITY_API_KEY: '', FAL_KEY: '', EASEL_CONFIG: '' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EASEL_SANDBOX_URL: sandbox.url,
+    OPENAI_API_KEY: '',
+    REPLICATE_API_TOKEN: '',
+    STABILITY_API_KEY: '',
+    FAL_KEY: '',
+    EASEL_CONFIG: '',
+  };
   if (mode === 'default sandbox') delete env.EASEL_SANDBOX_URL;
   const child = spawn(
     process.execPath,
-    [...CLI, 'batch', file, '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model, '--concurrency', String(CONCURRENCY), '--config', join(dir, 'easel.config.json')],
+    [
+      ...CLI,
+      'batch',
+      file,
+      '--out',
+      join(dir, 'out'),
+      '--state',
+      join(dir, 'state'),
+      '--model',
+      model,
+      '--concurrency',
+      String(CONCURRENCY),
+      '--config',
+      join(dir, 'easel.config.json'),
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d) => (output += d));
@@ -132,56 +156,76 @@ async function killAfterCharges(mode: Mode, dir: string, run: ReturnType<typeof 
 // Side by side: each surface has its own folders and counts only its own model's charges.
 describe.concurrent('batch crash safety on every vendor surface', () => {
   for (const [mode, surface] of (['separate sandbox', 'default sandbox'] as const).flatMap((m) => SURFACES.map((s) => [m, s] as const))) {
-    it(`${surface.name}, ${mode}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`, { timeout: 240_000 }, async ({ expect }) => {
-      const dir = mkdtempSync(join(tmpdir(), 'easel-crash-'));
-      stateDirs.push(join(dir, 'state'));
-      const file = await surface.items(dir);
-      // Client pacing generous enough for a time-scaled sandbox (its windows shrink with the scale).
-      writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.01 }, limits: { [surface.vendor]: { requestsPerMinute: 6000, concurrent: 1000 } } }));
-      const before = await charges(mode, dir, surface.model);
-      const kills: number[] = [];
-      for (let k = 0; k < KILLS; k++) {
-        const after = 3 + Math.floor(Math.random() * 15);
-        if (await killAfterCharges(mode, dir, runBatch(mode, dir, file, surface.model), surface.model, after)) kills.push(after);
-      }
-      const last = runBatch(mode, dir, file, surface.model);
-      const code = await last.exited;
-      expect(code, last.output()).toBe(0);
+    it(
+      `${surface.name}, ${mode}: ${ITEMS} items, ${KILLS} SIGKILLs, every image, one charge per item${surface.recoverable ? '' : ' (extra charges marked)'}`,
+      { timeout: 240_000 },
+      async ({ expect }) => {
+        const dir = mkdtempSync(join(tmpdir(), 'easel-crash-'));
+        stateDirs.push(join(dir, 'state'));
+        const file = await surface.items(dir);
+        // Client pacing generous enough for a time-scaled sandbox (its windows shrink with the scale).
+        writeFileSync(
+          join(dir, 'easel.config.json'),
+          JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.01 }, limits: { [surface.vendor]: { requestsPerMinute: 6000, concurrent: 1000 } } }),
+        );
+        const before = await charges(mode, dir, surface.model);
+        const kills: number[] = [];
+        for (let k = 0; k < KILLS; k++) {
+          const after = 3 + Math.floor(Math.random() * 15);
+          if (await killAfterCharges(mode, dir, runBatch(mode, dir, file, surface.model), surface.model, after)) kills.push(after);
+        }
+        const last = runBatch(mode, dir, file, surface.model);
+        const code = await last.exited;
+        expect(code, last.output()).toBe(0);
 
-      const out = join(dir, 'out');
-      const images = readdirSync(out).filter((f) => f.endsWith('.png'));
-      expect(images).toHaveLength(ITEMS);
-      const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; sha256: string; vendorRequestId: string | null });
-      expect(manifest).toHaveLength(ITEMS);
-      expect(new Set(manifest.map((m) => m.file)).size).toBe(ITEMS);
-      for (const entry of manifest) expect(createHash('sha256').update(readFileSync(join(out, entry.file))).digest('hex')).toBe(entry.sha256);
+        const out = join(dir, 'out');
+        const images = readdirSync(out).filter((f) => f.endsWith('.png'));
+        expect(images).toHaveLength(ITEMS);
+        const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { file: string; sha256: string; vendorRequestId: string | null });
+        expect(manifest).toHaveLength(ITEMS);
+        expect(new Set(manifest.map((m) => m.file)).size).toBe(ITEMS);
+        for (const entry of manifest)
+          expect(
+            createHash('sha256')
+              .update(readFileSync(join(out, entry.file)))
+              .digest('hex'),
+          ).toBe(entry.sha256);
 
-      const ledger = (await charges(mode, dir, surface.model)).slice(before.length);
-      const charged = ledger.map((c) => c.requestId);
-      const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-      const job = store.listJobs()[0]!;
-      const items = store.items(job.id);
-      const marked = items.reduce((sum, i) => sum + i.possibleDuplicates, 0);
-      store.close();
-      // Which item each charge belongs to (the ledger keeps a fingerprint of the prompt).
-      const chargesPerItem = new Map<string, number>();
-      for (const c of ledger) chargesPerItem.set(c.promptSha256!, (chargesPerItem.get(c.promptSha256!) ?? 0) + 1);
-      const unmarkedExtra = items.filter((i) => (chargesPerItem.get(createHash('sha256').update(i.request.prompt!).digest('hex')) ?? 0) - 1 > i.possibleDuplicates);
-      const report = `${surface.name}, ${mode}: ${ITEMS} items, ${kills.length} kills (after ${kills.join(', ')} charges), ${charged.length} charges, ${marked} marked`;
-      console.log(report);
-      expect(kills.length, report).toBe(KILLS);
-      expect(new Set(charged).size, report).toBe(charged.length);
-      if (surface.recoverable) {
-        expect(charged, report).toHaveLength(ITEMS);
-        expect(marked, report).toBe(0);
-        expect(chargesPerItem.size, report).toBe(ITEMS);
-        expect(new Set(manifest.map((m) => m.vendorRequestId))).toEqual(new Set(charged));
-      } else {
-        // Every extra charge is marked on its own item; nothing is marked beyond the calls in flight at the kills.
-        expect(unmarkedExtra.map((i) => i.line), report).toEqual([]);
-        expect(charged.length - ITEMS, report).toBeLessThanOrEqual(marked);
-        expect(marked, report).toBeLessThanOrEqual(CONCURRENCY * kills.length);
-      }
-    });
+        const ledger = (await charges(mode, dir, surface.model)).slice(before.length);
+        const charged = ledger.map((c) => c.requestId);
+        const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
+        const job = store.listJobs()[0]!;
+        const items = store.items(job.id);
+        const marked = items.reduce((sum, i) => sum + i.possibleDuplicates, 0);
+        store.close();
+        // Which item each charge belongs to (the ledger keeps a fingerprint of the prompt).
+        const chargesPerItem = new Map<string, number>();
+        for (const c of ledger) chargesPerItem.set(c.promptSha256!, (chargesPerItem.get(c.promptSha256!) ?? 0) + 1);
+        const unmarkedExtra = items.filter(
+          (i) => (chargesPerItem.get(createHash('sha256').update(i.request.prompt!).digest('hex')) ?? 0) - 1 > i.possibleDuplicates,
+        );
+        const report = `${surface.name}, ${mode}: ${ITEMS} items, ${kills.length} kills (after ${kills.join(', ')} charges), ${charged.length} charges, ${marked} marked`;
+        console.log(report);
+        expect(kills.length, report).toBe(KILLS);
+        expect(new Set(charged).size, report).toBe(charged.length);
+        if (surface.recoverable) {
+          expect(charged, report).toHaveLength(ITEMS);
+          expect(marked, report).toBe(0);
+          expect(chargesPerItem.size, report).toBe(ITEMS);
+          expect(new Set(manifest.map((m) => m.vendorRequestId))).toEqual(new Set(charged));
+        } else {
+          // Every extra charge is marked on its own item; nothing is marked beyond the calls in flight at the kills.
+          expect(
+            unmarkedExtra.map((i) => i.line),
+            report,
+          ).toEqual([]);
+          expect(charged.length - ITEMS, report).toBeLessThanOrEqual(marked);
+          expect(marked, report).toBeLessThanOrEqual(CONCURRENCY * kills.length);
+        }
+      },
+    );
   }
 });

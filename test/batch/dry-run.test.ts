@@ -15,7 +15,12 @@ import { createEasel, type Easel } from '../../src/easel.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 
 /** Generous limits on both sides: the runs take a few seconds and nothing waits on a 429. */
-const PACING = { openai: { requestsPerMinute: 100_000 }, stability: { requestsPerMinute: 100_000 }, replicate: { requestsPerMinute: 100_000, concurrent: 1000 }, fal: { concurrent: 1000 } };
+const PACING = {
+  openai: { requestsPerMinute: 100_000 },
+  stability: { requestsPerMinute: 100_000 },
+  replicate: { requestsPerMinute: 100_000, concurrent: 1000 },
+  fal: { concurrent: 1000 },
+};
 let sandbox: Sandbox;
 beforeAll(async () => {
   sandbox = await startSandbox({
@@ -44,7 +49,11 @@ interface Ledger {
 const ledger = async () => (await (await fetch(`${sandbox.urls.control}/ledger`)).json()) as Ledger;
 
 /** The dry run, then the run of the same items; the ledger after it. */
-async function estimateThenRun(items: readonly WorkloadItem[], model?: string, pollIntervalMs?: number): Promise<{ estimate: DryRun; charged: Ledger; succeeded: number; failed: number }> {
+async function estimateThenRun(
+  items: readonly WorkloadItem[],
+  model?: string,
+  pollIntervalMs?: number,
+): Promise<{ estimate: DryRun; charged: Ledger; succeeded: number; failed: number }> {
   const easel = sandboxEasel(pollIntervalMs);
   const estimate = await dryRun(easel, items, { model });
   expect((await ledger()).charges, 'a dry run pays nothing').toHaveLength(0);
@@ -52,7 +61,8 @@ async function estimateThenRun(items: readonly WorkloadItem[], model?: string, p
   return { estimate, charged: await ledger(), succeeded: final.succeeded, failed: final.failed };
 }
 
-const within5Percent = (estimate: number, actual: number) => expect(Math.abs(estimate - actual) / actual, `estimate $${estimate}, ledger $${actual}`).toBeLessThan(0.05);
+const within5Percent = (estimate: number, actual: number) =>
+  expect(Math.abs(estimate - actual) / actual, `estimate $${estimate}, ledger $${actual}`).toBeLessThan(0.05);
 const chargesByModel = (charged: Ledger) => charged.charges.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c.model]: (acc[c.model] ?? 0) + 1 }), {});
 
 describe('dry run against the ledger', () => {
@@ -96,7 +106,9 @@ describe('dry run against the ledger', () => {
     const dir = tmp();
     const png = async (name: string, width: number, height: number, white = false) => {
       const path = join(dir, name);
-      await sharp({ create: { width, height, channels: 3, background: white ? { r: 255, g: 255, b: 255 } : { r: 200, g: 100, b: 50 } } }).png().toFile(path);
+      await sharp({ create: { width, height, channels: 3, background: white ? { r: 255, g: 255, b: 255 } : { r: 200, g: 100, b: 50 } } })
+        .png()
+        .toFile(path);
       return path;
     };
     const square = await png('square.png', 512, 512);

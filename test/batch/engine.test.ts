@@ -31,7 +31,10 @@ describe('batch engine', () => {
     const final = await run.done;
     expect(final).toMatchObject({ succeeded: 12, failed: 0, total: 12 });
     expect(seen).toHaveLength(12);
-    const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(manifest).toHaveLength(13);
     expect(manifest[0]).toMatchObject({ line: 1, prompt: 'item 0', model: MODEL, file: '01-item-0.png' });
     expect(readdirSync(out).filter((f) => f.endsWith('.png'))).toHaveLength(13);
@@ -43,7 +46,10 @@ describe('batch engine', () => {
   it('stops at the budget cap under concurrency and reports the rest as skipped', async () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 2 } });
     // flux-schnell costs $0.003 per image: a $0.09 cap allows exactly 30 of 50.
-    const run = easel.batch(Array.from({ length: 50 }, (_, i) => ({ prompt: `budget ${i}`, model: MODEL })), { outDir: tmp(), budgetUsd: 0.09, concurrency: 50, limits: {} });
+    const run = easel.batch(
+      Array.from({ length: 50 }, (_, i) => ({ prompt: `budget ${i}`, model: MODEL })),
+      { outDir: tmp(), budgetUsd: 0.09, concurrency: 50, limits: {} },
+    );
     const final = await run.done;
     expect(final.succeeded).toBe(30);
     expect(final.skipped).toBe(20);
@@ -58,8 +64,16 @@ describe('batch engine', () => {
     const out = tmp();
     const store = new SqliteJobStore(join(state, 'jobs.db'));
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: state, pollIntervalMs: 2 } });
-    const job = store.createJob({ id: 'job_test', outDir: out, source: 'test', options: { model: MODEL } }, [1, 2, 3].map((line) => ({ line, request: { prompt: `p${line}` } })));
-    store.succeed(job.id, 0, { files: ['1-p1.png'], model: MODEL, seeds: [1], sha256: ['x'], costUsd: 0.003, latencyMs: 1, requestIds: ['r'], cached: false }, 0.003);
+    const job = store.createJob(
+      { id: 'job_test', outDir: out, source: 'test', options: { model: MODEL } },
+      [1, 2, 3].map((line) => ({ line, request: { prompt: `p${line}` } })),
+    );
+    store.succeed(
+      job.id,
+      0,
+      { files: ['1-p1.png'], model: MODEL, seeds: [1], sha256: ['x'], costUsd: 0.003, latencyMs: 1, requestIds: ['r'], cached: false },
+      0.003,
+    );
     const run = easel.batch([{ prompt: 'ignored: the job exists' }], { outDir: out, store });
     expect(run.resumed).toBe(true);
     expect(run.job.id).toBe('job_test');

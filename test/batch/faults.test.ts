@@ -44,7 +44,10 @@ describe('batch under faults on every kind of request', () => {
         { outDir: out, concurrency: 64, limits: { [vendor]: { concurrent: 1000 } } },
       );
       const final = await run.done;
-      const failures = easel.jobStore().items(run.job.id, ['failed']).map((i) => i.error?.message);
+      const failures = easel
+        .jobStore()
+        .items(run.job.id, ['failed'])
+        .map((i) => i.error?.message);
       await easel.close();
       expect(failures.slice(0, 3)).toEqual([]);
       expect(final).toMatchObject({ succeeded: ITEMS, failed: 0, total: ITEMS, possibleDuplicates: 0 });

@@ -83,7 +83,10 @@ describe('batch recovery', () => {
     expect(paused.paused).toMatch(/cannot write to .*no space left on the device \(ENOSPC\)/);
     expect(paused.succeeded).toBe(10);
     expect(paused.failed).toBe(0);
-    const parked = easel.jobStore().items(run.job.id).filter((i) => i.parked);
+    const parked = easel
+      .jobStore()
+      .items(run.job.id)
+      .filter((i) => i.parked);
     expect(parked.length).toBeGreaterThan(0);
     const chargesAfterPause = (await ledger()).length - before;
     const resumed = easel.batch(prompts(30, 'disk'), { outDir: out, model: MODEL, concurrency: 4 });
@@ -105,7 +108,9 @@ describe('batch recovery', () => {
     expect(await first.done).toMatchObject({ succeeded: 6, skipped: 4 });
     easel.jobStore().resetFailed(first.job.id);
     const edited = [...prompts(10, 'edit'), { line: 11, request: { prompt: 'edit new line' } }];
-    expect(() => easel.batch(edited, { outDir: out, model: MODEL })).toThrow(new RegExp(`unfinished job ${first.job.id}.*easel jobs resume ${first.job.id}.*--new`));
+    expect(() => easel.batch(edited, { outDir: out, model: MODEL })).toThrow(
+      new RegExp(`unfinished job ${first.job.id}.*easel jobs resume ${first.job.id}.*--new`),
+    );
     const second = easel.batch(edited, { outDir: out, model: MODEL, newJob: true });
     expect(second.resumed).toBe(false);
     expect(second.reused).toBe(6);

@@ -27,7 +27,11 @@ describe('the background sandbox (CLI)', () => {
       const notices = run.stderr.split('\n').filter((l) => l.startsWith('easel: '));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toContain(`so replicate calls go to the built-in sandbox at ${record.url} (images are placeholders).`);
-      expect(notices[0]).toMatch(new RegExp(`(Started it|It runs) in the background \\(pid ${record.pid}\\), so its jobs and ledger outlive this command; \`easel sandbox stop\` stops it\\.`));
+      expect(notices[0]).toMatch(
+        new RegExp(
+          `(Started it|It runs) in the background \\(pid ${record.pid}\\), so its jobs and ledger outlive this command; \`easel sandbox stop\` stops it\\.`,
+        ),
+      );
     }
     expect([a, b].filter((r) => r.stderr.includes('Started it'))).toHaveLength(1);
     expect(readFileSync(join(cwd, '.easel', 'sandbox.log'), 'utf8').match(/listening on/g)).toHaveLength(1);

@@ -44,7 +44,13 @@ async function charges(ledgerUrl: string): Promise<string[]> {
 }
 
 /** Runs the batch and interrupts it once the vendor has charged `atCharges` items; returns the count then. */
-async function runAndKill(dir: string, env: Record<string, string>, ledgerUrl: () => string | undefined, atCharges: number, how: 'SIGKILL' | 'Ctrl+C' = 'SIGKILL'): Promise<number> {
+async function runAndKill(
+  dir: string,
+  env: Record<string, string>,
+  ledgerUrl: () => string | undefined,
+  atCharges: number,
+  how: 'SIGKILL' | 'Ctrl+C' = 'SIGKILL',
+): Promise<number> {
   const run = cli(batchArgs(dir), env);
   let exited = false;
   void run.exited.then(() => (exited = true));
@@ -67,7 +73,20 @@ async function runAndKill(dir: string, env: Record<string, string>, ledgerUrl: (
 }
 
 function batchArgs(dir: string): string[] {
-  return ['batch', join(dir, 'prompts.txt'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', MODEL, '--concurrency', '4', '--config', join(dir, 'easel.config.json')];
+  return [
+    'batch',
+    join(dir, 'prompts.txt'),
+    '--out',
+    join(dir, 'out'),
+    '--state',
+    join(dir, 'state'),
+    '--model',
+    MODEL,
+    '--concurrency',
+    '4',
+    '--config',
+    join(dir, 'easel.config.json'),
+  ];
 }
 
 function workload(): string {
@@ -75,7 +94,10 @@ function workload(): string {
   dirs.push(dir);
   writeFileSync(join(dir, 'prompts.txt'), Array.from({ length: ITEMS }, (_, i) => `lighthouse at dusk, variation ${i + 1}`).join('\n'));
   // Predictions of ~150 ms (time scale 0.05) at 4 in flight: the run lasts a few seconds, and a kill always catches some mid-flight.
-  writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.05 }, limits: { replicate: { requestsPerMinute: 3000, concurrent: 1000 } } }));
+  writeFileSync(
+    join(dir, 'easel.config.json'),
+    JSON.stringify({ pollIntervalMs: 10, sandbox: { timeScale: 0.05 }, limits: { replicate: { requestsPerMinute: 3000, concurrent: 1000 } } }),
+  );
   return dir;
 }
 
@@ -86,13 +108,19 @@ async function killTwiceAndResume(dir: string, env: Record<string, string>, ledg
   const last = cli(batchArgs(dir), env);
   expect(await last.exited, last.output()).toBe(0);
   const out = join(dir, 'out');
-  const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; vendorRequestId: string });
+  const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { file: string; vendorRequestId: string });
   const charged = await charges(ledgerUrl()!);
   return { killedAt, images: readdirSync(out).filter((f) => f.endsWith('.png')).length, manifest, charged, output: last.output() };
 }
 
 function expectExactlyOncePerItem(result: Awaited<ReturnType<typeof killTwiceAndResume>>): void {
-  expect(result.killedAt.every((n) => n < ITEMS), `kills at ${result.killedAt.join(', ')} charges`).toBe(true);
+  expect(
+    result.killedAt.every((n) => n < ITEMS),
+    `kills at ${result.killedAt.join(', ')} charges`,
+  ).toBe(true);
   expect(result.images).toBe(ITEMS);
   expect(result.manifest).toHaveLength(ITEMS);
   expect(new Set(result.manifest.map((m) => m.file)).size).toBe(ITEMS);

@@ -13,7 +13,10 @@ import { runCli } from '../helpers/cli.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ timeScale: 0.01, limits: { openai: { requestsPerMinute: 100_000 }, stability: { requestsPerMinute: 100_000, burst: { requests: 100_000, windowMs: 10_000, lockoutMs: 0 } } } });
+  sandbox = await startSandbox({
+    timeScale: 0.01,
+    limits: { openai: { requestsPerMinute: 100_000 }, stability: { requestsPerMinute: 100_000, burst: { requests: 100_000, windowMs: 10_000, lockoutMs: 0 } } },
+  });
 });
 afterAll(() => sandbox.close());
 beforeEach(async () => {
@@ -28,7 +31,18 @@ function workspace(name: string, content: string): { dir: string; file: string; 
   const file = join(dir, name);
   writeFileSync(file, content);
   const config = join(dir, 'easel.config.json');
-  writeFileSync(config, JSON.stringify({ pollIntervalMs: 10, limits: { openai: { requestsPerMinute: 100_000 }, stability: { requestsPerMinute: 100_000 }, replicate: { requestsPerMinute: 100_000, concurrent: 1000 }, fal: { concurrent: 1000 } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      pollIntervalMs: 10,
+      limits: {
+        openai: { requestsPerMinute: 100_000 },
+        stability: { requestsPerMinute: 100_000 },
+        replicate: { requestsPerMinute: 100_000, concurrent: 1000 },
+        fal: { concurrent: 1000 },
+      },
+    }),
+  );
   return { dir, file, args: ['--out', join(dir, 'out'), '--state', join(dir, 'state'), '--config', config] };
 }
 const env = () => ({ EASEL_SANDBOX_URL: sandbox.url });

@@ -20,7 +20,9 @@ describe('easel generate (CLI)', () => {
     const cwd = tempCwd();
     const run = await runCli(['generate', 'a cozy coffee shop interior'], { cwd });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/built-in sandbox at http:\/\/127\.0\.0\.1:\d+ \(images are placeholders\)\. Started it in the background \(pid \d+\), so its jobs and ledger outlive this command; `easel sandbox stop` stops it\./);
+    expect(run.stderr).toMatch(
+      /built-in sandbox at http:\/\/127\.0\.0\.1:\d+ \(images are placeholders\)\. Started it in the background \(pid \d+\), so its jobs and ledger outlive this command; `easel sandbox stop` stops it\./,
+    );
     expect(run.stdout).toMatch(/^model +\S+ \(sandbox\)/m);
     expect(run.stdout).toMatch(/^cost +\$\d/m);
     expect(run.stdout).toMatch(/^latency +\d+ ms/m);
@@ -34,10 +36,17 @@ describe('easel generate (CLI)', () => {
 
   it('prints the result as JSON with --json, and the decision with --explain', async () => {
     const cwd = tempCwd();
-    const run = await runCli(['generate', 'a mountain', '--model', 'replicate/black-forest-labs/flux-schnell', '--aspect', '16:9', '--json', '--explain'], { cwd });
+    const run = await runCli(['generate', 'a mountain', '--model', 'replicate/black-forest-labs/flux-schnell', '--aspect', '16:9', '--json', '--explain'], {
+      cwd,
+    });
     expect(run.code, run.stderr).toBe(0);
     const json = JSON.parse(run.stdout);
-    expect(json).toMatchObject({ model: 'replicate/black-forest-labs/flux-schnell', sandbox: true, images: [{ width: 1344, height: 768 }], route: { chosen: 'replicate/black-forest-labs/flux-schnell' } });
+    expect(json).toMatchObject({
+      model: 'replicate/black-forest-labs/flux-schnell',
+      sandbox: true,
+      images: [{ width: 1344, height: 768 }],
+      route: { chosen: 'replicate/black-forest-labs/flux-schnell' },
+    });
   });
 
   it('rejects bad flags with what is allowed', async () => {

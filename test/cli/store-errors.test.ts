@@ -18,7 +18,11 @@ let healthy: string;
 /** A state folder whose job store and key store span many pages. */
 function makeState(dir: string): void {
   const jobs = new SqliteJobStore(join(dir, 'jobs.db'));
-  for (let j = 0; j < 30; j++) jobs.createJob({ id: `job${j}`, outDir: join(dir, `out${j}`), source: 'cli', options: {} }, Array.from({ length: 20 }, (_, i) => ({ line: i + 1, request: { prompt: `${'p'.repeat(200)} ${i}` } })));
+  for (let j = 0; j < 30; j++)
+    jobs.createJob(
+      { id: `job${j}`, outDir: join(dir, `out${j}`), source: 'cli', options: {} },
+      Array.from({ length: 20 }, (_, i) => ({ line: i + 1, request: { prompt: `${'p'.repeat(200)} ${i}` } })),
+    );
   jobs.close();
   const keys = new KeyStore(join(dir, 'gateway.db'));
   for (let i = 0; i < 40; i++) keys.create({ name: `key ${i} ${'n'.repeat(60)}` });
@@ -49,7 +53,10 @@ const commands = (state: string) => ({
 function expectOneErrorLine(run: CliRun, file: RegExp, what: RegExp): void {
   const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
   expect(run.code, run.stderr).not.toBe(0);
-  expect(lines.filter((line) => line.startsWith('error:')), run.stderr).toHaveLength(1);
+  expect(
+    lines.filter((line) => line.startsWith('error:')),
+    run.stderr,
+  ).toHaveLength(1);
   expect(run.stderr).not.toMatch(/^\s+at /m);
   expect(run.stderr).not.toMatch(/SqliteError/);
   const error = lines.find((line) => line.startsWith('error:'))!;
@@ -111,12 +118,15 @@ describe('store errors through the CLI', () => {
     }
   }, 60_000);
 
-  it.skipIf(process.getuid?.() === 0)('an unreadable store: one line saying it cannot be opened (skipped as root: chmod does not stop root reading)', async () => {
-    const state = copyState('unreadable');
-    chmodSync(join(state, 'jobs.db'), 0o000);
-    chmodSync(join(state, 'gateway.db'), 0o000);
-    const all = commands(state);
-    const runs = await Promise.all((['jobs list', 'keys list'] as const).map(async (name) => [name, await runCli(all[name])] as const));
-    for (const [name, run] of runs) expectOneErrorLine(run, name === 'keys list' ? /gateway\.db/ : /jobs\.db/, /cannot be opened|read-only/);
-  });
+  it.skipIf(process.getuid?.() === 0)(
+    'an unreadable store: one line saying it cannot be opened (skipped as root: chmod does not stop root reading)',
+    async () => {
+      const state = copyState('unreadable');
+      chmodSync(join(state, 'jobs.db'), 0o000);
+      chmodSync(join(state, 'gateway.db'), 0o000);
+      const all = commands(state);
+      const runs = await Promise.all((['jobs list', 'keys list'] as const).map(async (name) => [name, await runCli(all[name])] as const));
+      for (const [name, run] of runs) expectOneErrorLine(run, name === 'keys list' ? /gateway\.db/ : /jobs\.db/, /cannot be opened|read-only/);
+    },
+  );
 });

@@ -49,7 +49,10 @@ function advised(output: string, pattern: RegExp): string[] {
   return found!.replace(/ USD$/, '').split(' ');
 }
 
-const charges = async () => ((await (await fetch(`${sandbox.urls.control}/ledger`)).json()) as { charges: { requestId: string; vendor: string }[] }).charges.filter((c) => c.vendor === 'replicate');
+const charges = async () =>
+  ((await (await fetch(`${sandbox.urls.control}/ledger`)).json()) as { charges: { requestId: string; vendor: string }[] }).charges.filter(
+    (c) => c.vendor === 'replicate',
+  );
 
 describe('the CLI walkthrough: interrupt, resume, edit, raise the budget', () => {
   it('names the next command at every step and buys nothing twice', { timeout: 120_000 }, async () => {

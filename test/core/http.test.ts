@@ -3,7 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deadlineSignal, sleep } from '../../src/core/abort.js';
-import { AbortedError, AuthenticationError, ContentRejectedError, InvalidRequestError, NotFoundError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
+import {
+  AbortedError,
+  AuthenticationError,
+  ContentRejectedError,
+  InvalidRequestError,
+  NotFoundError,
+  ProviderUnavailableError,
+  RateLimitedError,
+  TimeoutError,
+} from '../../src/core/errors.js';
 import { readJson, retryAfterMs, type HttpScope, send } from '../../src/providers/http.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 
@@ -22,14 +31,31 @@ afterAll(() => {
 });
 
 function scope(signal = new AbortController().signal): HttpScope {
-  const runtime = { baseUrl: base, urls: {}, apiKey: () => 'sk-secret', fetch, signal, sleep, now: Date.now, pollIntervalMs: 1, sandbox: true } satisfies ProviderRuntime;
-  return { provider: 'openai', model: 'openai/test', runtime, parseError: (_s, body) => ({ message: (body as { msg?: string }).msg ?? '', moderation: (body as { flagged?: boolean }).flagged }) };
+  const runtime = {
+    baseUrl: base,
+    urls: {},
+    apiKey: () => 'sk-secret',
+    fetch,
+    signal,
+    sleep,
+    now: Date.now,
+    pollIntervalMs: 1,
+    sandbox: true,
+  } satisfies ProviderRuntime;
+  return {
+    provider: 'openai',
+    model: 'openai/test',
+    runtime,
+    parseError: (_s, body) => ({ message: (body as { msg?: string }).msg ?? '', moderation: (body as { flagged?: boolean }).flagged }),
+  };
 }
 
-const answer = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+const answer =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
 
 describe('send', () => {
   it.each([

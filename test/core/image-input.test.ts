@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/core/errors.js';
 import { loadImage } from '../../src/core/image-input.js';
 
-const png = await sharp({ create: { width: 64, height: 32, channels: 4, background: '#336699' } }).png().toBuffer();
+const png = await sharp({ create: { width: 64, height: 32, channels: 4, background: '#336699' } })
+  .png()
+  .toBuffer();
 
 describe('loadImage', () => {
   it('reads bytes, files and data URLs, measuring size and alpha', async () => {

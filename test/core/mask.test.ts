@@ -12,9 +12,14 @@ async function mask(style: 'transparent' | 'white') {
       const edit = x >= 8 && x < 24 && y >= 8 && y < 24;
       const i = (y * SIZE + x) * 4;
       if (style === 'transparent') raw[i + 3] = edit ? 0 : 255;
-      else raw.fill(edit ? 255 : 0, i, i + 3), (raw[i + 3] = 255);
+      else (raw.fill(edit ? 255 : 0, i, i + 3), (raw[i + 3] = 255));
     }
-  return inspectImage(await sharp(raw, { raw: { width: SIZE, height: SIZE, channels: 4 } }).png().toBuffer(), { field: 'mask' });
+  return inspectImage(
+    await sharp(raw, { raw: { width: SIZE, height: SIZE, channels: 4 } })
+      .png()
+      .toBuffer(),
+    { field: 'mask' },
+  );
 }
 
 async function editedArea(bytes: Uint8Array, convention: 'transparent-is-edit' | 'white-is-edit'): Promise<number> {

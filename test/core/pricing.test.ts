@@ -5,7 +5,15 @@ const source = { kind: 'estimate', ref: 'test', date: '2026-11' } as const;
 
 describe('costFromRule', () => {
   it('prices per image from the first matching table row', () => {
-    const rule = { kind: 'per-image', usd: 0.04, table: [{ quality: 'hd', size: '1792x1024', usd: 0.12 }, { quality: 'hd', usd: 0.08 }], source } as const;
+    const rule = {
+      kind: 'per-image',
+      usd: 0.04,
+      table: [
+        { quality: 'hd', size: '1792x1024', usd: 0.12 },
+        { quality: 'hd', usd: 0.08 },
+      ],
+      source,
+    } as const;
     expect(costFromRule(rule, { images: 2 }).usd).toBe(0.08);
     expect(costFromRule(rule, { images: 1, quality: 'hd', width: 1792, height: 1024 }).usd).toBe(0.12);
     expect(costFromRule(rule, { images: 1, quality: 'hd', width: 1024, height: 1024 }).usd).toBe(0.08);

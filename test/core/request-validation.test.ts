@@ -23,11 +23,14 @@ function refusal(fields: Parameters<typeof parseRequest>[0]): InvalidRequestErro
 }
 
 describe('request schema', () => {
-  it.each(['0x0', '512x0', '0x512', '00000x00000', '0512x512', ' 512x512', '512x512 ', '512 x 512', '-1x5', '512X512', '1e3x1e3', '512x512x1', ''])('refuses size %j, saying what a size looks like', (size) => {
-    const error = refusal({ prompt: 'p', size });
-    expect(error.field).toBe('size');
-    expect(error.message).toMatch(/size/);
-  });
+  it.each(['0x0', '512x0', '0x512', '00000x00000', '0512x512', ' 512x512', '512x512 ', '512 x 512', '-1x5', '512X512', '1e3x1e3', '512x512x1', ''])(
+    'refuses size %j, saying what a size looks like',
+    (size) => {
+      const error = refusal({ prompt: 'p', size });
+      expect(error.field).toBe('size');
+      expect(error.message).toMatch(/size/);
+    },
+  );
 
   it('refuses absurd sizes, naming the bound', () => {
     expect(refusal({ prompt: 'p', size: '16385x1' }).message).toContain('at most 16384 px');
@@ -52,7 +55,9 @@ describe('request schema', () => {
   it('refuses a NUL in the prompt or negative prompt with a message naming it and where it is', () => {
     const error = refusal({ prompt: 'a fox\u0000 in snow' });
     expect(error.field).toBe('prompt');
-    expect(error.message).toBe('invalid request: prompt: prompt contains a NUL character (U+0000) at position 5; remove it (tab, line feed and carriage return are the only control characters allowed)');
+    expect(error.message).toBe(
+      'invalid request: prompt: prompt contains a NUL character (U+0000) at position 5; remove it (tab, line feed and carriage return are the only control characters allowed)',
+    );
     expect(refusal({ prompt: 'p', negativePrompt: '\u0000' }).field).toBe('negativePrompt');
   });
 

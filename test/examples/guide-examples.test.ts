@@ -24,7 +24,15 @@ beforeAll(async () => {
   // Records what goes on the wire (bodies as text; multipart as its serialised form).
   const recordingFetch: typeof fetch = async (input, init) => {
     const body = init?.body;
-    bodies.push({ url: String(input), body: typeof body === 'string' ? body : body instanceof FormData ? JSON.stringify(Object.fromEntries([...body.entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '<file>']))) : '' });
+    bodies.push({
+      url: String(input),
+      body:
+        typeof body === 'string'
+          ? body
+          : body instanceof FormData
+            ? JSON.stringify(Object.fromEntries([...body.entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '<file>'])))
+            : '',
+    });
     return fetch(input, init);
   };
   easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5 }, fetch: recordingFetch });
@@ -46,7 +54,13 @@ describe('the guide’s examples', () => {
     expect(result.images[0]).toMatchObject({ width: 1792, height: 1024 });
     expect(result.images[0]!.revisedPrompt).toBeTruthy();
     expect(result.warnings.some((w) => w.kind === 'deprecated')).toBe(true);
-    expect(JSON.parse(sentTo('/images/generations').at(-1)!)).toMatchObject({ model: 'dall-e-3', size: '1792x1024', quality: 'standard', n: 1, response_format: 'b64_json' });
+    expect(JSON.parse(sentTo('/images/generations').at(-1)!)).toMatchObject({
+      model: 'dall-e-3',
+      size: '1792x1024',
+      quality: 'standard',
+      n: 1,
+      response_format: 'b64_json',
+    });
     expect((await sharp(readFileSync(file)).metadata()).format).toBe('png');
   });
 
@@ -54,7 +68,12 @@ describe('the guide’s examples', () => {
     const { result, file } = await headphonePhoto(easel, out());
     expect(result.model).toBe('stability/core');
     expect(result.images[0]).toMatchObject({ width: 1344, height: 768, seed: 42, format: 'png' });
-    expect(JSON.parse(sentTo('/generate/core').at(-1)!)).toMatchObject({ negative_prompt: 'text, watermarks, blurry, distorted', aspect_ratio: '16:9', seed: '42', output_format: 'png' });
+    expect(JSON.parse(sentTo('/generate/core').at(-1)!)).toMatchObject({
+      negative_prompt: 'text, watermarks, blurry, distorted',
+      aspect_ratio: '16:9',
+      seed: '42',
+      output_format: 'png',
+    });
     expect((await sharp(readFileSync(file)).metadata()).width).toBe(1344);
   });
 
@@ -70,7 +89,13 @@ describe('the guide’s examples', () => {
     const { result } = await startupLogo(easel, out());
     expect(result.images[0]).toMatchObject({ width: 1024, height: 1024 });
     expect(result.usage.inferenceSeconds).toBeGreaterThan(0);
-    expect(JSON.parse(sentTo('/fal-ai/flux/dev').at(0)!)).toMatchObject({ image_size: 'square_hd', num_inference_steps: 28, guidance_scale: 3.5, num_images: 1, enable_safety_checker: true });
+    expect(JSON.parse(sentTo('/fal-ai/flux/dev').at(0)!)).toMatchObject({
+      image_size: 'square_hd',
+      num_inference_steps: 28,
+      guidance_scale: 3.5,
+      num_images: 1,
+      enable_safety_checker: true,
+    });
   });
 
   it('the README quick start', async () => {

@@ -16,7 +16,15 @@ export function testModel(overrides: Partial<CatalogModel> = {}): CatalogModel {
     outputFormats: ['png'],
     defaultOutputFormat: 'png',
     qualities: ['standard', 'hd'],
-    price: { kind: 'per-image', usd: 0.04, table: [{ quality: 'hd', size: '1792x1024', usd: 0.12 }, { quality: 'hd', usd: 0.08 }], source },
+    price: {
+      kind: 'per-image',
+      usd: 0.04,
+      table: [
+        { quality: 'hd', size: '1792x1024', usd: 0.12 },
+        { quality: 'hd', usd: 0.08 },
+      ],
+      source,
+    },
     latency: { p50Ms: 10, p99Ms: 20, source },
     lifecycle: { status: 'active' },
     ...overrides,

@@ -31,7 +31,8 @@ export function sandboxRuntime(
 /** Runtime overrides that ask the sandbox for a fault on every request (`x-sandbox-fault: 503`, `hang`, …). */
 export function withSandboxFault(fault: string): Partial<ProviderRuntime> {
   return {
-    fetch: (input, init) => globalThis.fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-sandbox-fault': fault } }),
+    fetch: (input, init) =>
+      globalThis.fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), 'x-sandbox-fault': fault } }),
   };
 }
 

@@ -1,7 +1,16 @@
 /** The FAL adapter against the sandbox: exact requests, the queue flow, and every error path. */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, AuthenticationError, ContentRejectedError, InvalidRequestError, NotFoundError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
+import {
+  AbortedError,
+  AuthenticationError,
+  ContentRejectedError,
+  InvalidRequestError,
+  NotFoundError,
+  ProviderUnavailableError,
+  RateLimitedError,
+  TimeoutError,
+} from '../../src/core/errors.js';
 import { syntheticModel } from '../../src/catalog/synthetic.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
@@ -42,12 +51,24 @@ describe('fal adapter: requests and results', () => {
   it('submits to the queue, waits on the status stream without the subpath, then fetches the result', async () => {
     const rec = recorder();
     const submitted: string[] = [];
-    const result = await falProvider.run(dev({ n: 2, seed: 7, providerOptions: { num_inference_steps: 28, guidance_scale: 3.5 } }), runtime({ fetch: rec.fetch, onSubmitted: (id) => void submitted.push(id) }));
+    const result = await falProvider.run(
+      dev({ n: 2, seed: 7, providerOptions: { num_inference_steps: 28, guidance_scale: 3.5 } }),
+      runtime({ fetch: rec.fetch, onSubmitted: (id) => void submitted.push(id) }),
+    );
     expect(rec.calls[0]).toEqual({
       method: 'POST',
       url: `${sandbox.urls.falQueue}/fal-ai/flux/dev`,
       headers: { authorization: '<redacted>', accept: 'application/json', 'content-type': 'application/json' },
-      body: { prompt: 'a cozy coffee shop interior', image_size: 'square_hd', num_images: 2, seed: 7, output_format: 'png', enable_safety_checker: true, num_inference_steps: 28, guidance_scale: 3.5 },
+      body: {
+        prompt: 'a cozy coffee shop interior',
+        image_size: 'square_hd',
+        num_images: 2,
+        seed: 7,
+        output_format: 'png',
+        enable_safety_checker: true,
+        num_inference_steps: 28,
+        guidance_scale: 3.5,
+      },
     });
     const id = submitted[0]!;
     // One open stream instead of a poll every interval, then the result and the two image files.
@@ -66,7 +87,8 @@ describe('fal adapter: requests and results', () => {
 
   it('polls the status where no status stream is offered', async () => {
     const rec = recorder();
-    const noStream: typeof fetch = (input, init) => (String(input).endsWith('/status/stream') ? Promise.resolve(new Response('{"detail":"Not Found"}', { status: 404 })) : rec.fetch(input, init));
+    const noStream: typeof fetch = (input, init) =>
+      String(input).endsWith('/status/stream') ? Promise.resolve(new Response('{"detail":"Not Found"}', { status: 404 })) : rec.fetch(input, init);
     const submitted: string[] = [];
     const result = await falProvider.run(dev(), runtime({ fetch: noStream, onSubmitted: (id) => void submitted.push(id) }));
     expect(result.images).toHaveLength(1);
@@ -87,14 +109,33 @@ describe('fal adapter: requests and results', () => {
 
   it('inpaints with FLUX.1 [pro] Fill: image and mask as data URIs, the unmasked area kept', async () => {
     const size = 256;
-    const image = await sharp({ create: { width: size, height: size, channels: 3, background: '#2050c0' } }).png().toBuffer();
+    const image = await sharp({ create: { width: size, height: size, channels: 3, background: '#2050c0' } })
+      .png()
+      .toBuffer();
     // white = repaint (FAL's convention): the left half.
     const maskRaw = Buffer.alloc(size * size * 3);
     for (let y = 0; y < size; y++) for (let x = 0; x < size / 2; x++) maskRaw.fill(255, (y * size + x) * 3, (y * size + x) * 3 + 3);
-    const mask = await sharp(maskRaw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
-    const loaded = (bytes: Buffer) => ({ bytes: new Uint8Array(bytes), mediaType: 'image/png', format: 'png' as const, width: size, height: size, hasAlpha: false });
+    const mask = await sharp(maskRaw, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer();
+    const loaded = (bytes: Buffer) => ({
+      bytes: new Uint8Array(bytes),
+      mediaType: 'image/png',
+      format: 'png' as const,
+      width: size,
+      height: size,
+      hasAlpha: false,
+    });
     const rec = recorder();
-    const call = makeCall('fal/flux-pro/v1/fill', { task: 'edit', image: loaded(image), mask: loaded(mask), outputFormat: 'png', seed: 3, width: undefined, height: undefined });
+    const call = makeCall('fal/flux-pro/v1/fill', {
+      task: 'edit',
+      image: loaded(image),
+      mask: loaded(mask),
+      outputFormat: 'png',
+      seed: 3,
+      width: undefined,
+      height: undefined,
+    });
     const result = await falProvider.run(call, runtime({ fetch: rec.fetch }));
     expect(rec.calls[0]).toMatchObject({ method: 'POST', url: `${sandbox.urls.falQueue}/fal-ai/flux-pro/v1/fill` });
     const body = rec.calls[0]!.body as Record<string, unknown>;
@@ -110,12 +151,20 @@ describe('fal adapter: requests and results', () => {
   });
 
   it('refuses a fill whose mask does not match the image, as FAL does (422)', async () => {
-    const image = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#888' } }).png().toBuffer();
-    const mask = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#fff' } }).png().toBuffer();
+    const image = await sharp({ create: { width: 256, height: 256, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
+    const mask = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     const answer = await fetch(`${sandbox.urls.falQueue}/fal-ai/flux-pro/v1/fill`, {
       method: 'POST',
       headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'x', image_url: `data:image/png;base64,${image.toString('base64')}`, mask_url: `data:image/png;base64,${mask.toString('base64')}` }),
+      body: JSON.stringify({
+        prompt: 'x',
+        image_url: `data:image/png;base64,${image.toString('base64')}`,
+        mask_url: `data:image/png;base64,${mask.toString('base64')}`,
+      }),
     });
     expect(answer.status).toBe(422);
     expect(await answer.json()).toMatchObject({ detail: [{ loc: ['body', 'mask_url'], msg: expect.stringContaining('same dimensions') }] });
@@ -135,7 +184,9 @@ describe('fal adapter: requests and results', () => {
   });
 
   it('refuses an unknown option, naming the allowed ones', async () => {
-    await expect(falProvider.run(dev({ providerOptions: { steps: 3 } }), runtime())).rejects.toThrow(/unknown providerOptions.fal option steps; allowed: sync, input/);
+    await expect(falProvider.run(dev({ providerOptions: { steps: 3 } }), runtime())).rejects.toThrow(
+      /unknown providerOptions.fal option steps; allowed: sync, input/,
+    );
   });
 
   it('resumes a request submitted earlier without submitting again', async () => {
@@ -149,7 +200,6 @@ describe('fal adapter: requests and results', () => {
 });
 
 describe('fal adapter: errors', () => {
-
   it.each([
     ['400', InvalidRequestError],
     ['404', NotFoundError],

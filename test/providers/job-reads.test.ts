@@ -42,9 +42,17 @@ interface Outcome {
   injected: number;
 }
 
-async function runItems(vendor: Vendor, provider: ImageProvider, items: number, call: (i: number) => ProviderCall, overrides: Partial<ProviderRuntime> = {}): Promise<Outcome> {
+async function runItems(
+  vendor: Vendor,
+  provider: ImageProvider,
+  items: number,
+  call: (i: number) => ProviderCall,
+  overrides: Partial<ProviderRuntime> = {},
+): Promise<Outcome> {
   const settled = await Promise.allSettled(
-    Array.from({ length: items }, (_, i) => provider.run(call(i), sandboxRuntime(sandbox, vendor, { readTimeoutMs: 2_000, onSubmitted: () => undefined, ...overrides }))),
+    Array.from({ length: items }, (_, i) =>
+      provider.run(call(i), sandboxRuntime(sandbox, vendor, { readTimeoutMs: 2_000, onSubmitted: () => undefined, ...overrides })),
+    ),
   );
   const charges = new Map<string, number>();
   for (const charge of sandbox.context.ledger.list()) charges.set(charge.requestId, (charges.get(charge.requestId) ?? 0) + 1);
@@ -63,11 +71,35 @@ const readFaults = (vendor: Vendor, kinds: readonly ('poll' | 'stream' | 'result
   rates: { [vendor]: Object.fromEntries(kinds.map((kind) => [kind, { error5xx: 0.1, rateLimit: 0.04, drop: 0.04, hang: 0.02 }])) },
 });
 
-const png = async () => inspectImage(await sharp({ create: { width: 128, height: 128, channels: 3, background: '#468' } }).png().toBuffer(), { field: 'image' });
+const png = async () =>
+  inspectImage(
+    await sharp({ create: { width: 128, height: 128, channels: 3, background: '#468' } })
+      .png()
+      .toBuffer(),
+    { field: 'image' },
+  );
 
-const cases: { vendor: Vendor; provider: ImageProvider; items: number; kinds: readonly ('poll' | 'stream' | 'result' | 'download')[]; call: () => Promise<(i: number) => ProviderCall> }[] = [
-  { vendor: 'replicate', provider: replicateProvider, items: ITEMS, kinds: ['poll', 'download'], call: async () => (i) => makeCall('replicate/black-forest-labs/flux-schnell', { prompt: `item ${i}`, seed: i }) },
-  { vendor: 'fal', provider: falProvider, items: ITEMS, kinds: ['poll', 'stream', 'result', 'download'], call: async () => (i) => makeCall('fal/flux/schnell', { prompt: `item ${i}`, seed: i, width: 512, height: 512 }) },
+const cases: {
+  vendor: Vendor;
+  provider: ImageProvider;
+  items: number;
+  kinds: readonly ('poll' | 'stream' | 'result' | 'download')[];
+  call: () => Promise<(i: number) => ProviderCall>;
+}[] = [
+  {
+    vendor: 'replicate',
+    provider: replicateProvider,
+    items: ITEMS,
+    kinds: ['poll', 'download'],
+    call: async () => (i) => makeCall('replicate/black-forest-labs/flux-schnell', { prompt: `item ${i}`, seed: i }),
+  },
+  {
+    vendor: 'fal',
+    provider: falProvider,
+    items: ITEMS,
+    kinds: ['poll', 'stream', 'result', 'download'],
+    call: async () => (i) => makeCall('fal/flux/schnell', { prompt: `item ${i}`, seed: i, width: 512, height: 512 }),
+  },
   {
     vendor: 'stability',
     provider: stabilityProvider,
@@ -100,7 +132,9 @@ describe.each(cases)('$vendor: transient read failures never buy a job twice', (
     // Every lost item's job is there to be resumed by its id: nothing needs buying again.
     sandbox.context.faults.configure({});
     const callFor = await call();
-    const resumed = await Promise.all(outcome.failed.map(({ index, error }) => provider.resume!(callFor(index), error.requestId!, sandboxRuntime(sandbox, vendor))));
+    const resumed = await Promise.all(
+      outcome.failed.map(({ index, error }) => provider.resume!(callFor(index), error.requestId!, sandboxRuntime(sandbox, vendor))),
+    );
     expect(resumed.every((r) => r.images.length > 0)).toBe(true);
     expect(sandbox.context.ledger.list()).toHaveLength(items);
   });
@@ -108,11 +142,19 @@ describe.each(cases)('$vendor: transient read failures never buy a job twice', (
 
 describe('through createEasel (router, runtime and adapters together)', () => {
   it('30 FAL and 30 Replicate items with ~20% of reads failing: every item delivered, one charge each', async () => {
-    sandbox.context.faults.configure({ ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5), rates: { ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5).rates, ...readFaults('replicate', ['poll', 'download'], 5).rates } });
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-reads-')), pollIntervalMs: 5 } });
+    sandbox.context.faults.configure({
+      ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5),
+      rates: { ...readFaults('fal', ['poll', 'stream', 'result', 'download'], 5).rates, ...readFaults('replicate', ['poll', 'download'], 5).rates },
+    });
+    const easel = createEasel({
+      env: { EASEL_SANDBOX_URL: sandbox.url },
+      config: { stateDir: mkdtempSync(join(tmpdir(), 'easel-reads-')), pollIntervalMs: 5 },
+    });
     try {
       const models = ['fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell'] as const;
-      const results = await Promise.all(models.flatMap((model) => Array.from({ length: 30 }, (_, i) => easel.generate({ prompt: `${model} item ${i}`, model }))));
+      const results = await Promise.all(
+        models.flatMap((model) => Array.from({ length: 30 }, (_, i) => easel.generate({ prompt: `${model} item ${i}`, model }))),
+      );
       expect(results.every((r) => r.images.length === 1)).toBe(true);
       const charges = sandbox.context.ledger.list();
       expect(charges).toHaveLength(60);
@@ -128,7 +170,9 @@ describe('a read that keeps failing', () => {
   it('gives up at the attempt deadline with jobAlive instead of sleeping past it', async () => {
     sandbox.context.faults.configure({ rates: { fal: { poll: { error5xx: 1 }, stream: { error5xx: 1 } } } });
     const started = Date.now();
-    const error = await falProvider.run(makeCall('fal/flux/schnell'), sandboxRuntime(sandbox, 'fal', { deadlineAt: Date.now() + 300, timeoutMs: 2_000, pollIntervalMs: 20 })).catch((e: EaselError) => e);
+    const error = await falProvider
+      .run(makeCall('fal/flux/schnell'), sandboxRuntime(sandbox, 'fal', { deadlineAt: Date.now() + 300, timeoutMs: 2_000, pollIntervalMs: 20 }))
+      .catch((e: EaselError) => e);
     expect(error).toMatchObject({ code: 'provider_unavailable', jobAlive: true, requestId: expect.any(String) });
     expect(Date.now() - started).toBeLessThan(1_500);
     // The job was not cancelled: it finishes, is billed once, and resuming it costs nothing more.
@@ -141,7 +185,10 @@ describe('a read that keeps failing', () => {
   it('a read that hangs is given up after readTimeoutMs and asked again', async () => {
     sandbox.context.faults.configure({ hangMs: 600_000_000, script: [{ vendor: 'replicate', method: 'GET', path: '/v1/predictions/', steps: ['hang'] }] });
     const started = Date.now();
-    const result = await replicateProvider.run(makeCall('replicate/black-forest-labs/flux-schnell'), sandboxRuntime(sandbox, 'replicate', { readTimeoutMs: 200, onSubmitted: () => undefined }));
+    const result = await replicateProvider.run(
+      makeCall('replicate/black-forest-labs/flux-schnell'),
+      sandboxRuntime(sandbox, 'replicate', { readTimeoutMs: 200, onSubmitted: () => undefined }),
+    );
     expect(result.images).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(sandbox.context.requests.filter((r) => r.fault === 'hang')).toHaveLength(1);
@@ -151,7 +198,8 @@ describe('a read that keeps failing', () => {
   it('OpenAI url images: a failed download is fetched again, never bought again', async () => {
     sandbox.context.faults.configure({ script: [{ vendor: 'openai', path: '/files/openai/', steps: [503, 'drop', 500] }] });
     // dall-e is asked for base64; an OpenAI-compatible host may answer with URLs anyway.
-    const asUrls: typeof fetch = (input, init) => globalThis.fetch(input, typeof init?.body === 'string' ? { ...init, body: init.body.replace('"b64_json"', '"url"') } : init);
+    const asUrls: typeof fetch = (input, init) =>
+      globalThis.fetch(input, typeof init?.body === 'string' ? { ...init, body: init.body.replace('"b64_json"', '"url"') } : init);
     const result = await openaiProvider.run(makeCall('openai/dall-e-2', { width: 256, height: 256 }), sandboxRuntime(sandbox, 'openai', { fetch: asUrls }));
     expect(result.images).toHaveLength(1);
     expect(sandbox.context.requests.filter((r) => r.path.startsWith('/files/openai/')).map((r) => r.status)).toEqual([503, 499, 500, 200]);

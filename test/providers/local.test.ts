@@ -81,7 +81,9 @@ describe('local/esrgan', () => {
   });
 
   it('keeps transparency, encodes JPEG, and leaks no tensors', async () => {
-    const cutout = await sharp({ create: { width: 24, height: 16, channels: 4, background: { r: 20, g: 120, b: 200, alpha: 0.4 } } }).png().toBuffer();
+    const cutout = await sharp({ create: { width: 24, height: 16, channels: 4, background: { r: 20, g: 120, b: 200, alpha: 0.4 } } })
+      .png()
+      .toBuffer();
     const image = await inspectImage(cutout, { field: 'image' });
     await localProvider.run(upscaleCall('local/esrgan', image, { scale: 2 }), localRuntime()); // loads the x2 model
     const tf = await esrganTf();
@@ -106,7 +108,12 @@ describe('local/esrgan', () => {
   });
 
   it('refuses an output too large for memory before loading anything', async () => {
-    const big = await inspectImage(await sharp({ create: { width: 1100, height: 1000, channels: 3, background: '#808080' } }).png().toBuffer(), { field: 'image' });
+    const big = await inspectImage(
+      await sharp({ create: { width: 1100, height: 1000, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+      { field: 'image' },
+    );
     const error = await localProvider.run(upscaleCall('local/esrgan', big), localRuntime()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as Error).message).toContain('4400x4000, above its 12582912-pixel limit');

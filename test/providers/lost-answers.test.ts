@@ -27,7 +27,11 @@ const listings = () => sandbox.context.requests.filter((r) => r.path.endsWith('/
 /** What a process killed mid-request leaves behind: the submit reached FAL, its answer nobody read. */
 async function orphanSubmit(call: ProviderCall): Promise<string> {
   const request = buildSubmit(call, sandbox.urls.falQueue, undefined, parseFalOptions(call.providerOptions, call.model.id));
-  const answer = await fetch(request.url, { method: 'POST', headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json' }, body: JSON.stringify(request.body) });
+  const answer = await fetch(request.url, {
+    method: 'POST',
+    headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json' },
+    body: JSON.stringify(request.body),
+  });
   return ((await answer.json()) as { request_id: string }).request_id;
 }
 
@@ -61,10 +65,20 @@ describe('FAL: findSubmitted over the Platform API request listing', () => {
     const since = new Date(Date.now() - 1000).toISOString();
     for (let i = 0; i < 3; i++) await orphanSubmit(schnell({ seed: i }));
     await vi.waitFor(() => expect(sandbox.context.ledger.list()).toHaveLength(3));
-    const list = (query: string) => fetch(`${sandbox.urls.falPlatform}/models/requests/by-endpoint?endpoint_id=fal-ai/flux/schnell&start=${since}&${query}`, { headers: { authorization: `Key ${TEST_KEYS.fal}` } }).then((r) => r.json() as Promise<{ items: Record<string, unknown>[]; next_cursor: string | null; has_more: boolean }>);
+    const list = (query: string) =>
+      fetch(`${sandbox.urls.falPlatform}/models/requests/by-endpoint?endpoint_id=fal-ai/flux/schnell&start=${since}&${query}`, {
+        headers: { authorization: `Key ${TEST_KEYS.fal}` },
+      }).then((r) => r.json() as Promise<{ items: Record<string, unknown>[]; next_cursor: string | null; has_more: boolean }>);
     const first = await list('limit=2&expand=payloads');
     expect(first).toMatchObject({ has_more: true, next_cursor: 'Mg==' });
-    expect(first.items[0]).toMatchObject({ request_id: expect.any(String), endpoint_id: 'fal-ai/flux/schnell', sent_at: expect.any(String), ended_at: expect.any(String), status_code: 200, json_input: { prompt: 'a cozy coffee shop interior' } });
+    expect(first.items[0]).toMatchObject({
+      request_id: expect.any(String),
+      endpoint_id: 'fal-ai/flux/schnell',
+      sent_at: expect.any(String),
+      ended_at: expect.any(String),
+      status_code: 200,
+      json_input: { prompt: 'a cozy coffee shop interior' },
+    });
     const second = await list('limit=2&cursor=Mg==');
     expect(second).toMatchObject({ has_more: false, next_cursor: null });
     expect(second.items).toHaveLength(1);
@@ -90,7 +104,12 @@ describe('a submit whose answer is lost is adopted, not bought again', () => {
     const held = await replicateProvider.run({ ...call, seed: 6 }, runtime());
     expect([polled.images.length, held.images.length]).toEqual([1, 1]);
     expect(sandbox.context.requests.filter((r) => r.method === 'POST' && r.fault === 'lost')).toHaveLength(2);
-    expect(sandbox.context.ledger.list().map((c) => c.requestId).sort()).toEqual([polled.requestId, held.requestId].sort());
+    expect(
+      sandbox.context.ledger
+        .list()
+        .map((c) => c.requestId)
+        .sort(),
+    ).toEqual([polled.requestId, held.requestId].sort());
   });
 
   it('a submit that never reached the vendor is not adopted: the error stands (nothing was bought)', async () => {

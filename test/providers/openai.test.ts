@@ -35,7 +35,8 @@ function recorder(rewrite?: (body: Record<string, unknown>) => Record<string, un
       if (rewrite) sent = { ...init, body: JSON.stringify(rewrite(body as Record<string, unknown>)) };
     } else if (init?.body instanceof FormData) {
       const entries: Record<string, unknown> = {};
-      for (const [key, value] of init.body.entries()) entries[key] = typeof value === 'string' ? value : { name: value.name, type: value.type, size: value.size };
+      for (const [key, value] of init.body.entries())
+        entries[key] = typeof value === 'string' ? value : { name: value.name, type: value.type, size: value.size };
       body = entries;
     }
     calls.push({ method: init?.method ?? 'GET', url: String(input), headers, body });
@@ -72,7 +73,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   );
 }
 
-const run = (call: ProviderCall, overrides: Parameters<typeof sandboxRuntime>[2] = {}) => openaiProvider.run(call, sandboxRuntime(sandbox, 'openai', overrides));
+const run = (call: ProviderCall, overrides: Parameters<typeof sandboxRuntime>[2] = {}) =>
+  openaiProvider.run(call, sandboxRuntime(sandbox, 'openai', overrides));
 
 describe('openai adapter: requests and results', () => {
   it('dall-e-3: POST images/generations with size, quality, style and response_format b64_json; revised prompt and one charge', async () => {
@@ -84,7 +86,15 @@ describe('openai adapter: requests and results', () => {
         method: 'POST',
         url: `${base}/images/generations`,
         headers: { authorization: '<redacted>', 'content-type': 'application/json' },
-        body: { model: 'dall-e-3', prompt: 'a cozy coffee shop interior', n: 1, size: '1792x1024', quality: 'hd', style: 'natural', response_format: 'b64_json' },
+        body: {
+          model: 'dall-e-3',
+          prompt: 'a cozy coffee shop interior',
+          n: 1,
+          size: '1792x1024',
+          quality: 'hd',
+          style: 'natural',
+          response_format: 'b64_json',
+        },
       },
     ]);
     expect(result.images).toHaveLength(1);
@@ -128,7 +138,10 @@ describe('openai adapter: requests and results', () => {
 
   it('warns, and sends nothing, for fields OpenAI does not take: seed, negative prompt, style on gpt-image, gpt-image options on DALL·E', async () => {
     const rec = recorder();
-    const gpt = await run(makeCall('openai/gpt-image-1-mini', { seed: 7, negativePrompt: 'blurry', style: 'vivid', providerOptions: { output_compression: 50 } }), { fetch: rec.fetch });
+    const gpt = await run(
+      makeCall('openai/gpt-image-1-mini', { seed: 7, negativePrompt: 'blurry', style: 'vivid', providerOptions: { output_compression: 50 } }),
+      { fetch: rec.fetch },
+    );
     expect(rec.calls[0]!.body).toEqual({ model: 'gpt-image-1-mini', prompt: 'a cozy coffee shop interior', n: 1, output_format: 'png' });
     expect(gpt.warnings.map((w) => [w.kind, w.model, w.field])).toEqual([
       ['unsupported', 'openai/gpt-image-1-mini', 'seed'],
@@ -169,14 +182,30 @@ describe('openai adapter: requests and results', () => {
 
   it('gpt-image-1 edit sends input_fidelity; a mask without alpha is refused before any request', async () => {
     const rec = recorder();
-    const call = makeCall('openai/gpt-image-1', { task: 'edit', image: await image(512, 512), width: 1024, height: 1024, providerOptions: { input_fidelity: 'high' } });
+    const call = makeCall('openai/gpt-image-1', {
+      task: 'edit',
+      image: await image(512, 512),
+      width: 1024,
+      height: 1024,
+      providerOptions: { input_fidelity: 'high' },
+    });
     await run(call, { fetch: rec.fetch });
-    expect(rec.calls[0]!.body).toMatchObject({ image: { name: 'image.png' }, model: 'gpt-image-1', input_fidelity: 'high', output_format: 'png', size: '1024x1024' });
+    expect(rec.calls[0]!.body).toMatchObject({
+      image: { name: 'image.png' },
+      model: 'gpt-image-1',
+      input_fidelity: 'high',
+      output_format: 'png',
+      size: '1024x1024',
+    });
     expect(rec.calls[0]!.body).not.toHaveProperty('response_format');
 
     const opaque = recorder();
     const bad = makeCall('openai/gpt-image-1', { task: 'edit', image: await image(64, 64), mask: await image(64, 64) });
-    await expect(run(bad, { fetch: opaque.fetch })).rejects.toMatchObject({ name: 'InvalidRequestError', field: 'mask', message: expect.stringContaining('alpha') });
+    await expect(run(bad, { fetch: opaque.fetch })).rejects.toMatchObject({
+      name: 'InvalidRequestError',
+      field: 'mask',
+      message: expect.stringContaining('alpha'),
+    });
     expect(opaque.calls).toEqual([]);
   });
 
@@ -185,7 +214,13 @@ describe('openai adapter: requests and results', () => {
     const call = makeCall('openai/dall-e-2', { task: 'variation', prompt: undefined, image: await image(128, 128), width: 512, height: 512 });
     const result = await run(call, { fetch: rec.fetch });
     expect(rec.calls[0]).toMatchObject({ url: `${base}/images/variations` });
-    expect(rec.calls[0]!.body).toEqual({ image: { name: 'image.png', type: 'image/png', size: expect.any(Number) }, model: 'dall-e-2', n: '1', size: '512x512', response_format: 'b64_json' });
+    expect(rec.calls[0]!.body).toEqual({
+      image: { name: 'image.png', type: 'image/png', size: expect.any(Number) },
+      model: 'dall-e-2',
+      n: '1',
+      size: '512x512',
+      response_format: 'b64_json',
+    });
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 512, height: 512 });
   });
 
@@ -209,7 +244,9 @@ describe('openai adapter: requests and results', () => {
     const parsed = parseImages(ImagesResponseSchema.parse(gptImageFixture), { model: 'm', requestId: 'req_1' });
     expect(parsed.outputs).toEqual([{ kind: 'bytes', bytes: expect.any(Uint8Array), mediaType: 'image/png' }]);
     expect(parsed.usage).toEqual({ inputTokens: 50, outputTokens: 272 });
-    expect(() => parseImages({ created: 1, data: [] }, { model: 'm', requestId: 'req_1' })).toThrow(expect.objectContaining({ name: 'NoImageGeneratedError', requestId: 'req_1' }));
+    expect(() => parseImages({ created: 1, data: [] }, { model: 'm', requestId: 'req_1' })).toThrow(
+      expect.objectContaining({ name: 'NoImageGeneratedError', requestId: 'req_1' }),
+    );
   });
 });
 
@@ -219,7 +256,12 @@ describe('openai adapter: error paths', () => {
 
   it('400: the vendor validation error, with its code and request id', async () => {
     const call = makeCall('openai/gpt-image-2', { width: 3840, height: 1024 });
-    await expect(run(call)).rejects.toMatchObject({ name: 'InvalidRequestError', status: 400, vendorCode: 'invalid_value', requestId: expect.stringMatching(/^req_/) });
+    await expect(run(call)).rejects.toMatchObject({
+      name: 'InvalidRequestError',
+      status: 400,
+      vendorCode: 'invalid_value',
+      requestId: expect.stringMatching(/^req_/),
+    });
   });
 
   it('401: AuthenticationError, and the key is not in the message', async () => {
@@ -247,7 +289,13 @@ describe('openai adapter: error paths', () => {
 
   it('429: RateLimitedError with retry-after-ms (time-scaled)', async () => {
     script([{ status: 429, retryAfterMs: 8000 }]);
-    await expect(run(dalle2())).rejects.toMatchObject({ name: 'RateLimitedError', status: 429, retryable: true, retryAfterMs: 4, vendorCode: 'rate_limit_exceeded' });
+    await expect(run(dalle2())).rejects.toMatchObject({
+      name: 'RateLimitedError',
+      status: 429,
+      retryable: true,
+      retryAfterMs: 4,
+      vendorCode: 'rate_limit_exceeded',
+    });
   });
 
   it('5xx and a malformed body: ProviderUnavailableError (retryable), nothing charged', async () => {

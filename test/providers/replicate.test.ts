@@ -40,7 +40,12 @@ function recorder(onRequest?: (r: Recorded) => void): { fetch: typeof fetch; cal
 }
 
 async function pngImage(width: number, height: number, background = '#804020'): Promise<LoadedImage> {
-  return inspectImage(await sharp({ create: { width, height, channels: 3, background } }).png().toBuffer(), { field: 'image' });
+  return inspectImage(
+    await sharp({ create: { width, height, channels: 3, background } })
+      .png()
+      .toBuffer(),
+    { field: 'image' },
+  );
 }
 
 let sandbox: Sandbox;
@@ -104,7 +109,9 @@ describe('replicate adapter: requests and results', () => {
       },
     });
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 512, height: 768, format: 'png' });
-    expect(result.warnings).toEqual([expect.objectContaining({ kind: 'adjusted', field: 'providerOptions.replicate.input.negative_prompt', requested: 'blurry' })]);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ kind: 'adjusted', field: 'providerOptions.replicate.input.negative_prompt', requested: 'blurry' }),
+    ]);
   });
 
   it('sdxl edit: image and mask go as data URIs, prompt_strength from strength; the output keeps the input size', async () => {
@@ -134,7 +141,13 @@ describe('replicate adapter: requests and results', () => {
   it('runs a model outside the catalog by owner/name:version, with raw input, and says how it mapped the request', async () => {
     const model = syntheticModel('replicate/bytedance/sdxl-lightning-4step:5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637')!;
     const rec = recorder();
-    const call = { ...makeCall('replicate/stability-ai/sdxl'), model, width: 256, height: 384, providerOptions: { input: { num_inference_steps: 4, guidance_scale: 0 } } };
+    const call = {
+      ...makeCall('replicate/stability-ai/sdxl'),
+      model,
+      width: 256,
+      height: 384,
+      providerOptions: { input: { num_inference_steps: 4, guidance_scale: 0 } },
+    };
     const result = await replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate', { fetch: rec.fetch }));
     expect(rec.calls[0]!.body).toEqual({
       version: '5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637',
@@ -198,7 +211,9 @@ describe('replicate adapter: requests and results', () => {
     const ok = PredictionSchema.parse(succeededFixture);
     expect(outcomeOf(ok, { model: 'm', provider: 'replicate' })).toEqual({ urls: succeededFixture.output, usage: { computeSeconds: 0.87 }, seed: 1234 });
     const empty = PredictionSchema.parse({ ...succeededFixture, output: [] });
-    expect(() => outcomeOf(empty, { model: 'm', provider: 'replicate' })).toThrow(expect.objectContaining({ code: 'no_image_generated', requestId: succeededFixture.id }));
+    expect(() => outcomeOf(empty, { model: 'm', provider: 'replicate' })).toThrow(
+      expect.objectContaining({ code: 'no_image_generated', requestId: succeededFixture.id }),
+    );
   });
 });
 
@@ -234,18 +249,29 @@ describe('replicate adapter: errors', () => {
 
   it('404 -> NotFoundError for a model Replicate does not have', async () => {
     const model = syntheticModel('replicate/nobody/nothing')!;
-    await expect(runWith({}, { ...schnell(), model })).rejects.toMatchObject({ code: 'not_found', status: 404, message: expect.stringContaining('Model not found: nobody/nothing') });
+    await expect(runWith({}, { ...schnell(), model })).rejects.toMatchObject({
+      code: 'not_found',
+      status: 404,
+      message: expect.stringContaining('Model not found: nobody/nothing'),
+    });
   });
 
   it('422 -> InvalidRequestError naming the field and the allowed range', async () => {
     const call = { ...schnell(), providerOptions: { input: { num_outputs: 9 } } };
-    await expect(runWith({}, call)).rejects.toMatchObject({ code: 'invalid_request', status: 422, message: expect.stringContaining('input.num_outputs: Must be less than or equal to 4') });
+    await expect(runWith({}, call)).rejects.toMatchObject({
+      code: 'invalid_request',
+      status: 422,
+      message: expect.stringContaining('input.num_outputs: Must be less than or equal to 4'),
+    });
   });
 
   it('an unknown provider option -> InvalidRequestError naming the allowed options, before any request', async () => {
     const rec = recorder();
     const call = { ...schnell(), providerOptions: { wiat: 5 } };
-    await expect(runWith({ fetch: rec.fetch }, call)).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringContaining('allowed: input, webhook, webhook_events_filter, wait') });
+    await expect(runWith({ fetch: rec.fetch }, call)).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringContaining('allowed: input, webhook, webhook_events_filter, wait'),
+    });
     expect(rec.calls).toEqual([]);
   });
 
@@ -264,9 +290,12 @@ describe('replicate adapter: errors', () => {
     await expect(runWith()).rejects.toMatchObject({ code: 'provider_unavailable', message: expect.stringContaining('malformed answer') });
   });
 
-  it('a prediction that fails in the model -> ProviderError with the model\'s message', async () => {
+  it("a prediction that fails in the model -> ProviderError with the model's message", async () => {
     const call = makeCall('replicate/stability-ai/sdxl', { width: 512, height: 512, providerOptions: { input: { width: 1001 } } });
-    await expect(replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate'))).rejects.toMatchObject({ code: 'provider_error', message: expect.stringContaining('have to be divisible by 8') });
+    await expect(replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate'))).rejects.toMatchObject({
+      code: 'provider_error',
+      message: expect.stringContaining('have to be divisible by 8'),
+    });
   });
 
   it('rides out transient poll failures: the prediction is paid for', async () => {
@@ -283,12 +312,16 @@ describe('replicate adapter: errors', () => {
         if (r.method === 'GET') controller.abort();
       });
       const call = { ...schnell(), providerOptions: { wait: false } };
-      const error = await replicateProvider.run(call, sandboxRuntime(slow, 'replicate', { fetch: rec.fetch, parentSignal: controller.signal })).catch((e: Error) => e);
+      const error = await replicateProvider
+        .run(call, sandboxRuntime(slow, 'replicate', { fetch: rec.fetch, parentSignal: controller.signal }))
+        .catch((e: Error) => e);
       expect(error).toMatchObject({ code: 'aborted' });
       const cancel = slow.context.requests.find((r) => r.method === 'POST' && r.path.endsWith('/cancel'));
       expect(cancel).toMatchObject({ status: 200 });
       const id = cancel!.path.split('/').at(-2)!;
-      const state = await fetch(`${slow.urls.replicate}/predictions/${id}`, { headers: { authorization: `Bearer ${TEST_KEYS.replicate}` } }).then((r) => r.json() as Promise<{ status: string }>);
+      const state = await fetch(`${slow.urls.replicate}/predictions/${id}`, { headers: { authorization: `Bearer ${TEST_KEYS.replicate}` } }).then(
+        (r) => r.json() as Promise<{ status: string }>,
+      );
       expect(state.status).toBe('canceled');
       expect(slow.context.ledger.list()).toEqual([]);
     } finally {
@@ -299,7 +332,9 @@ describe('replicate adapter: errors', () => {
   it('timeout while polling -> TimeoutError, and the prediction is cancelled', async () => {
     const slow = await startSandbox({ timeScale: 0.001, coldStart: { ms: 60_000, rate: 1 } });
     try {
-      const error = await replicateProvider.run(schnell(), sandboxRuntime(slow, 'replicate', { timeoutMs: 40, deadlineAt: Date.now() + 40 })).catch((e: Error) => e);
+      const error = await replicateProvider
+        .run(schnell(), sandboxRuntime(slow, 'replicate', { timeoutMs: 40, deadlineAt: Date.now() + 40 }))
+        .catch((e: Error) => e);
       expect(error).toMatchObject({ code: 'timeout', retryable: true });
       expect(slow.context.requests.some((r) => r.method === 'POST' && r.path.endsWith('/cancel'))).toBe(true);
     } finally {

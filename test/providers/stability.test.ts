@@ -1,7 +1,16 @@
 /** The Stability adapter against the sandbox: exact multipart requests, results, async polling, errors. */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortedError, AuthenticationError, ContentRejectedError, InvalidRequestError, NotFoundError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../../src/core/errors.js';
+import {
+  AbortedError,
+  AuthenticationError,
+  ContentRejectedError,
+  InvalidRequestError,
+  NotFoundError,
+  ProviderUnavailableError,
+  RateLimitedError,
+  TimeoutError,
+} from '../../src/core/errors.js';
 import { inspectImage } from '../../src/core/image-input.js';
 import { stabilityProvider } from '../../src/providers/stability/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
@@ -28,7 +37,14 @@ function recorder(): { fetch: typeof fetch; calls: Recorded[] } {
     const fields: Record<string, string> = {};
     const files: string[] = [];
     if (init?.body instanceof FormData) for (const [k, v] of init.body.entries()) typeof v === 'string' ? (fields[k] = v) : files.push(k);
-    calls.push({ method: init?.method ?? 'GET', url: String(input), headers, fields, files, json: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined });
+    calls.push({
+      method: init?.method ?? 'GET',
+      url: String(input),
+      headers,
+      fields,
+      files,
+      json: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+    });
     return globalThis.fetch(input, init);
   };
   return { fetch: wrapped, calls };
@@ -41,7 +57,13 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 
 const runtime = (overrides: Partial<ProviderRuntime> & { timeoutMs?: number } = {}) => sandboxRuntime(sandbox, 'stability', overrides);
-const png = async (w: number, h: number) => inspectImage(await sharp({ create: { width: w, height: h, channels: 3, background: '#468' } }).png().toBuffer(), { field: 'image' });
+const png = async (w: number, h: number) =>
+  inspectImage(
+    await sharp({ create: { width: w, height: h, channels: 3, background: '#468' } })
+      .png()
+      .toBuffer(),
+    { field: 'image' },
+  );
 
 describe('stability adapter: requests and results', () => {
   it('core: multipart fields, Accept image/*, seed and format from the answer', async () => {
@@ -55,7 +77,14 @@ describe('stability adapter: requests and results', () => {
         method: 'POST',
         url: `${sandbox.urls.stability}/v2beta/stable-image/generate/core`,
         headers: { authorization: '<redacted>', accept: 'image/*' },
-        fields: { prompt: 'a cozy coffee shop interior', negative_prompt: 'blurry', seed: '42', output_format: 'png', style_preset: 'photographic', aspect_ratio: '16:9' },
+        fields: {
+          prompt: 'a cozy coffee shop interior',
+          negative_prompt: 'blurry',
+          seed: '42',
+          output_format: 'png',
+          style_preset: 'photographic',
+          aspect_ratio: '16:9',
+        },
         files: [],
         json: undefined,
       },
@@ -66,24 +95,46 @@ describe('stability adapter: requests and results', () => {
 
   it('sd3.5: sends the model, and image-to-image with strength', async () => {
     const rec = recorder();
-    await stabilityProvider.run(makeCall('stability/sd3.5-large', { task: 'image-to-image', image: await png(256, 256), strength: 0.7, outputFormat: 'jpeg' }), runtime({ fetch: rec.fetch }));
-    expect(rec.calls[0]).toMatchObject({ url: expect.stringContaining('/generate/sd3'), fields: { model: 'sd3.5-large', mode: 'image-to-image', strength: '0.7', output_format: 'jpeg' }, files: ['image'] });
+    await stabilityProvider.run(
+      makeCall('stability/sd3.5-large', { task: 'image-to-image', image: await png(256, 256), strength: 0.7, outputFormat: 'jpeg' }),
+      runtime({ fetch: rec.fetch }),
+    );
+    expect(rec.calls[0]).toMatchObject({
+      url: expect.stringContaining('/generate/sd3'),
+      fields: { model: 'sd3.5-large', mode: 'image-to-image', strength: '0.7', output_format: 'jpeg' },
+      files: ['image'],
+    });
   });
 
   it('inpaint sends image and mask', async () => {
     const rec = recorder();
-    const result = await stabilityProvider.run(makeCall('stability/inpaint', { task: 'edit', image: await png(128, 128), mask: await png(128, 128) }), runtime({ fetch: rec.fetch }));
+    const result = await stabilityProvider.run(
+      makeCall('stability/inpaint', { task: 'edit', image: await png(128, 128), mask: await png(128, 128) }),
+      runtime({ fetch: rec.fetch }),
+    );
     expect(rec.calls[0]).toMatchObject({ url: expect.stringContaining('/edit/inpaint'), files: ['image', 'mask'] });
     expect((await sharp(result.images[0]!.bytes).metadata()).width).toBe(128);
   });
 
   it('SDXL v1: JSON with the negative prompt as a negative weight, several samples', async () => {
     const rec = recorder();
-    const result = await stabilityProvider.run(makeCall('stability/sdxl-1.0', { width: 1024, height: 1024, n: 2, negativePrompt: 'text', seed: 9 }), runtime({ fetch: rec.fetch }));
+    const result = await stabilityProvider.run(
+      makeCall('stability/sdxl-1.0', { width: 1024, height: 1024, n: 2, negativePrompt: 'text', seed: 9 }),
+      runtime({ fetch: rec.fetch }),
+    );
     expect(rec.calls[0]).toMatchObject({
       url: `${sandbox.urls.stability}/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image`,
       headers: { accept: 'application/json', 'content-type': 'application/json' },
-      json: { text_prompts: [{ text: 'a cozy coffee shop interior', weight: 1 }, { text: 'text', weight: -1 }], width: 1024, height: 1024, samples: 2, seed: 9 },
+      json: {
+        text_prompts: [
+          { text: 'a cozy coffee shop interior', weight: 1 },
+          { text: 'text', weight: -1 },
+        ],
+        width: 1024,
+        height: 1024,
+        samples: 2,
+        seed: 9,
+      },
     });
     expect(result.images.map((i) => i.seed)).toEqual([9, 10]);
   });
@@ -91,7 +142,10 @@ describe('stability adapter: requests and results', () => {
   it('creative upscale: the id goes to onSubmitted, then results are polled; resume polls without submitting', async () => {
     const rec = recorder();
     const ids: string[] = [];
-    const result = await stabilityProvider.run(makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'crisp', image: await png(256, 256), scale: 4 }), runtime({ fetch: rec.fetch, onSubmitted: (id) => void ids.push(id) }));
+    const result = await stabilityProvider.run(
+      makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'crisp', image: await png(256, 256), scale: 4 }),
+      runtime({ fetch: rec.fetch, onSubmitted: (id) => void ids.push(id) }),
+    );
     expect(ids[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(rec.calls.slice(1).every((c) => c.method === 'GET' && c.url.endsWith(`/v2beta/results/${ids[0]}`))).toBe(true);
     expect(result.requestId).toBe(ids[0]);
@@ -102,7 +156,6 @@ describe('stability adapter: requests and results', () => {
 });
 
 describe('stability adapter: errors', () => {
-
   it.each([
     ['400', InvalidRequestError],
     ['404', NotFoundError],
@@ -111,7 +164,9 @@ describe('stability adapter: errors', () => {
     ['503', ProviderUnavailableError],
     ['malformed', ProviderUnavailableError],
   ])('maps a %s answer', async (fault, type) => {
-    await expect(stabilityProvider.run(makeCall('stability/sdxl-1.0', { width: 1024, height: 1024 }), runtime(withSandboxFault(fault)))).rejects.toBeInstanceOf(type);
+    await expect(stabilityProvider.run(makeCall('stability/sdxl-1.0', { width: 1024, height: 1024 }), runtime(withSandboxFault(fault)))).rejects.toBeInstanceOf(
+      type,
+    );
   });
 
   it('429 carries Retry-After; 401 is an authentication error', async () => {
@@ -122,14 +177,18 @@ describe('stability adapter: errors', () => {
   });
 
   it('403 moderation and CONTENT_FILTERED are content rejections', async () => {
-    await expect(stabilityProvider.run(makeCall('stability/core', { prompt: 'x [sandbox:moderation]' }), runtime())).rejects.toBeInstanceOf(ContentRejectedError);
+    await expect(stabilityProvider.run(makeCall('stability/core', { prompt: 'x [sandbox:moderation]' }), runtime())).rejects.toBeInstanceOf(
+      ContentRejectedError,
+    );
     const filtered = await stabilityProvider.run(makeCall('stability/core', { prompt: 'x [sandbox:filtered]' }), runtime()).catch((e) => e);
     expect(filtered).toBeInstanceOf(ContentRejectedError);
     expect(filtered.vendorCode).toBe('CONTENT_FILTERED');
   });
 
   it('refuses unknown options by name', async () => {
-    await expect(stabilityProvider.run(makeCall('stability/core', { providerOptions: { stylePreset: 'anime' } }), runtime())).rejects.toThrow(/unknown providerOptions.stability option stylePreset; allowed: style_preset/);
+    await expect(stabilityProvider.run(makeCall('stability/core', { providerOptions: { stylePreset: 'anime' } }), runtime())).rejects.toThrow(
+      /unknown providerOptions.stability option stylePreset; allowed: style_preset/,
+    );
   });
 
   it('times out, and an abort mid-poll stops asking (Stability has no cancel)', async () => {
@@ -138,7 +197,10 @@ describe('stability adapter: errors', () => {
       const timeout = await stabilityProvider.run(makeCall('stability/core'), sandboxRuntime(slow, 'stability', { timeoutMs: 100 })).catch((e) => e);
       expect(timeout).toBeInstanceOf(TimeoutError);
       const controller = new AbortController();
-      const pending = stabilityProvider.run(makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'p', image: await png(256, 256) }), sandboxRuntime(slow, 'stability', { parentSignal: controller.signal, pollIntervalMs: 20 }));
+      const pending = stabilityProvider.run(
+        makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'p', image: await png(256, 256) }),
+        sandboxRuntime(slow, 'stability', { parentSignal: controller.signal, pollIntervalMs: 20 }),
+      );
       await new Promise((r) => setTimeout(r, 150));
       controller.abort();
       await expect(pending).rejects.toBeInstanceOf(AbortedError);

@@ -30,7 +30,10 @@ const newCharges = () => sandbox.context.ledger.list().slice(charged);
 
 const isSubmit = (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
   const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
-  return (init?.method ?? 'GET') === 'POST' && (url.pathname.startsWith('/fal/queue/') || url.pathname.endsWith('/predictions') || url.pathname.includes('/v2beta/stable-image/'));
+  return (
+    (init?.method ?? 'GET') === 'POST' &&
+    (url.pathname.startsWith('/fal/queue/') || url.pathname.endsWith('/predictions') || url.pathname.includes('/v2beta/stable-image/'))
+  );
 };
 
 /**
@@ -106,8 +109,14 @@ describe('a submit the vendor refuses while the attempt is being given up', () =
         health: new ProviderHealth({ sleep: async () => undefined }),
         fetch: refusedAfterAbort(controller, 503),
       });
-      const image = `data:image/png;base64,${(await sharp({ create: { width: 256, height: 256, channels: 3, background: '#468' } }).png().toBuffer()).toString('base64')}`;
-      const error = await easel.run({ ...request, ...(request.task ? { image } : {}), model, policy: { retries: 0 }, signal: controller.signal }, { reserve }).catch((e: unknown) => e);
+      const image = `data:image/png;base64,${(
+        await sharp({ create: { width: 256, height: 256, channels: 3, background: '#468' } })
+          .png()
+          .toBuffer()
+      ).toString('base64')}`;
+      const error = await easel
+        .run({ ...request, ...(request.task ? { image } : {}), model, policy: { retries: 0 }, signal: controller.signal }, { reserve })
+        .catch((e: unknown) => e);
       await easel.close();
       // The caller aborted, and is told so; the vendor's refusal decides what it cost.
       expect(error).toMatchObject({ code: 'aborted' });

@@ -6,7 +6,9 @@ import { CATALOG } from '../../src/catalog/index.js';
 import { createEasel } from '../../src/easel.js';
 
 const easel = createEasel({ env: { EASEL_SANDBOX_URL: 'http://127.0.0.1:9' } });
-const png = await sharp({ create: { width: 512, height: 512, channels: 4, background: '#888' } }).png().toBuffer();
+const png = await sharp({ create: { width: 512, height: 512, channels: 4, background: '#888' } })
+  .png()
+  .toBuffer();
 
 describe('routing over the catalog', () => {
   it('never sends an inpainting request to DALL-E 3, and only to mask-capable models', async () => {

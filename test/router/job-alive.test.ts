@@ -25,7 +25,9 @@ function losingReceiver(failures: number): WebhookCompletion & { lost: string[] 
     lost,
     wait: (id, signal) =>
       lost.length < failures
-        ? Promise.reject(new ProviderUnavailableError('the webhook receiver lost its connection', { provider: 'fal', requestId: (lost.push(id), id), jobAlive: true }))
+        ? Promise.reject(
+            new ProviderUnavailableError('the webhook receiver lost its connection', { provider: 'fal', requestId: (lost.push(id), id), jobAlive: true }),
+          )
         : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
   };
 }
@@ -34,7 +36,12 @@ const falSubmits = (from: number) => sandbox.context.requests.slice(from).filter
 
 describe('a vendor job that is alive is resumed', () => {
   it('the retry picks up the same FAL job: one submit, one charge', async () => {
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.05, health: new ProviderHealth({ sleep: async () => undefined }) });
+    const easel = createEasel({
+      env: { EASEL_SANDBOX_URL: sandbox.url },
+      config: { pollIntervalMs: 10 },
+      latencyScale: 0.05,
+      health: new ProviderHealth({ sleep: async () => undefined }),
+    });
     const receiver = losingReceiver(1);
     const from = sandbox.context.requests.length;
     const charged = sandbox.context.ledger.list().length;
@@ -51,7 +58,12 @@ describe('a vendor job that is alive is resumed', () => {
   });
 
   it('falls back only once the retries on the live job are used up, and then cancels that job', async () => {
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.05, health: new ProviderHealth({ sleep: async () => undefined }) });
+    const easel = createEasel({
+      env: { EASEL_SANDBOX_URL: sandbox.url },
+      config: { pollIntervalMs: 10 },
+      latencyScale: 0.05,
+      health: new ProviderHealth({ sleep: async () => undefined }),
+    });
     const receiver = losingReceiver(Infinity);
     const from = sandbox.context.requests.length;
     const targets = { fallback: [{ model: 'fal/flux/schnell' }, { model: 'replicate/black-forest-labs/flux-schnell' }] };
@@ -60,7 +72,10 @@ describe('a vendor job that is alive is resumed', () => {
       settle: (usd: number | null) => void ends.push(`${attempt.model} settled ${usd}`),
       release: () => void ends.push(`${attempt.model} released`),
     });
-    const result = await easel.run({ prompt: 'a lantern in rain', policy: { targets, retries: 2 } }, { completion: (provider) => (provider === 'fal' ? receiver : undefined), reserve });
+    const result = await easel.run(
+      { prompt: 'a lantern in rain', policy: { targets, retries: 2 } },
+      { completion: (provider) => (provider === 'fal' ? receiver : undefined), reserve },
+    );
     expect(result.model).toBe('replicate/black-forest-labs/flux-schnell');
     // Three tries on the one FAL job (the first and two retries), never a second FAL job.
     expect(new Set(receiver.lost).size).toBe(1);

@@ -58,15 +58,20 @@ describe('lifecycle by date', () => {
 
   it('warns within 30 days of a shutdown date, even for a row still marked active', () => {
     const ending = testModel({ id: 'test/ending', lifecycle: { status: 'active', shutdownDate: '2027-01-31', replacement: 'test/next' } });
-    const warningsOn = (date: string) => plan(at(date), { model: 'test/ending' }, undefined, [ending]).ranked[0]!.warnings.filter((w) => w.kind === 'deprecated');
+    const warningsOn = (date: string) =>
+      plan(at(date), { model: 'test/ending' }, undefined, [ending]).ranked[0]!.warnings.filter((w) => w.kind === 'deprecated');
     expect(warningsOn('2026-12-01')).toEqual([]);
-    expect(warningsOn('2027-01-01T00:00:00Z').map((w) => w.message)).toEqual(['test/ending is deprecated (shutting down 2027-01-31, in 30 days); use test/next']);
+    expect(warningsOn('2027-01-01T00:00:00Z').map((w) => w.message)).toEqual([
+      'test/ending is deprecated (shutting down 2027-01-31, in 30 days); use test/next',
+    ]);
     expect(warningsOn('2027-01-30T12:00:00Z')[0]?.message).toContain('in 1 day)');
     expect(() => warningsOn('2027-01-31')).toThrow(/retired by the vendor on 2027-01-31; use test\/next/);
   });
 
   it('a deprecated model before its date runs with a dated warning', () => {
     const routed = plan(at('2026-11-20T00:00:00Z'), { model: GPT_15 });
-    expect(routed.ranked[0]!.warnings.filter((w) => w.kind === 'deprecated').map((w) => w.message)).toEqual(['openai/gpt-image-1.5 is deprecated (shutting down 2026-12-01, in 11 days); use openai/gpt-image-2']);
+    expect(routed.ranked[0]!.warnings.filter((w) => w.kind === 'deprecated').map((w) => w.message)).toEqual([
+      'openai/gpt-image-1.5 is deprecated (shutting down 2026-12-01, in 11 days); use openai/gpt-image-2',
+    ]);
   });
 });

@@ -12,7 +12,10 @@ describe('catalog overrides from config', () => {
   });
 
   it('changes what the router picks', async () => {
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: 'http://127.0.0.1:9' }, config: { catalog: { 'replicate/black-forest-labs/flux-dev': { price: { kind: 'per-image', usd: 0.0001 } } } } });
+    const easel = createEasel({
+      env: { EASEL_SANDBOX_URL: 'http://127.0.0.1:9' },
+      config: { catalog: { 'replicate/black-forest-labs/flux-dev': { price: { kind: 'per-image', usd: 0.0001 } } } },
+    });
     const plan = await easel.route({ prompt: 'a forest', policy: { prefer: [] } });
     expect(plan.chosen).toBe('replicate/black-forest-labs/flux-dev');
     await easel.close();

@@ -19,7 +19,11 @@ afterAll(() => sandbox.close());
 describe('pacing split calls', () => {
   it('two concurrent n=64 requests (14 calls of at most 10 images) against 8 requests per minute: no 429, both complete', async () => {
     // Two easel instances in one process share the process's pacer, as the gateway's requests do.
-    const options = { env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10, limits: { openai: { requestsPerMinute: RPM } } }, latencyScale: SCALE };
+    const options = {
+      env: { EASEL_SANDBOX_URL: sandbox.url },
+      config: { pollIntervalMs: 10, limits: { openai: { requestsPerMinute: RPM } } },
+      latencyScale: SCALE,
+    };
     const [one, two] = [createEasel(options), createEasel(options)];
     const from = sandbox.context.requests.length;
     // dall-e-2 makes at most 10 images per call (the sandbox still serves it; easel warns that it is retired).

@@ -64,7 +64,9 @@ describe('paid attempts', () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 20 }, latencyScale: SLOW });
     const from = slow.context.ledger.list().length;
     const requestsFrom = slow.context.requests.length;
-    const targets = { fallback: ['stability/core', 'fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell', 'openai/gpt-image-1'].map((model) => ({ model })) };
+    const targets = {
+      fallback: ['stability/core', 'fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell', 'openai/gpt-image-1'].map((model) => ({ model })),
+    };
     // Stability takes ~1.6 s here, FAL ~0.4 s: the backup starts after 10 ms and (almost always) wins.
     const result = await easel.run({ prompt: 'a red kite over dunes', policy: { targets, hedge: { afterMs: 10 } } }, { reserve });
     expect(result.route!.tried).toEqual(['stability/core', 'fal/flux/schnell']);

@@ -9,10 +9,36 @@ import { promptHints } from '../../src/router/prompt-hints.js';
 import { testModel } from '../helpers/models.js';
 
 const source = { kind: 'estimate', ref: 'test', date: '2026-11' } as const;
-const textModel = testModel({ id: 'a/text', provider: 'openai', price: { kind: 'per-image', usd: 0.04, source }, latency: { p50Ms: 11000, p99Ms: 18000, source }, ratings: { textInImage: 'good', promptAdherence: 'excellent', photorealism: 'good', source } });
-const cheap = testModel({ id: 'b/cheap', provider: 'replicate', dimensions: { kind: 'sizes', sizes: ['1024x1024'], default: '1024x1024' }, price: { kind: 'per-image', usd: 0.003, source }, latency: { p50Ms: 5000, p99Ms: 8000, source }, ratings: { textInImage: 'poor', photorealism: 'good', source } });
-const fast = testModel({ id: 'c/fast', provider: 'fal', price: { kind: 'per-image', usd: 0.025, source }, latency: { p50Ms: 3000, p99Ms: 6000, source }, ratings: { photorealism: 'excellent', textInImage: 'fair', source } });
-const inpainter = testModel({ id: 'd/inpaint', provider: 'stability', tasks: ['generate', 'edit'], features: { negativePrompt: true, seed: true, mask: true, strength: false, revisedPrompt: false }, price: { kind: 'credits', credits: 3, usdPerCredit: 0.01, source }, latency: { p50Ms: 8000, p99Ms: 12000, source } });
+const textModel = testModel({
+  id: 'a/text',
+  provider: 'openai',
+  price: { kind: 'per-image', usd: 0.04, source },
+  latency: { p50Ms: 11000, p99Ms: 18000, source },
+  ratings: { textInImage: 'good', promptAdherence: 'excellent', photorealism: 'good', source },
+});
+const cheap = testModel({
+  id: 'b/cheap',
+  provider: 'replicate',
+  dimensions: { kind: 'sizes', sizes: ['1024x1024'], default: '1024x1024' },
+  price: { kind: 'per-image', usd: 0.003, source },
+  latency: { p50Ms: 5000, p99Ms: 8000, source },
+  ratings: { textInImage: 'poor', photorealism: 'good', source },
+});
+const fast = testModel({
+  id: 'c/fast',
+  provider: 'fal',
+  price: { kind: 'per-image', usd: 0.025, source },
+  latency: { p50Ms: 3000, p99Ms: 6000, source },
+  ratings: { photorealism: 'excellent', textInImage: 'fair', source },
+});
+const inpainter = testModel({
+  id: 'd/inpaint',
+  provider: 'stability',
+  tasks: ['generate', 'edit'],
+  features: { negativePrompt: true, seed: true, mask: true, strength: false, revisedPrompt: false },
+  price: { kind: 'credits', credits: 3, usdPerCredit: 0.01, source },
+  latency: { p50Ms: 8000, p99Ms: 12000, source },
+});
 const retired = testModel({ id: 'e/retired', price: { kind: 'per-image', usd: 0.001, source }, lifecycle: { status: 'shutdown', shutdownDate: '2026-05-12' } });
 const catalog: CatalogModel[] = [textModel, cheap, fast, inpainter, retired];
 
@@ -79,7 +105,11 @@ describe('planRoute', () => {
   });
 
   it('follows a routing tree: conditions, fallbacks', () => {
-    const targets = { when: { field: 'prompt', matches: 'logo' }, then: { fallback: [{ model: 'a/text' }, { model: 'c/fast' }] }, else: { model: 'b/cheap' } } as const;
+    const targets = {
+      when: { field: 'prompt', matches: 'logo' },
+      then: { fallback: [{ model: 'a/text' }, { model: 'c/fast' }] },
+      else: { model: 'b/cheap' },
+    } as const;
     expect(plan({ prompt: 'a logo' }, { targets }).ranked.map((c) => c.model.id)).toEqual(['a/text', 'c/fast']);
     expect(plan({ prompt: 'a cat' }, { targets }).ranked.map((c) => c.model.id)).toEqual(['b/cheap']);
   });

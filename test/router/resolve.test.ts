@@ -62,7 +62,10 @@ describe('resolveCalls', () => {
     const image = { bytes: new Uint8Array(), mediaType: 'image/png', format: 'png' as const, width: 800, height: 600, hasAlpha: false };
     const edit = { ...freeModel, tasks: ['image-to-image' as const] };
     expect(resolveCalls(parseRequest({ prompt: 'p' }), 'image-to-image', edit, { image, mask: undefined }).calls[0]).toMatchObject({ width: 800, height: 608 });
-    expect(resolveCalls(parseRequest({ prompt: 'p', size: '512x512' }), 'image-to-image', edit, { image, mask: undefined }).calls[0]).toMatchObject({ width: 512, height: 512 });
+    expect(resolveCalls(parseRequest({ prompt: 'p', size: '512x512' }), 'image-to-image', edit, { image, mask: undefined }).calls[0]).toMatchObject({
+      width: 512,
+      height: 512,
+    });
   });
 
   it('splits n above the per-call limit into parallel calls with consecutive seeds', () => {

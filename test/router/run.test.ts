@@ -72,7 +72,9 @@ describe('runPlan', () => {
       calls++;
       throw new ProviderUnavailableError('503');
     };
-    await expect(runPlan([candidate('a/one', 'openai')], { policy: policy({ retries: 5 }), health, attempt: failing })).rejects.toThrow(/circuit breaker is open/);
+    await expect(runPlan([candidate('a/one', 'openai')], { policy: policy({ retries: 5 }), health, attempt: failing })).rejects.toThrow(
+      /circuit breaker is open/,
+    );
     expect(calls).toBe(3);
     expect(health.isOpen('openai')).toBe(true);
     expect(health.state('openai')).toBe('open');

@@ -19,7 +19,10 @@ let fast: Sandbox;
 let slow: Sandbox;
 beforeAll(async () => {
   // fast: flux/schnell's ~2 s of vendor time becomes ~200 ms. slow: ~10 s, far beyond any test here.
-  [fast, slow] = await Promise.all([startSandbox({ timeScale: 0.1, coldStart: { ms: 0, rate: 0 } }), startSandbox({ timeScale: 5, coldStart: { ms: 0, rate: 0 } })]);
+  [fast, slow] = await Promise.all([
+    startSandbox({ timeScale: 0.1, coldStart: { ms: 0, rate: 0 } }),
+    startSandbox({ timeScale: 5, coldStart: { ms: 0, rate: 0 } }),
+  ]);
 });
 afterAll(() => Promise.all([fast.close(), slow.close()]));
 
@@ -28,7 +31,8 @@ const MODELS = [
   ['replicate/black-forest-labs/flux-schnell', /^\/replicate\/v1\/(models\/[^/]+\/[^/]+\/)?predictions$/],
 ] as const;
 
-const submits = (sandbox: Sandbox, from: number, pattern: RegExp) => sandbox.context.requests.slice(from).filter((r) => r.method === 'POST' && pattern.test(r.path)).length;
+const submits = (sandbox: Sandbox, from: number, pattern: RegExp) =>
+  sandbox.context.requests.slice(from).filter((r) => r.method === 'POST' && pattern.test(r.path)).length;
 const cancels = (sandbox: Sandbox, from: number) => sandbox.context.requests.slice(from).filter((r) => /\/cancel$/.test(r.path)).length;
 const charges = (sandbox: Sandbox) => sandbox.context.ledger.list().length;
 // Backoff between tries is not what these tests are about: no real sleeps.
@@ -75,7 +79,9 @@ describe('timeouts on async vendor jobs', () => {
     const charged = charges(fast);
     const timeoutMs = 1000;
     // The answer arrives after the deadline (a timer of the same length, started later) and after the job has ended.
-    const fetch = lateSubmits(submitPath, () => Promise.all([new Promise((r) => setTimeout(r, timeoutMs)), until(() => charges(fast) > charged)]).then(() => undefined));
+    const fetch = lateSubmits(submitPath, () =>
+      Promise.all([new Promise((r) => setTimeout(r, timeoutMs)), until(() => charges(fast) > charged)]).then(() => undefined),
+    );
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: fast.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.1, fetch, health: noBackoff() });
     const result = await easel.generate({ prompt: `timeout resume ${model}`, model, timeoutMs, policy: { retries: 4 } });
     expect(result.attempts.map((a) => a.error?.code ?? a.outcome)).toEqual(['timeout', 'success']);
@@ -109,7 +115,9 @@ describe('timeouts on async vendor jobs', () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
     // A create held open by `Prefer: wait` is cut off on abort instead (its orphan is found and cancelled, see replicate.test.ts).
     const providerOptions = { replicate: { wait: false as const } };
-    const failed = await easel.generate({ prompt: `abort mid-submit ${model}`, model, providerOptions, signal: controller.signal, policy: { retries: 2 } }).catch((e: unknown) => e);
+    const failed = await easel
+      .generate({ prompt: `abort mid-submit ${model}`, model, providerOptions, signal: controller.signal, policy: { retries: 2 } })
+      .catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(AbortedError);
     expect(submits(slow, from, submitPath)).toBe(1);
     expect(cancels(slow, from)).toBe(1);

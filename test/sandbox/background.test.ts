@@ -65,7 +65,10 @@ describe('background sandbox', () => {
     const dir = stateDir();
     const dead = deadPid();
     writeFileSync(join(dir, 'sandbox.lock'), String(dead));
-    writeFileSync(join(dir, 'sandbox.json'), JSON.stringify({ pid: dead, url: 'http://127.0.0.1:9', port: 9, started: new Date().toISOString(), version: '0.0.0', timeScale: 1, idleTimeoutMs: 1000 }));
+    writeFileSync(
+      join(dir, 'sandbox.json'),
+      JSON.stringify({ pid: dead, url: 'http://127.0.0.1:9', port: 9, started: new Date().toISOString(), version: '0.0.0', timeScale: 1, idleTimeoutMs: 1000 }),
+    );
     const running = await ensureBackgroundSandbox({ stateDir: dir, timeScale: 0.01 });
     expect(running.started).toBe(true);
     expect(running.pid).not.toBe(dead);
@@ -82,7 +85,18 @@ describe('background sandbox', () => {
     const waiting = ensureBackgroundSandbox({ stateDir: dir, startTimeoutMs: 20_000 });
     const other = await started;
     try {
-      writeFileSync(join(dir, 'sandbox.json'), JSON.stringify({ pid: process.pid, url: other.url, port: Number(new URL(other.url).port), started: new Date().toISOString(), version: 'test', timeScale: 0.01, idleTimeoutMs: 60_000 }));
+      writeFileSync(
+        join(dir, 'sandbox.json'),
+        JSON.stringify({
+          pid: process.pid,
+          url: other.url,
+          port: Number(new URL(other.url).port),
+          started: new Date().toISOString(),
+          version: 'test',
+          timeScale: 0.01,
+          idleTimeoutMs: 60_000,
+        }),
+      );
       expect(await waiting).toEqual({ url: other.url, pid: process.pid, started: false });
     } finally {
       rmSync(join(dir, 'sandbox.json'), { force: true }); // it names this process: the cleanup must not kill it
@@ -102,7 +116,13 @@ describe("createEasel({ sandbox: 'background' })", () => {
   it('sends no-key calls to the background sandbox, leaves it running on close, and finds a new one when it has gone', { timeout: 90_000 }, async () => {
     const dir = stateDir();
     const model = 'replicate/black-forest-labs/flux-schnell';
-    const open = (notices: string[]) => createEasel({ env: {}, sandbox: 'background', onNotice: (l) => notices.push(l), config: { stateDir: dir, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } } });
+    const open = (notices: string[]) =>
+      createEasel({
+        env: {},
+        sandbox: 'background',
+        onNotice: (l) => notices.push(l),
+        config: { stateDir: dir, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } },
+      });
     const firstNotices: string[] = [];
     const first = open(firstNotices);
     const result = await first.generate({ prompt: 'a lighthouse', model });
@@ -141,7 +161,12 @@ describe('when the background sandbox cannot start', () => {
     const file = join(stateDir(), 'not-a-folder');
     writeFileSync(file, '');
     const notices: string[] = [];
-    const easel = createEasel({ env: {}, sandbox: 'background', onNotice: (l) => notices.push(l), config: { stateDir: file, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } } });
+    const easel = createEasel({
+      env: {},
+      sandbox: 'background',
+      onNotice: (l) => notices.push(l),
+      config: { stateDir: file, pollIntervalMs: 5, sandbox: { timeScale: 0.01 } },
+    });
     try {
       const result = await easel.generate({ prompt: 'a lighthouse', model: 'replicate/black-forest-labs/flux-schnell' });
       expect(result.images).toHaveLength(1);
@@ -168,7 +193,9 @@ describe('sandbox activity (what the idle stop waits for)', () => {
       let running = 0;
       for (;;) {
         const idle = sandbox.idleForMs();
-        const { status } = (await (await fetch(`${sandbox.urls.replicate}/predictions/${id}`, { headers: { authorization: 'Bearer test' } })).json()) as { status: string };
+        const { status } = (await (await fetch(`${sandbox.urls.replicate}/predictions/${id}`, { headers: { authorization: 'Bearer test' } })).json()) as {
+          status: string;
+        };
         if (status === 'succeeded') break;
         expect(idle, `while ${status}`).toBe(0);
         running++;

@@ -16,13 +16,23 @@ afterAll(() => sandbox.close());
 const client = (credentials = 'k') =>
   createFalClient({
     credentials,
-    requestMiddleware: async (req) => ({ ...req, url: req.url.replace('https://queue.fal.run', sandbox.urls.falQueue).replace('https://fal.run', sandbox.urls.falRun) }),
+    requestMiddleware: async (req) => ({
+      ...req,
+      url: req.url.replace('https://queue.fal.run', sandbox.urls.falQueue).replace('https://fal.run', sandbox.urls.falRun),
+    }),
   });
 
 describe('FAL sandbox with the official client', () => {
   it('subscribe runs the guide’s flux/dev request through the queue', async () => {
     const { data, requestId } = await client().subscribe('fal-ai/flux/dev', {
-      input: { prompt: 'Minimalist logo design for a tech startup', image_size: 'square_hd', num_inference_steps: 28, guidance_scale: 3.5, num_images: 1, enable_safety_checker: true },
+      input: {
+        prompt: 'Minimalist logo design for a tech startup',
+        image_size: 'square_hd',
+        num_inference_steps: 28,
+        guidance_scale: 3.5,
+        num_images: 1,
+        enable_safety_checker: true,
+      },
       pollInterval: 5,
       logs: true,
     });
@@ -38,7 +48,11 @@ describe('FAL sandbox with the official client', () => {
 
   it('subscribe in streaming mode follows the status stream to COMPLETED', async () => {
     const updates: string[] = [];
-    const { data, requestId } = await client().subscribe('fal-ai/flux/schnell', { input: { prompt: 'a paper boat' }, mode: 'streaming', onQueueUpdate: (u) => void updates.push(u.status) });
+    const { data, requestId } = await client().subscribe('fal-ai/flux/schnell', {
+      input: { prompt: 'a paper boat' },
+      mode: 'streaming',
+      onQueueUpdate: (u) => void updates.push(u.status),
+    });
     expect((data as { images: unknown[] }).images).toHaveLength(1);
     expect(updates.at(-1)).toBe('COMPLETED');
     expect(updates).toContain('IN_PROGRESS');
@@ -48,14 +62,19 @@ describe('FAL sandbox with the official client', () => {
 
   it('queue.submit, status and result', async () => {
     const fal = client();
-    const { request_id } = await fal.queue.submit('fal-ai/flux/schnell', { input: { prompt: 'a red kite', image_size: { width: 512, height: 384 }, num_images: 2 } });
+    const { request_id } = await fal.queue.submit('fal-ai/flux/schnell', {
+      input: { prompt: 'a red kite', image_size: { width: 512, height: 384 }, num_images: 2 },
+    });
     let status = await fal.queue.status('fal-ai/flux/schnell', { requestId: request_id, logs: true });
     while (status.status !== 'COMPLETED') {
       await new Promise((r) => setTimeout(r, 5));
       status = await fal.queue.status('fal-ai/flux/schnell', { requestId: request_id, logs: true });
     }
     const { data } = await fal.queue.result('fal-ai/flux/schnell', { requestId: request_id });
-    expect((data as { images: { width: number; height: number }[] }).images).toEqual([expect.objectContaining({ width: 512, height: 384 }), expect.objectContaining({ width: 512, height: 384 })]);
+    expect((data as { images: { width: number; height: number }[] }).images).toEqual([
+      expect.objectContaining({ width: 512, height: 384 }),
+      expect.objectContaining({ width: 512, height: 384 }),
+    ]);
   });
 
   it('run answers synchronously, with data URIs in sync mode', async () => {
@@ -81,7 +100,9 @@ describe('FAL sandbox with the official client', () => {
     const jwks = (await (await fetch(`${sandbox.url}/fal/rest/.well-known/jwks.json`)).json()) as { keys: { kty: string; crv: string; x: string }[] };
     const check = (body: string, h: Record<string, string>) => {
       const message = `${h['x-fal-webhook-request-id']}\n${h['x-fal-webhook-user-id']}\n${h['x-fal-webhook-timestamp']}\n${createHash('sha256').update(body).digest('hex')}`;
-      return jwks.keys.some((jwk) => verify(null, Buffer.from(message), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(h['x-fal-webhook-signature']!, 'hex')));
+      return jwks.keys.some((jwk) =>
+        verify(null, Buffer.from(message), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(h['x-fal-webhook-signature']!, 'hex')),
+      );
     };
     const delivery = received[0]!;
     expect(JSON.parse(delivery.body)).toMatchObject({ status: 'OK', payload: { images: [expect.any(Object)] } });
@@ -90,12 +111,19 @@ describe('FAL sandbox with the official client', () => {
   });
 
   it('answers FAL’s error shapes', async () => {
-    const validation = await client().subscribe('fal-ai/flux/dev', { input: { prompt: 'x', num_images: 9 }, pollInterval: 5 }).catch((e) => e);
+    const validation = await client()
+      .subscribe('fal-ai/flux/dev', { input: { prompt: 'x', num_images: 9 }, pollInterval: 5 })
+      .catch((e) => e);
     expect(validation).toBeInstanceOf(ValidationError);
     expect(validation.status).toBe(422);
     expect(validation.fieldErrors[0]).toMatchObject({ loc: ['body', 'num_images'], type: 'less_than_equal' });
 
-    const post = (path: string, init: RequestInit = {}) => fetch(`${sandbox.urls.falQueue}/${path}`, { method: 'POST', headers: { authorization: 'Key k', 'content-type': 'application/json', ...init.headers }, body: JSON.stringify({ prompt: 'x' }) });
+    const post = (path: string, init: RequestInit = {}) =>
+      fetch(`${sandbox.urls.falQueue}/${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Key k', 'content-type': 'application/json', ...init.headers },
+        body: JSON.stringify({ prompt: 'x' }),
+      });
     const missingKey = await fetch(`${sandbox.urls.falQueue}/fal-ai/flux/dev`, { method: 'POST', body: '{}' });
     expect(missingKey.status).toBe(401);
     const unknown = await post('fal-ai/nothing-here');
@@ -109,7 +137,9 @@ describe('FAL sandbox with the official client', () => {
     expect(down.headers.get('x-fal-error-type')).toBe('runner_scheduling_failure');
     expect(await down.json()).toMatchObject({ detail: expect.any(String), error_type: 'runner_scheduling_failure' });
 
-    const moderated = await client().subscribe('fal-ai/flux/dev', { input: { prompt: 'x [sandbox:moderation]' }, pollInterval: 5 }).catch((e) => e);
+    const moderated = await client()
+      .subscribe('fal-ai/flux/dev', { input: { prompt: 'x [sandbox:moderation]' }, pollInterval: 5 })
+      .catch((e) => e);
     expect(moderated.status).toBe(422);
     expect(moderated.body.detail[0].type).toBe('content_policy_violation');
   });

@@ -38,8 +38,13 @@ describe('faults against the ledger', () => {
   });
   afterEach(() => sandbox.close());
 
-  const fal = (path: string, init: RequestInit = {}) => fetch(`${sandbox.urls.falQueue}/${path}`, { ...init, headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json', ...init.headers } });
-  const submit = (fault?: string) => fal('fal-ai/flux/schnell', { method: 'POST', body: JSON.stringify({ prompt: 'p', seed: 1 }), headers: fault ? { 'x-sandbox-fault': fault } : {} });
+  const fal = (path: string, init: RequestInit = {}) =>
+    fetch(`${sandbox.urls.falQueue}/${path}`, {
+      ...init,
+      headers: { authorization: `Key ${TEST_KEYS.fal}`, 'content-type': 'application/json', ...init.headers },
+    });
+  const submit = (fault?: string) =>
+    fal('fal-ai/flux/schnell', { method: 'POST', body: JSON.stringify({ prompt: 'p', seed: 1 }), headers: fault ? { 'x-sandbox-fault': fault } : {} });
 
   it('a submit answered 5xx, 429 or 504 (hang), or dropped before the vendor, creates and bills nothing', async () => {
     sandbox.context.faults.configure({ hangMs: 10 });
@@ -61,7 +66,10 @@ describe('faults against the ledger', () => {
     const { request_id: id } = (await (await submit()).json()) as { request_id: string };
     const base = `fal-ai/flux/requests/${id}`;
     await vi.waitFor(() => expect(sandbox.context.ledger.list()).toHaveLength(1));
-    sandbox.context.faults.configure({ hangMs: 10, rates: { fal: { poll: { error5xx: 1 }, stream: { drop: 1 }, result: { hang: 1 }, download: { rateLimit: 1 } } } });
+    sandbox.context.faults.configure({
+      hangMs: 10,
+      rates: { fal: { poll: { error5xx: 1 }, stream: { drop: 1 }, result: { hang: 1 }, download: { rateLimit: 1 } } },
+    });
     expect((await fal(`${base}/status`)).status).toBeGreaterThanOrEqual(500);
     await expect(fal(`${base}/status/stream`).then((r) => r.text())).rejects.toThrow();
     expect((await fal(base)).status).toBe(504);
@@ -77,7 +85,10 @@ describe('faults against the ledger', () => {
   });
 
   it('takes read-fault rates and a seed through POST /_sandbox/faults', async () => {
-    const body = { seed: 3, rates: { stability: { error5xx: 0.2, rateLimit: 0.05, hang: 0.02, poll: { error5xx: 0.1, drop: 0.05 } }, replicate: { download: { hang: 0.1 } } } };
+    const body = {
+      seed: 3,
+      rates: { stability: { error5xx: 0.2, rateLimit: 0.05, hang: 0.02, poll: { error5xx: 0.1, drop: 0.05 } }, replicate: { download: { hang: 0.1 } } },
+    };
     expect((await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify(body) })).status).toBe(200);
     const bad = await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ rates: { fal: { poll: { malformed: 0.1 } } } }) });
     expect(bad.status).toBe(400);

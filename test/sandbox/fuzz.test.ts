@@ -41,11 +41,35 @@ const hostilePrompt = fc.oneof(
 );
 const hostileSize = fc.oneof(
   { arbitrary: fc.constantFrom('1024x1024', '256x256', '1536x1024'), weight: 2 },
-  fc.constantFrom('0x0', '512x0', '0x512', '00000x00000', '-1x5', '1024x1024 ', ' 1024x1024', '1024X1024', '99999x99999', '16x16', '1x1', 'auto', '', '1e3x1e3', '1024x1024x1'),
+  fc.constantFrom(
+    '0x0',
+    '512x0',
+    '0x512',
+    '00000x00000',
+    '-1x5',
+    '1024x1024 ',
+    ' 1024x1024',
+    '1024X1024',
+    '99999x99999',
+    '16x16',
+    '1x1',
+    'auto',
+    '',
+    '1e3x1e3',
+    '1024x1024x1',
+  ),
   fc.tuple(fc.integer({ min: -2, max: 5000 }), fc.integer({ min: -2, max: 5000 })).map(([w, h]) => `${w}x${h}`),
 );
-const hostileNumber = fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.constantFrom(0, -1, 1, 2, 10, 11, 1.5, 1e9, -1e9, 2 ** 53, '1', '', 'two', null, true), fc.integer({ min: -5, max: 5 }));
-const side = fc.oneof({ arbitrary: fc.constantFrom(512, 1024), weight: 3 }, fc.constantFrom(0, -64, 1, 63, 64, 1024, 1025, 4096, 100_000, 1.5, '512', null), fc.integer({ min: -10, max: 3000 }));
+const hostileNumber = fc.oneof(
+  { arbitrary: fc.constant(1), weight: 3 },
+  fc.constantFrom(0, -1, 1, 2, 10, 11, 1.5, 1e9, -1e9, 2 ** 53, '1', '', 'two', null, true),
+  fc.integer({ min: -5, max: 5 }),
+);
+const side = fc.oneof(
+  { arbitrary: fc.constantFrom(512, 1024), weight: 3 },
+  fc.constantFrom(0, -64, 1, 63, 64, 1024, 1025, 4096, 100_000, 1.5, '512', null),
+  fc.integer({ min: -10, max: 3000 }),
+);
 
 const openaiArb = fc.record({
   vendor: fc.constant('openai' as const),
@@ -66,7 +90,13 @@ const stabilityArb = fc.oneof(
   fc.record({
     vendor: fc.constant('stability-v1' as const),
     body: fc.record(
-      { text_prompts: fc.array(fc.record({ text: hostilePrompt, weight: fc.constantFrom(1, -1, 0) }), { maxLength: 3 }), width: side, height: side, samples: hostileNumber, seed: hostileNumber },
+      {
+        text_prompts: fc.array(fc.record({ text: hostilePrompt, weight: fc.constantFrom(1, -1, 0) }), { maxLength: 3 }),
+        width: side,
+        height: side,
+        samples: hostileNumber,
+        seed: hostileNumber,
+      },
       { requiredKeys: ['text_prompts'] },
     ),
   }),
@@ -75,7 +105,15 @@ const replicateArb = fc.record({
   vendor: fc.constant('replicate' as const),
   model: fc.constantFrom('black-forest-labs/flux-schnell', 'stability-ai/sdxl'),
   input: fc.record(
-    { prompt: hostilePrompt, negative_prompt: hostilePrompt, width: side, height: side, num_outputs: hostileNumber, seed: hostileNumber, aspect_ratio: fc.constantFrom('1:1', '0:0', '16:9', '') },
+    {
+      prompt: hostilePrompt,
+      negative_prompt: hostilePrompt,
+      width: side,
+      height: side,
+      num_outputs: hostileNumber,
+      seed: hostileNumber,
+      aspect_ratio: fc.constantFrom('1:1', '0:0', '16:9', ''),
+    },
     { requiredKeys: ['prompt'] },
   ),
 });
@@ -95,7 +133,11 @@ const falArb = fc.record({
 const requestArb = fc.oneof(openaiArb, stabilityArb, replicateArb, falArb);
 type Input = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
 
-const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', headers: { authorization: 'Bearer sk-fuzz', 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { authorization: 'Bearer sk-fuzz', 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
 
 async function send(input: Input): Promise<Response> {
   switch (input.vendor) {
@@ -104,7 +146,11 @@ async function send(input: Input): Promise<Response> {
     case 'stability-v2': {
       const form = new FormData();
       for (const [k, v] of Object.entries(input.fields)) form.append(k, String(v));
-      return app.request(`/stability/v2beta/stable-image/generate/${input.endpoint}`, { method: 'POST', headers: { authorization: 'Bearer sk-fuzz', accept: 'application/json' }, body: form });
+      return app.request(`/stability/v2beta/stable-image/generate/${input.endpoint}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-fuzz', accept: 'application/json' },
+        body: form,
+      });
     }
     case 'stability-v1':
       return app.request('/stability/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image', json(input.body, { accept: 'application/json' }));
@@ -144,7 +190,12 @@ describe('sandbox fuzz', () => {
       }),
       { numRuns: RUNS, seed: SEED, examples: [] },
     );
-    console.log(`sandbox fuzz answers: ${[...statuses].sort().map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+    console.log(
+      `sandbox fuzz answers: ${[...statuses]
+        .sort()
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')}`,
+    );
     // Both kinds of answer happen: the fuzz reaches the drawing code, not only the validators.
     expect([...statuses.keys()].some((k) => / 2\d\d$/.test(k))).toBe(true);
     expect([...statuses.keys()].some((k) => / 4\d\d$/.test(k))).toBe(true);

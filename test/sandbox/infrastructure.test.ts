@@ -7,7 +7,9 @@ import { seededRandom } from '../../src/sandbox/random.js';
 
 describe('FaultInjector', () => {
   it('plays a script step by step, only for matching requests', () => {
-    const faults = new FaultInjector({ script: [{ vendor: 'openai', path: 'images/generations', steps: [429, { status: 503, retryAfterMs: 5 }, 'ok', 'hang'] }] });
+    const faults = new FaultInjector({
+      script: [{ vendor: 'openai', path: 'images/generations', steps: [429, { status: 503, retryAfterMs: 5 }, 'ok', 'hang'] }],
+    });
     const next = () => faults.decide('openai', 'POST', '/openai/v1/images/generations', undefined, 'submit');
     expect(faults.decide('fal', 'POST', '/fal/queue/x', undefined, 'submit')).toBeUndefined();
     expect(next()).toEqual({ kind: 'status', status: 429 });
@@ -36,7 +38,11 @@ describe('FaultInjector', () => {
 describe('RateLimiter', () => {
   it('enforces requests per minute in a sliding window, scaled by the time scale', () => {
     let now = 0;
-    const limiter = new RateLimiter({ openai: { requestsPerMinute: 3 } }, () => 0.001, () => now);
+    const limiter = new RateLimiter(
+      { openai: { requestsPerMinute: 3 } },
+      () => 0.001,
+      () => now,
+    );
     expect([1, 2, 3].map(() => limiter.checkRequest('openai').ok)).toEqual([true, true, true]);
     const refused = limiter.checkRequest('openai');
     expect(refused).toMatchObject({ ok: false, reason: 'rpm' });
@@ -46,7 +52,11 @@ describe('RateLimiter', () => {
 
   it('locks Stability out after a burst', () => {
     let now = 0;
-    const limiter = new RateLimiter({ stability: { burst: { requests: 2, windowMs: 10_000, lockoutMs: 60_000 } } }, () => 1, () => now);
+    const limiter = new RateLimiter(
+      { stability: { burst: { requests: 2, windowMs: 10_000, lockoutMs: 60_000 } } },
+      () => 1,
+      () => now,
+    );
     limiter.checkRequest('stability');
     limiter.checkRequest('stability');
     expect(limiter.checkRequest('stability')).toMatchObject({ ok: false, reason: 'burst', retryAfterMs: 60_000 });

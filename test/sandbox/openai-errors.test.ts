@@ -40,27 +40,51 @@ describe('openai sandbox errors through the official client', () => {
     expect(size).toMatchObject({ status: 400, param: 'size', code: 'invalid_value' });
     expect(size.message).toBe("400 Invalid value: '512x512'. Supported values are: '1024x1024', '1792x1024', and '1024x1792'.");
 
-    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'hd' }))).toMatchObject({ param: 'quality', code: 'invalid_value' });
-    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', style: 'vivid' }))).toMatchObject({ param: 'style', code: 'unknown_parameter' });
+    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', quality: 'hd' }))).toMatchObject({
+      param: 'quality',
+      code: 'invalid_value',
+    });
+    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', style: 'vivid' }))).toMatchObject({
+      param: 'style',
+      code: 'unknown_parameter',
+    });
     expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', response_format: 'b64_json' }))).toMatchObject({
       status: 400,
       param: 'response_format',
       code: 'unknown_parameter',
       message: "400 Unknown parameter: 'response_format'.",
     });
-    expect(await failure(client.images.generate({ model: 'dall-e-2', prompt: 'x'.repeat(1001) }))).toMatchObject({ param: 'prompt', code: 'string_above_max_length' });
-    expect(await failure(client.images.generate({ model: 'dall-e-3', prompt: 'x'.repeat(4001) }))).toMatchObject({ param: 'prompt', code: 'string_above_max_length' });
+    expect(await failure(client.images.generate({ model: 'dall-e-2', prompt: 'x'.repeat(1001) }))).toMatchObject({
+      param: 'prompt',
+      code: 'string_above_max_length',
+    });
+    expect(await failure(client.images.generate({ model: 'dall-e-3', prompt: 'x'.repeat(4001) }))).toMatchObject({
+      param: 'prompt',
+      code: 'string_above_max_length',
+    });
     await client.images.generate({ model: 'dall-e-3', prompt: 'x'.repeat(4000), response_format: 'b64_json' });
-    expect(await failure(client.images.generate({ model: 'gpt-image-2', prompt: 'x', size: '3840x1024' }))).toMatchObject({ param: 'size', message: expect.stringContaining('1:3 and 3:1') });
-    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', output_format: 'jpeg', background: 'transparent' }))).toMatchObject({ param: 'background' });
+    expect(await failure(client.images.generate({ model: 'gpt-image-2', prompt: 'x', size: '3840x1024' }))).toMatchObject({
+      param: 'size',
+      message: expect.stringContaining('1:3 and 3:1'),
+    });
+    expect(await failure(client.images.generate({ model: 'gpt-image-1', prompt: 'x', output_format: 'jpeg', background: 'transparent' }))).toMatchObject({
+      param: 'background',
+    });
     expect(await failure(client.images.generate({ model: 'dall-e-2', prompt: '' }))).toMatchObject({ param: 'prompt', code: 'missing_required_parameter' });
   });
 
   it('400: edit uploads are checked (mask size and alpha, DALL·E 2 square PNG); dall-e-3 cannot edit', async () => {
-    const png = (w: number, h: number, channels: 3 | 4) => sharp({ create: { width: w, height: h, channels, background: { r: 9, g: 9, b: 9, alpha: 1 } } }).png().toBuffer();
+    const png = (w: number, h: number, channels: 3 | 4) =>
+      sharp({ create: { width: w, height: h, channels, background: { r: 9, g: 9, b: 9, alpha: 1 } } })
+        .png()
+        .toBuffer();
     const edit = async (image: Buffer, mask: Buffer | undefined, model = 'dall-e-2') =>
       client.images.edit({ model, prompt: 'x', image: await toFile(image, 'i.png'), ...(mask ? { mask: await toFile(mask, 'm.png') } : {}) });
-    expect(await failure(edit(await png(64, 64, 4), await png(32, 32, 4)))).toMatchObject({ status: 400, param: 'mask', message: expect.stringContaining('mask size does not match image size') });
+    expect(await failure(edit(await png(64, 64, 4), await png(32, 32, 4)))).toMatchObject({
+      status: 400,
+      param: 'mask',
+      message: expect.stringContaining('mask size does not match image size'),
+    });
     expect(await failure(edit(await png(64, 64, 4), await png(64, 64, 3)))).toMatchObject({ param: 'mask', code: 'invalid_image' });
     expect(await failure(edit(await png(64, 32, 4), undefined))).toMatchObject({ param: 'image', message: expect.stringContaining('square') });
     expect(await failure(edit(await png(64, 64, 3), undefined))).toMatchObject({ param: 'image' }); // no mask and no alpha: nothing marks the edit
@@ -96,7 +120,12 @@ describe('openai sandbox errors through the official client', () => {
 
     const model = await failure(client.images.generate({ model: 'dall-e-9', prompt: 'x' }));
     expect(model).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(model).toMatchObject({ status: 404, type: 'invalid_request_error', code: 'model_not_found', message: '404 The model `dall-e-9` does not exist or you do not have access to it.' });
+    expect(model).toMatchObject({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      message: '404 The model `dall-e-9` does not exist or you do not have access to it.',
+    });
     const path = await fetch(`${sandbox.urls.openai}/images/nope`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEYS.openai}` } });
     expect(path.status).toBe(404);
     expect(await path.json()).toEqual({ error: { message: 'Invalid URL (POST /v1/images/nope)', type: 'invalid_request_error', param: null, code: null } });

@@ -32,7 +32,11 @@ async function rgba(bytes: Uint8Array): Promise<{ data: Buffer; width: number; h
 
 describe('openai sandbox with the official client', () => {
   it("runs the guide's DALL·E 3 example (b64_json) and reports the revised prompt, request id and one charge", async () => {
-    const { data: response, response: raw, request_id } = await client.images
+    const {
+      data: response,
+      response: raw,
+      request_id,
+    } = await client.images
       .generate({ model: 'dall-e-3', prompt: guidePrompt, size: '1792x1024', quality: 'standard', n: 1, response_format: 'b64_json' })
       .withResponse();
     expectShape(response, dalle3Fixture);
@@ -46,7 +50,9 @@ describe('openai sandbox with the official client', () => {
     expect(raw.headers.get('x-ratelimit-limit-requests')).toBe('100');
     expect(raw.headers.get('x-ratelimit-remaining-requests')).toBe('99');
     expect(raw.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+(\.\d+)?(ms|s)$/);
-    expect(sandbox.context.ledger.list()).toEqual([expect.objectContaining({ vendor: 'openai', model: 'openai/dall-e-3', requestId: request_id, usd: 0.08, images: 1 })]);
+    expect(sandbox.context.ledger.list()).toEqual([
+      expect.objectContaining({ vendor: 'openai', model: 'openai/dall-e-3', requestId: request_id, usd: 0.08, images: 1 }),
+    ]);
   });
 
   it('answers response_format url with a sandbox URL that serves a PNG of the asked size', async () => {
@@ -63,7 +69,9 @@ describe('openai sandbox with the official client', () => {
 
   it('images.edit with a mask (dall-e-2): only the transparent area of the mask changes', async () => {
     const size = 256;
-    const source = await sharp({ create: { width: size, height: size, channels: 4, background: { r: 30, g: 120, b: 200, alpha: 1 } } }).png().toBuffer();
+    const source = await sharp({ create: { width: size, height: size, channels: 4, background: { r: 30, g: 120, b: 200, alpha: 1 } } })
+      .png()
+      .toBuffer();
     // Opaque everywhere except a transparent 64x64 square at (96, 96).
     const pixels = Buffer.alloc(size * size * 4);
     for (let p = 0; p < size * size; p++) {
@@ -71,7 +79,9 @@ describe('openai sandbox with the official client', () => {
       const y = Math.floor(p / size);
       pixels[p * 4 + 3] = x >= 96 && x < 160 && y >= 96 && y < 160 ? 0 : 255;
     }
-    const mask = await sharp(pixels, { raw: { width: size, height: size, channels: 4 } }).png().toBuffer();
+    const mask = await sharp(pixels, { raw: { width: size, height: size, channels: 4 } })
+      .png()
+      .toBuffer();
     const response = await client.images.edit({
       model: 'dall-e-2',
       image: await toFile(source, 'room.png', { type: 'image/png' }),
@@ -107,8 +117,12 @@ describe('openai sandbox with the official client', () => {
     expect(await imageSize(Buffer.from(generated.data![0]!.b64_json!, 'base64'))).toMatchObject({ width: 1024, height: 1024, format: 'webp' });
     expect(generated.usage!.output_tokens).toBe(2 * 272);
 
-    const a = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#336699' } }).png().toBuffer();
-    const b = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#996633' } }).jpeg().toBuffer();
+    const a = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#336699' } })
+      .png()
+      .toBuffer();
+    const b = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#996633' } })
+      .jpeg()
+      .toBuffer();
     const edited = await client.images.edit({
       model: 'gpt-image-1',
       image: [await toFile(a, 'a.png', { type: 'image/png' }), await toFile(b, 'b.jpg', { type: 'image/jpeg' })],
@@ -136,7 +150,9 @@ describe('openai sandbox with the official client', () => {
   });
 
   it('images.createVariation (dall-e-2) returns n variations at the asked size', async () => {
-    const source = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#884422' } }).png().toBuffer();
+    const source = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#884422' } })
+      .png()
+      .toBuffer();
     const response = await client.images.createVariation({ image: await toFile(source, 'in.png'), n: 2, size: '512x512', response_format: 'b64_json' });
     expect(response.data).toHaveLength(2);
     for (const item of response.data!) expect(await imageSize(Buffer.from(item.b64_json!, 'base64'))).toMatchObject({ width: 512, height: 512 });

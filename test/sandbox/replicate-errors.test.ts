@@ -15,9 +15,17 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-async function call(path: string, init: RequestInit = {}): Promise<{ status: number; type: string | null; retryAfter: string | null; body: Record<string, unknown> }> {
+async function call(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; type: string | null; retryAfter: string | null; body: Record<string, unknown> }> {
   const res = await fetch(`${sandbox.urls.replicate}${path}`, { method: 'POST', headers: auth, ...init });
-  return { status: res.status, type: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    retryAfter: res.headers.get('retry-after'),
+    body: (await res.json()) as Record<string, unknown>,
+  };
 }
 const schnell = '/models/black-forest-labs/flux-schnell/predictions';
 

@@ -87,7 +87,9 @@ describe('replicate sandbox with the official client', () => {
   });
 
   it('uploads a Buffer input to /v1/files and upscales it 4x with real-esrgan', async () => {
-    const input = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const input = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
     const output = await replicate.run(`nightmareai/real-esrgan:${REAL_ESRGAN_VERSION}`, { input: { image: input, scale: 4 } });
     expect(output).toBeTypeOf('string');
     const { bytes } = await download(output as unknown as string);
@@ -104,7 +106,10 @@ describe('replicate sandbox with the official client', () => {
       const done = await client.wait(created, { interval: 5 });
       expect(done.status).toBe('succeeded');
       expect(done.logs).toContain('cold start');
-      const output = await client.run(`stability-ai/sdxl:${SDXL_VERSION}`, { input: { prompt: 'again', width: 256, height: 256 }, wait: { mode: 'block', timeout: 1 } });
+      const output = await client.run(`stability-ai/sdxl:${SDXL_VERSION}`, {
+        input: { prompt: 'again', width: 256, height: 256 },
+        wait: { mode: 'block', timeout: 1 },
+      });
       expect(output).toHaveLength(1);
     } finally {
       await slow.close();
@@ -177,14 +182,23 @@ describe('replicate sandbox webhooks', () => {
     const last = mine.at(-1)!;
     const tampered = last.body.replace('"succeeded"', '"failed"');
     expect(await validateWebhook({ headers: last.headers as Record<string, string>, body: tampered } as never, key)).toBe(false);
-    expect(await validateWebhook({ headers: last.headers as Record<string, string>, body: last.body } as never, 'whsec_' + Buffer.from('wrong key').toString('base64'))).toBe(false);
+    expect(
+      await validateWebhook(
+        { headers: last.headers as Record<string, string>, body: last.body } as never,
+        'whsec_' + Buffer.from('wrong key').toString('base64'),
+      ),
+    ).toBe(false);
   });
 
   it('sends output and completed by default', async () => {
     const created = await replicate.predictions.create({ model: 'black-forest-labs/flux-schnell', input: { prompt: 'default events' }, webhook: receiverUrl });
     await replicate.wait(created, { interval: 5 });
     await sandbox.context.webhooks.drain();
-    const events = sandbox.context.webhooks.list().filter((d) => d.url === receiverUrl).slice(-2).map((d) => d.event);
+    const events = sandbox.context.webhooks
+      .list()
+      .filter((d) => d.url === receiverUrl)
+      .slice(-2)
+      .map((d) => d.event);
     expect(events).toEqual(['output', 'completed']);
   });
 });

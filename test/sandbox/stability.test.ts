@@ -17,7 +17,10 @@ const form = (fields: Record<string, string>, files: Record<string, Buffer> = {}
 };
 const post = (path: string, body: FormData | string, headers: Record<string, string> = {}) =>
   fetch(`${sandbox.urls.stability}${path}`, { method: 'POST', headers: { Authorization: 'Bearer sk-test', ...headers }, body });
-const png = (width: number, height: number, background = '#336699') => sharp({ create: { width, height, channels: 3, background } }).png().toBuffer();
+const png = (width: number, height: number, background = '#336699') =>
+  sharp({ create: { width, height, channels: 3, background } })
+    .png()
+    .toBuffer();
 
 describe('Stability sandbox', () => {
   it('answers the guide’s Python request (multipart with the dummy `none` file) with a PNG and its headers', async () => {
@@ -41,13 +44,20 @@ describe('Stability sandbox', () => {
   });
 
   it('answers the guide’s batch curl path the way Stability answers an unknown path: 404 in its shape', async () => {
-    const response = await post('/v2beta/image/to/image', form({ prompt: 'Improve quality', strength: '0.75', output_format: 'png' }, { image: await png(256, 256) }));
+    const response = await post(
+      '/v2beta/image/to/image',
+      form({ prompt: 'Improve quality', strength: '0.75', output_format: 'png' }, { image: await png(256, 256) }),
+    );
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ name: 'not_found', errors: [expect.stringContaining('/v2beta/image/to/image')] });
   });
 
   it('answers JSON when asked, and runs SD3 image-to-image', async () => {
-    const response = await post('/v2beta/stable-image/generate/sd3', form({ prompt: 'a watercolor', mode: 'image-to-image', strength: '0.6', model: 'sd3.5-medium' }, { image: await png(512, 384) }), { Accept: 'application/json' });
+    const response = await post(
+      '/v2beta/stable-image/generate/sd3',
+      form({ prompt: 'a watercolor', mode: 'image-to-image', strength: '0.6', model: 'sd3.5-medium' }, { image: await png(512, 384) }),
+      { Accept: 'application/json' },
+    );
     expect(response.headers.get('content-type')).toBe('application/json; type=image/png');
     const body = (await response.json()) as { image: string; finish_reason: string; seed: number };
     expect(body.finish_reason).toBe('SUCCESS');
@@ -57,11 +67,22 @@ describe('Stability sandbox', () => {
   it('inpaints only the white area of the mask', async () => {
     const image = await png(128, 128);
     const mask = await sharp({ create: { width: 128, height: 128, channels: 3, background: '#000' } })
-      .composite([{ input: await sharp({ create: { width: 32, height: 32, channels: 3, background: '#fff' } }).png().toBuffer(), left: 48, top: 48 }])
+      .composite([
+        {
+          input: await sharp({ create: { width: 32, height: 32, channels: 3, background: '#fff' } })
+            .png()
+            .toBuffer(),
+          left: 48,
+          top: 48,
+        },
+      ])
       .png()
       .toBuffer();
     const response = await post('/v2beta/stable-image/edit/inpaint', form({ prompt: 'a red door' }, { image, mask }));
-    const out = await sharp(Buffer.from(await response.arrayBuffer())).removeAlpha().raw().toBuffer();
+    const out = await sharp(Buffer.from(await response.arrayBuffer()))
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     const before = await sharp(image).removeAlpha().raw().toBuffer();
     const px = (buf: Buffer, x: number, y: number) => [...buf.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3)];
     expect(px(out, 5, 5)).toEqual(px(before, 5, 5));
@@ -86,10 +107,14 @@ describe('Stability sandbox', () => {
   });
 
   it('runs v1 SDXL text-to-image with several samples', async () => {
-    const response = await post('/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image', JSON.stringify({ text_prompts: [{ text: 'a fox' }, { text: 'blurry', weight: -1 }], width: 1152, height: 896, samples: 2, seed: 5 }), {
-      'content-type': 'application/json',
-      accept: 'application/json',
-    });
+    const response = await post(
+      '/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image',
+      JSON.stringify({ text_prompts: [{ text: 'a fox' }, { text: 'blurry', weight: -1 }], width: 1152, height: 896, samples: 2, seed: 5 }),
+      {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+    );
     const body = (await response.json()) as { artifacts: { base64: string; seed: number; finishReason: string }[] };
     expect(body.artifacts.map((a) => [a.seed, a.finishReason])).toEqual([
       [5, 'SUCCESS'],
@@ -110,7 +135,13 @@ describe('Stability sandbox', () => {
 
 describe('Stability error shapes', () => {
   it.each([
-    ['400 v2beta', '/v2beta/stable-image/generate/core', () => form({ aspect_ratio: '7:3' }), 400, { name: 'bad_request', errors: ['prompt: is required', expect.stringContaining('aspect_ratio: must be one of')] }],
+    [
+      '400 v2beta',
+      '/v2beta/stable-image/generate/core',
+      () => form({ aspect_ratio: '7:3' }),
+      400,
+      { name: 'bad_request', errors: ['prompt: is required', expect.stringContaining('aspect_ratio: must be one of')] },
+    ],
     ['500 v2beta', '/v2beta/stable-image/generate/ultra', () => form({ prompt: 'x' }), 500, { name: 'internal_error' }],
   ] as const)('%s', async (_label, path, body, status, shape) => {
     const headers: Record<string, string> = status === 500 ? { 'x-sandbox-fault': '500' } : {};
@@ -148,12 +179,21 @@ describe('Stability error shapes', () => {
     // Windows are time-scaled too: 10 000 s × 0.001 is Stability's real 10-second window.
     const tight = await startSandbox({ timeScale: 0.001, limits: { stability: { burst: { requests: 2, windowMs: 10_000_000, lockoutMs: 60_000_000 } } } });
     try {
-      const send = () => fetch(`${tight.urls.stability}/v2beta/stable-image/generate/core`, { method: 'POST', headers: { Authorization: 'Bearer k' }, body: form({ prompt: 'x' }) });
+      const send = () =>
+        fetch(`${tight.urls.stability}/v2beta/stable-image/generate/core`, {
+          method: 'POST',
+          headers: { Authorization: 'Bearer k' },
+          body: form({ prompt: 'x' }),
+        });
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await send()).status);
       expect(statuses).toEqual([200, 200, 429, 429]);
       const locked = await send();
-      expect(await locked.json()).toEqual({ id: 'rate_limit_exceeded', name: 'rate_limit_exceeded', errors: [expect.stringContaining('timed out for 60 seconds')] });
+      expect(await locked.json()).toEqual({
+        id: 'rate_limit_exceeded',
+        name: 'rate_limit_exceeded',
+        errors: [expect.stringContaining('timed out for 60 seconds')],
+      });
     } finally {
       await tight.close();
     }

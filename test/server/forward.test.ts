@@ -37,7 +37,9 @@ describe('OpenAI-native forwarding through the gateway', () => {
   it('sends one vendor request and streams its answer back, with easel headers', async () => {
     const before = generations().length;
     const client = new OpenAI({ apiKey: 'unused', baseURL: `${gateway.url}/v1` });
-    const { data, response } = await client.images.generate({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024', quality: 'low' } as never).withResponse();
+    const { data, response } = await client.images
+      .generate({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024', quality: 'low' } as never)
+      .withResponse();
     expect(response.headers.get('x-easel-forwarded')).toBe('true');
     expect(response.headers.get('x-easel-model')).toBe('openai/gpt-image-1');
     expect(response.headers.get('x-easel-sandbox')).toBe('true');
@@ -48,9 +50,16 @@ describe('OpenAI-native forwarding through the gateway', () => {
   });
 
   it('takes the full path when the vendor fails, which retries', async () => {
-    await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ script: [{ vendor: 'openai', method: 'POST', steps: [503, 503, 'ok'] }] }) });
+    await fetch(`${sandbox.urls.control}/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ script: [{ vendor: 'openai', method: 'POST', steps: [503, 503, 'ok'] }] }),
+    });
     const before = generations().length;
-    const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+    const answer = await fetch(`${gateway.url}/v1/images/generations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }),
+    });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('x-easel-forwarded')).toBeNull();
     // The forwarded try met the first 503; the full path met the second and then succeeded.
@@ -63,10 +72,17 @@ describe('OpenAI-native forwarding through the gateway', () => {
     const impatient = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5, timeoutMs: 300 } });
     const fast = await startGateway({ easel: impatient, stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-timeout-')), onNotice: () => undefined });
     try {
-      await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang', 'ok'] }] }) });
+      await fetch(`${sandbox.urls.control}/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang', 'ok'] }] }),
+      });
       const before = generations().length;
       const started = performance.now();
-      const answer = await fetch(`${fast.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      const answer = await fetch(`${fast.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }),
+      });
       expect(answer.status).toBe(200);
       expect(answer.headers.get('x-easel-forwarded')).toBeNull();
       expect(performance.now() - started).toBeLessThan(5_000);
@@ -81,7 +97,11 @@ describe('OpenAI-native forwarding through the gateway', () => {
   it('books the catalog price against a key with a budget', async () => {
     const key = gateway.keys.create({ name: 'forward-budget', budgetUsd: 1 });
     try {
-      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key.key}` },
+        body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }),
+      });
       expect(answer.headers.get('x-easel-forwarded')).toBe('true');
       await answer.arrayBuffer();
       const after = gateway.keys.list().find((k) => k.id === key.record.id)!;
@@ -97,7 +117,11 @@ describe('OpenAI-native forwarding through the gateway', () => {
       { model: 'fal/flux/schnell', prompt: 'x' },
       { model: 'openai/dall-e-3', prompt: 'x', n: 2 },
     ]) {
-      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(answer.status, JSON.stringify(body)).toBe(200);
       expect(answer.headers.get('x-easel-forwarded')).toBeNull();
       await answer.arrayBuffer();
@@ -106,7 +130,11 @@ describe('OpenAI-native forwarding through the gateway', () => {
 
   it('stops the vendor call when the client hangs up, books nothing and holds no budget', async () => {
     const price = async () => {
-      const answer = await fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }) });
+      const answer = await fetch(`${gateway.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' }),
+      });
       await answer.arrayBuffer();
       return Number(answer.headers.get('x-easel-cost-usd'));
     };
@@ -116,7 +144,10 @@ describe('OpenAI-native forwarding through the gateway', () => {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${key.key}` };
     const body = JSON.stringify({ model: 'openai/gpt-image-1', prompt: 'a paper crane', size: '1024x1024' });
     try {
-      await fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang'] }] }) });
+      await fetch(`${sandbox.urls.control}/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ hangMs: 10_000_000, script: [{ vendor: 'openai', method: 'POST', steps: ['hang'] }] }),
+      });
       const before = generations().length;
       const leaving = new AbortController();
       const pending = fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers, body, signal: leaving.signal });
@@ -140,9 +171,18 @@ describe('OpenAI-native forwarding through the gateway', () => {
   it('logs a forwarded request with the model that ran and its cost, without the prompt', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    const logged = await startGateway({ easel, stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-log-')), onNotice: () => undefined, logger: createLogger(sink) });
+    const logged = await startGateway({
+      easel,
+      stateDir: mkdtempSync(join(tmpdir(), 'easel-fwd-log-')),
+      onNotice: () => undefined,
+      logger: createLogger(sink),
+    });
     try {
-      const answer = await fetch(`${logged.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dall-e-2', prompt: 'codename QX-41', size: '256x256' }) });
+      const answer = await fetch(`${logged.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'dall-e-2', prompt: 'codename QX-41', size: '256x256' }),
+      });
       expect(answer.headers.get('x-easel-forwarded')).toBe('true');
       await answer.arrayBuffer();
       await expect.poll(() => lines.length).toBeGreaterThan(0);

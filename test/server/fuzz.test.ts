@@ -53,7 +53,22 @@ afterAll(async () => {
 });
 
 /** The issue's cases (issue 13) and their neighbours: sizes with zero sides, NUL, overlong and broken text. */
-const ISSUE_SIZES = ['0x0', '512x0', '0x512', '00000x00000', '-1x5', '99999x99999', '16385x16', '0512x512', ' 1024x1024', '1024x1024\n', '1024X1024', '1e3x1e3', 'auto', ''];
+const ISSUE_SIZES = [
+  '0x0',
+  '512x0',
+  '0x512',
+  '00000x00000',
+  '-1x5',
+  '99999x99999',
+  '16385x16',
+  '0512x512',
+  ' 1024x1024',
+  '1024x1024\n',
+  '1024X1024',
+  '1e3x1e3',
+  'auto',
+  '',
+];
 const ISSUE_PROMPTS = [
   'a\u0000b',
   '\u0000',
@@ -74,22 +89,69 @@ const ISSUE_PROMPTS = [
 ];
 const ISSUE_COUNTS = [0, -1, 65, 11, 1.5, 1e9, -1e9, 2 ** 53, '1', '0', '-1', 'two', ''];
 
-const FIELDS = ['model', 'prompt', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'background', 'user', 'seed', 'negative_prompt', 'aspect_ratio'];
+const FIELDS = [
+  'model',
+  'prompt',
+  'n',
+  'size',
+  'quality',
+  'style',
+  'response_format',
+  'output_format',
+  'background',
+  'user',
+  'seed',
+  'negative_prompt',
+  'aspect_ratio',
+];
 const hostileString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme', maxLength: 50 }),
   fc.string({ unit: 'binary', maxLength: 50 }),
   fc.constantFrom(...ISSUE_SIZES, ...ISSUE_PROMPTS),
-  fc.constantFrom('../../etc/passwd', '<script>alert(1)</script>', "'; DROP TABLE jobs;--", 'auto', 'dall-e-3', 'openai/gpt-image-1', 'b64_json', 'url', 'NaN', '1e309', '__proto__', 'constructor'),
+  fc.constantFrom(
+    '../../etc/passwd',
+    '<script>alert(1)</script>',
+    "'; DROP TABLE jobs;--",
+    'auto',
+    'dall-e-3',
+    'openai/gpt-image-1',
+    'b64_json',
+    'url',
+    'NaN',
+    '1e309',
+    '__proto__',
+    'constructor',
+  ),
   fc.string({ minLength: 5000, maxLength: 20000 }),
 );
-const fieldValue = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 2 }));
+const fieldValue = fc.oneof(
+  hostileString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 2 }),
+);
 const openaiLikeBody = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 12 })), fieldValue, { maxKeys: 8 });
 /** A valid request with one or two hostile fields: reaches routing and the vendor, not only the parser. */
 const nearlyValidBody = fc
   .record({
-    model: fc.constantFrom('auto', 'gpt-image-1', 'dall-e-2', 'openai/gpt-image-2', 'stability/core', 'fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell'),
-    prompt: fc.oneof({ arbitrary: fc.constant('a red fox in the snow'), weight: 3 }, fc.constantFrom(...ISSUE_PROMPTS), fc.string({ unit: 'binary', maxLength: 40 })),
+    model: fc.constantFrom(
+      'auto',
+      'gpt-image-1',
+      'dall-e-2',
+      'openai/gpt-image-2',
+      'stability/core',
+      'fal/flux/schnell',
+      'replicate/black-forest-labs/flux-schnell',
+    ),
+    prompt: fc.oneof(
+      { arbitrary: fc.constant('a red fox in the snow'), weight: 3 },
+      fc.constantFrom(...ISSUE_PROMPTS),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    ),
     // Mostly small valid sizes: drawing and encoding 1024-px images is most of this test's time.
     size: fc.oneof({ arbitrary: fc.constantFrom('256x256', '256x256', '1024x1024'), weight: 3 }, fc.constantFrom(...ISSUE_SIZES)),
     n: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.constantFrom(...ISSUE_COUNTS)),
@@ -144,7 +206,15 @@ const requestArb = fc.oneof(
   fc.record({
     kind: fc.constant('jobs' as const),
     body: fc.oneof(
-      fc.record({ items: fc.array(fc.oneof(nativeBody, openaiLikeBody, fieldValue), { maxLength: 3 }), model: fc.oneof(fc.constant(undefined), hostileString), budgetUsd: fc.oneof(fc.constant(undefined), fc.double(), fc.string()), concurrency: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 100 })) }, { requiredKeys: ['items'] }),
+      fc.record(
+        {
+          items: fc.array(fc.oneof(nativeBody, openaiLikeBody, fieldValue), { maxLength: 3 }),
+          model: fc.oneof(fc.constant(undefined), hostileString),
+          budgetUsd: fc.oneof(fc.constant(undefined), fc.double(), fc.string()),
+          concurrency: fc.oneof(fc.constant(undefined), fc.integer({ min: -5, max: 100 })),
+        },
+        { requiredKeys: ['items'] },
+      ),
       fc.jsonValue(),
     ),
   }),
@@ -154,7 +224,9 @@ const requestArb = fc.oneof(
     path: fc.oneof(
       fc.constantFrom('/v1/models', '/v1/jobs', '/v1/jobs/', '/v1/files/', '/healthz', '/readyz', '/metrics'),
       fc.tuple(fc.constantFrom('/v1/jobs/', '/v1/files/'), fc.string({ unit: 'binary', maxLength: 40 })).map(([p, id]) => p + encodeURIComponent(id)),
-      fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom('../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '%00', 'a.png', '')).map(([id, name]) => `/v1/jobs/${encodeURIComponent(id)}/files/${name}`),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.constantFrom('../../etc/passwd', '..%2F..%2Fetc%2Fpasswd', '%00', 'a.png', ''))
+        .map(([id, name]) => `/v1/jobs/${encodeURIComponent(id)}/files/${name}`),
     ),
   }),
   // Webhooks: forged, malformed and oversized deliveries.
@@ -162,17 +234,46 @@ const requestArb = fc.oneof(
     kind: fc.constant('webhook' as const),
     vendor: fc.constantFrom('replicate', 'fal'),
     headers: fc.dictionary(
-      fc.constantFrom('webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-fal-webhook-request-id', 'x-fal-webhook-user-id', 'x-fal-webhook-timestamp', 'x-fal-webhook-signature'),
-      fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('v1,AAAA', '0', '-1', '99999999999999999999', String(Math.floor(Date.now() / 1000)), 'deadbeef'.repeat(16))),
+      fc.constantFrom(
+        'webhook-id',
+        'webhook-timestamp',
+        'webhook-signature',
+        'x-fal-webhook-request-id',
+        'x-fal-webhook-user-id',
+        'x-fal-webhook-timestamp',
+        'x-fal-webhook-signature',
+      ),
+      fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom('v1,AAAA', '0', '-1', '99999999999999999999', String(Math.floor(Date.now() / 1000)), 'deadbeef'.repeat(16)),
+      ),
       { maxKeys: 7 },
     ),
-    body: fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string(), fc.constant('x'.repeat(300 * 1024))),
+    body: fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string(),
+      fc.constant('x'.repeat(300 * 1024)),
+    ),
   }),
   // Odd methods and paths.
   fc.record({
     kind: fc.constant('raw' as const),
     method: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'POST', 'HEAD'),
-    path: fc.oneof(fc.constantFrom('/v1/images/generations', '/v1/models', '/v1/files/nope', '/v1/../etc/passwd', '/%00', '/v1/images/generations?x=1', '/v1/easel/generate', '/v1/jobs', '/v1/webhooks/replicate', '/v1/webhooks/other'), fc.webPath()),
+    path: fc.oneof(
+      fc.constantFrom(
+        '/v1/images/generations',
+        '/v1/models',
+        '/v1/files/nope',
+        '/v1/../etc/passwd',
+        '/%00',
+        '/v1/images/generations?x=1',
+        '/v1/easel/generate',
+        '/v1/jobs',
+        '/v1/webhooks/replicate',
+        '/v1/webhooks/other',
+      ),
+      fc.webPath(),
+    ),
   }),
 );
 
@@ -210,12 +311,29 @@ const explicitCases: Input[] = [
     ...ISSUE_SIZES.map((size) => json('/v1/images/generations', { model, prompt: 'a fox', size })),
     ...REFUSABLE_PROMPTS.map((prompt) => json('/v1/images/generations', { model, prompt, ...(size ? { size } : {}) })),
   ]),
-  ...ISSUE_SIZES.map((size) => ({ kind: 'multipart' as const, path: '/v1/images/edits', fields: { prompt: 'a fox', size }, image: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mask: undefined })),
-  ...ISSUE_PROMPTS.map((prompt) => ({ kind: 'multipart' as const, path: '/v1/images/edits', fields: { prompt }, image: new Uint8Array([1, 2, 3]), mask: undefined })),
+  ...ISSUE_SIZES.map((size) => ({
+    kind: 'multipart' as const,
+    path: '/v1/images/edits',
+    fields: { prompt: 'a fox', size },
+    image: new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+    mask: undefined,
+  })),
+  ...ISSUE_PROMPTS.map((prompt) => ({
+    kind: 'multipart' as const,
+    path: '/v1/images/edits',
+    fields: { prompt },
+    image: new Uint8Array([1, 2, 3]),
+    mask: undefined,
+  })),
   { kind: 'jobs', body: { items: [{ prompt: 'a fox', size: '0x0' }, { prompt: 'a\u0000b' }, { prompt: 'ok', n: -1 }] } },
   { kind: 'jobs', body: { items: [{ prompt: 'x'.repeat(40_000), model: 'openai/gpt-image-1' }] } },
   // Huge bodies on every route that reads one.
-  ...['/v1/images/generations', '/v1/easel/generate', '/v1/jobs', '/v1/images/edits'].map((path) => ({ kind: 'json' as const, path, contentType: 'application/json', body: JSON.stringify({ prompt: 'x'.repeat(2 * 1024 * 1024) }) })),
+  ...['/v1/images/generations', '/v1/easel/generate', '/v1/jobs', '/v1/images/edits'].map((path) => ({
+    kind: 'json' as const,
+    path,
+    contentType: 'application/json',
+    body: JSON.stringify({ prompt: 'x'.repeat(2 * 1024 * 1024) }),
+  })),
   { kind: 'webhook', vendor: 'replicate', headers: {}, body: 'x'.repeat(2 * 1024 * 1024) },
   { kind: 'webhook', vendor: 'fal', headers: {}, body: 'x'.repeat(2 * 1024 * 1024) },
 ];
@@ -238,7 +356,11 @@ async function send(input: Input): Promise<Response> {
     case 'read':
       return app.request(input.path);
     case 'webhook':
-      return app.request(`/v1/webhooks/${input.vendor}`, { method: 'POST', headers: { 'content-type': 'application/json', ...input.headers }, body: input.body });
+      return app.request(`/v1/webhooks/${input.vendor}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...input.headers },
+        body: input.body,
+      });
     case 'raw':
       return app.request(input.path.startsWith('/') ? input.path : `/${input.path}`, { method: input.method });
   }
@@ -268,37 +390,50 @@ async function check(input: Input): Promise<void> {
 }
 
 describe('gateway fuzz', () => {
-  it(`answers the issue's cases and ${RUNS} seeded hostile requests on every route without a 5xx, each error in OpenAI’s envelope`, { timeout: 240_000 }, async () => {
-    console.log(`gateway fuzz: fast-check seed ${SEED}, ${explicitCases.length} explicit cases + ${RUNS} runs`);
-    for (const input of explicitCases) await check(input);
-    await fc.assert(
-      fc.asyncProperty(requestArb, (input) => check(input)),
-      { numRuns: RUNS, seed: SEED },
-    );
-    // Jobs run in the background: each ends, and a failed item says what was wrong in words, not a TypeError.
-    for (const { id, body } of stats.jobs) {
-      let job: { status: string; results: { error?: { message?: string } | string }[] } | undefined;
-      for (let poll = 0; poll < 2000 && job?.status !== 'succeeded' && job?.status !== 'failed' && job?.status !== 'done'; poll++) {
-        const response = await app.request(`/v1/jobs/${id}`);
-        expect(response.status).toBe(200);
-        job = (await response.json()) as typeof job;
-        if (job!.status === 'running') await new Promise((r) => setTimeout(r, 5));
+  it(
+    `answers the issue's cases and ${RUNS} seeded hostile requests on every route without a 5xx, each error in OpenAI’s envelope`,
+    { timeout: 240_000 },
+    async () => {
+      console.log(`gateway fuzz: fast-check seed ${SEED}, ${explicitCases.length} explicit cases + ${RUNS} runs`);
+      for (const input of explicitCases) await check(input);
+      await fc.assert(
+        fc.asyncProperty(requestArb, (input) => check(input)),
+        { numRuns: RUNS, seed: SEED },
+      );
+      // Jobs run in the background: each ends, and a failed item says what was wrong in words, not a TypeError.
+      for (const { id, body } of stats.jobs) {
+        let job: { status: string; results: { error?: { message?: string } | string }[] } | undefined;
+        for (let poll = 0; poll < 2000 && job?.status !== 'succeeded' && job?.status !== 'failed' && job?.status !== 'done'; poll++) {
+          const response = await app.request(`/v1/jobs/${id}`);
+          expect(response.status).toBe(200);
+          job = (await response.json()) as typeof job;
+          if (job!.status === 'running') await new Promise((r) => setTimeout(r, 5));
+        }
+        expect(job!.status, `${JSON.stringify(body).slice(0, 500)} → ${JSON.stringify(job).slice(0, 300)}`).not.toBe('running');
+        for (const result of job!.results) expect(JSON.stringify(result.error ?? ''), id).not.toMatch(/TypeError|Cannot read properties|undefined is not/);
       }
-      expect(job!.status, `${JSON.stringify(body).slice(0, 500)} → ${JSON.stringify(job).slice(0, 300)}`).not.toBe('running');
-      for (const result of job!.results) expect(JSON.stringify(result.error ?? ''), id).not.toMatch(/TypeError|Cannot read properties|undefined is not/);
-    }
-    console.log(`gateway fuzz: ${stats.requests} requests, ${stats.errors} errors, ${stats.jobs.length} jobs started; statuses ${[...stats.byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
-    expect(stats.requests).toBeGreaterThanOrEqual(5000);
-    // Most requests are hostile and refused; some valid ones get through to the sandbox and back.
-    expect(stats.errors).toBeGreaterThan(3000);
-    expect(stats.byStatus.get(200) ?? 0).toBeGreaterThan(50);
-  });
+      console.log(
+        `gateway fuzz: ${stats.requests} requests, ${stats.errors} errors, ${stats.jobs.length} jobs started; statuses ${[...stats.byStatus]
+          .sort((a, b) => a[0] - b[0])
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')}`,
+      );
+      expect(stats.requests).toBeGreaterThanOrEqual(5000);
+      // Most requests are hostile and refused; some valid ones get through to the sandbox and back.
+      expect(stats.errors).toBeGreaterThan(3000);
+      expect(stats.byStatus.get(200) ?? 0).toBeGreaterThan(50);
+    },
+  );
 
   // Found by this fuzz: the engine starts min(concurrency, items) workers, so a job with concurrency 0
   // or below ran no item and held its key's budget forever.
   it('refuses a job whose concurrency is not a positive integer', async () => {
     for (const concurrency of [0, -1, -1e300]) {
-      const response = await app.request('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ prompt: 'a fox' }], concurrency }) });
+      const response = await app.request('/v1/jobs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ prompt: 'a fox' }], concurrency }),
+      });
       expect(response.status, `concurrency ${concurrency}`).toBe(400);
       expect(((await response.json()) as { error: { param: string } }).error.param).toBe('concurrency');
     }

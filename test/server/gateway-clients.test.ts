@@ -33,13 +33,17 @@ const GENERATE_MODELS = ['openai/gpt-image-1', 'stability/sd3.5-large', 'replica
 const EDIT_MODELS = ['openai/gpt-image-1', 'stability/inpaint', 'replicate/stability-ai/sdxl', 'fal/flux-pro/v1/fill'];
 
 async function squarePng(size = 256): Promise<Buffer> {
-  return sharp({ create: { width: size, height: size, channels: 4, background: '#4a7' } }).png().toBuffer();
+  return sharp({ create: { width: size, height: size, channels: 4, background: '#4a7' } })
+    .png()
+    .toBuffer();
 }
 async function maskPng(size = 256): Promise<Buffer> {
   // OpenAI's convention: transparent pixels mark the area to edit.
   const raw = Buffer.alloc(size * size * 4, 255);
   for (let y = 64; y < 192; y++) for (let x = 64; x < 192; x++) raw[(y * size + x) * 4 + 3] = 0;
-  return sharp(raw, { raw: { width: size, height: size, channels: 4 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: size, height: size, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 describe('official openai client through the gateway', () => {
@@ -60,7 +64,9 @@ describe('official openai client through the gateway', () => {
   });
 
   it('puts easel metadata in response headers', async () => {
-    const { response } = await client().images.generate({ model: 'replicate/black-forest-labs/flux-schnell', prompt: 'a barn' } as never).withResponse();
+    const { response } = await client()
+      .images.generate({ model: 'replicate/black-forest-labs/flux-schnell', prompt: 'a barn' } as never)
+      .withResponse();
     expect(response.headers.get('x-easel-model')).toBe('replicate/black-forest-labs/flux-schnell');
     expect(Number(response.headers.get('x-easel-cost-usd'))).toBeCloseTo(0.003, 6);
     expect(response.headers.get('x-easel-attempts')).toBe('1');
@@ -78,7 +84,9 @@ describe('official openai client through the gateway', () => {
   });
 
   it('speaks OpenAI errors', async () => {
-    const error = await client().images.generate({ model: 'no-such-model', prompt: 'x' } as never).catch((e) => e);
+    const error = await client()
+      .images.generate({ model: 'no-such-model', prompt: 'x' } as never)
+      .catch((e) => e);
     expect(error.status).toBe(404);
     expect(error.code).toBe('model_not_found');
   });

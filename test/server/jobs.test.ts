@@ -45,10 +45,13 @@ describe('gateway jobs', () => {
       body: JSON.stringify({ model: 'fal/flux/schnell', items: [{ prompt: 'hook one' }, { prompt: 'hook two' }, { prompt: 'hook three' }] }),
     });
     const { id } = (await created.json()) as { id: string };
-    await vi.waitFor(async () => {
-      const job = (await (await fetch(`${gateway.url}/v1/jobs/${id}`)).json()) as { status: string; counts: { succeeded: number } };
-      expect(job).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
-    }, { timeout: 20_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        const job = (await (await fetch(`${gateway.url}/v1/jobs/${id}`)).json()) as { status: string; counts: { succeeded: number } };
+        expect(job).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     await sandbox.context.webhooks.drain();
     const deliveries = sandbox.context.webhooks.list().slice(deliveriesBefore);
     expect(deliveries.map((d) => [d.url, d.status])).toEqual(Array.from({ length: 3 }, () => [`${publicUrl}/v1/webhooks/fal`, 204]));
@@ -61,17 +64,35 @@ describe('gateway jobs', () => {
     const keys = new KeyStore(':memory:');
     const alice = keys.create({ name: 'alice' });
     const bob = keys.create({ name: 'bob' });
-    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+    const app = createGatewayApp({
+      easel,
+      files: new ImageFileStore(),
+      keys,
+      metrics: new GatewayMetrics(easel.health),
+      publicUrl: () => 'http://gw',
+      maxBodyBytes: 1 << 20,
+      maxImagePixels: 1 << 24,
+    });
     const as = (secret: string) => ({ authorization: `Bearer ${secret}`, 'content-type': 'application/json' });
-    const created = await app.request('/v1/jobs', { method: 'POST', headers: as(alice.key), body: JSON.stringify({ model: 'replicate/black-forest-labs/flux-schnell', items: [{ prompt: 'mine' }] }) });
+    const created = await app.request('/v1/jobs', {
+      method: 'POST',
+      headers: as(alice.key),
+      body: JSON.stringify({ model: 'replicate/black-forest-labs/flux-schnell', items: [{ prompt: 'mine' }] }),
+    });
     const { id } = (await created.json()) as { id: string };
-    await vi.waitFor(async () => {
-      const own = await app.request(`/v1/jobs/${id}`, { headers: as(alice.key) });
-      expect(own.status).toBe(200);
-      expect(await own.json()).toMatchObject({ status: 'done' });
-    }, { timeout: 20_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        const own = await app.request(`/v1/jobs/${id}`, { headers: as(alice.key) });
+        expect(own.status).toBe(200);
+        expect(await own.json()).toMatchObject({ status: 'done' });
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     expect((await app.request(`/v1/jobs/${id}`, { headers: as(bob.key) })).status).toBe(404);
-    const cli = easel.batch([{ prompt: 'a CLI batch' }], { outDir: mkdtempSync(join(tmpdir(), 'easel-cli-job-')), model: 'replicate/black-forest-labs/flux-schnell' });
+    const cli = easel.batch([{ prompt: 'a CLI batch' }], {
+      outDir: mkdtempSync(join(tmpdir(), 'easel-cli-job-')),
+      model: 'replicate/black-forest-labs/flux-schnell',
+    });
     await cli.done;
     const hidden = await app.request(`/v1/jobs/${cli.job.id}`, { headers: as(alice.key) });
     expect(hidden.status).toBe(404);
@@ -89,17 +110,28 @@ describe('gateway jobs', () => {
     const gateway = await startGateway({ easel, stateDir: jobsDir, onNotice: (line) => void notices.push(line) });
     try {
       expect(notices.some((n) => /resuming \d+ unfinished job\(s\): .*job_left_behind/.test(n))).toBe(true);
-      await vi.waitFor(async () => {
-        const status = (await (await fetch(`${gateway.url}/v1/jobs/${job.id}`)).json()) as { status: string; counts: { succeeded: number } };
-        expect(status).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
-      }, { timeout: 20_000, interval: 50 });
+      await vi.waitFor(
+        async () => {
+          const status = (await (await fetch(`${gateway.url}/v1/jobs/${job.id}`)).json()) as { status: string; counts: { succeeded: number } };
+          expect(status).toMatchObject({ status: 'done', counts: { succeeded: 3 } });
+        },
+        { timeout: 20_000, interval: 50 },
+      );
     } finally {
       await gateway.close();
     }
   });
 
   it('refuses a body that is JSON but not an object with a 400, not a crash', async () => {
-    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+    const app = createGatewayApp({
+      easel,
+      files: new ImageFileStore(),
+      keys: new KeyStore(':memory:'),
+      metrics: new GatewayMetrics(easel.health),
+      publicUrl: () => 'http://gw',
+      maxBodyBytes: 1 << 20,
+      maxImagePixels: 1 << 24,
+    });
     for (const body of ['null', '[]', '7']) {
       const answer = await app.request('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(answer.status, body).toBe(400);
@@ -108,7 +140,15 @@ describe('gateway jobs', () => {
   });
 
   it('runs a batch job and reports results as they finish, images by URL', async () => {
-    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+    const app = createGatewayApp({
+      easel,
+      files: new ImageFileStore(),
+      keys: new KeyStore(':memory:'),
+      metrics: new GatewayMetrics(easel.health),
+      publicUrl: () => 'http://gw',
+      maxBodyBytes: 1 << 20,
+      maxImagePixels: 1 << 24,
+    });
     const created = await app.request('/v1/jobs', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -117,10 +157,13 @@ describe('gateway jobs', () => {
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
     let job: { status: string; counts: { succeeded: number }; results: { images: { url: string }[] }[] } | undefined;
-    await vi.waitFor(async () => {
-      job = (await (await app.request(`/v1/jobs/${id}`)).json()) as typeof job;
-      expect(job!.status).toBe('done');
-    }, { timeout: 20_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        job = (await (await app.request(`/v1/jobs/${id}`)).json()) as typeof job;
+        expect(job!.status).toBe('done');
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     expect(job!.counts.succeeded).toBe(3);
     const url = job!.results[0]!.images[0]!.url;
     const image = await app.request(url.replace('http://gw', ''));

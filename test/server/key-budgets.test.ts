@@ -27,10 +27,26 @@ afterEach(async () => {
 
 async function world(scale = SCALE) {
   const sandbox = await startSandbox({ timeScale: scale });
-  const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 10, stateDir: mkdtempSync(join(tmpdir(), 'easel-keybudget-state-')) }, latencyScale: scale, onNotice: () => undefined });
-  closers.push(() => sandbox.close(), () => easel.close());
+  const easel = createEasel({
+    env: { EASEL_SANDBOX_URL: sandbox.url },
+    config: { pollIntervalMs: 10, stateDir: mkdtempSync(join(tmpdir(), 'easel-keybudget-state-')) },
+    latencyScale: scale,
+    onNotice: () => undefined,
+  });
+  closers.push(
+    () => sandbox.close(),
+    () => easel.close(),
+  );
   const keys = new KeyStore(':memory:');
-  const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+  const app = createGatewayApp({
+    easel,
+    files: new ImageFileStore(),
+    keys,
+    metrics: new GatewayMetrics(easel.health),
+    publicUrl: () => 'http://gw',
+    maxBodyBytes: 1 << 20,
+    maxImagePixels: 1 << 24,
+  });
   const post = (path: string, key: string, body: Record<string, unknown>) =>
     app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
   const ledgerUsd = () => sandbox.context.ledger.totalUsd();
@@ -49,7 +65,11 @@ describe('gateway key budgets against the ledger', () => {
   it('a per-second-priced model under a $0.05 key: 60 concurrent OpenAI-compatible requests never pass it', async () => {
     const { keys, post, ledgerUsd } = await world();
     const { key, record } = keys.create({ name: 'per-second', budgetUsd: 0.05 });
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => post('/v1/images/generations', key, { model: SDXL, prompt: `a lighthouse ${i}`, size: '1024x1024', response_format: 'b64_json' })));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        post('/v1/images/generations', key, { model: SDXL, prompt: `a lighthouse ${i}`, size: '1024x1024', response_format: 'b64_json' }),
+      ),
+    );
     const { ok, refused, others, refusals } = await outcome(answers);
     expect(others).toEqual([]);
     expect(ok).toBeGreaterThan(0);
@@ -64,7 +84,9 @@ describe('gateway key budgets against the ledger', () => {
   it('the same on the native API', async () => {
     const { keys, post, ledgerUsd } = await world();
     const { key, record } = keys.create({ name: 'native', budgetUsd: 0.05 });
-    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => post('/v1/easel/generate', key, { model: SDXL, prompt: `a harbour ${i}`, size: '1024x1024' })));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => post('/v1/easel/generate', key, { model: SDXL, prompt: `a harbour ${i}`, size: '1024x1024' })),
+    );
     const { ok, refused, others } = await outcome(answers);
     expect(others).toEqual([]);
     expect(ok).toBeGreaterThan(0);
@@ -86,7 +108,9 @@ describe('gateway key budgets against the ledger', () => {
     const budget = Math.round((3 * stability + 1.5 * fal) * 1e6) / 1e6;
     const { key, record } = keys.create({ name: 'hedged', budgetUsd: budget });
     const targets = { fallback: ['stability/core', 'fal/flux/schnell', 'replicate/black-forest-labs/flux-schnell'].map((model) => ({ model })) };
-    const answers = Array.from({ length: 5 }, (_, i) => post('/v1/easel/generate', key, { prompt: `a kite ${i}`, policy: { targets, hedge: { afterMs: 10 } } }));
+    const answers = Array.from({ length: 5 }, (_, i) =>
+      post('/v1/easel/generate', key, { prompt: `a kite ${i}`, policy: { targets, hedge: { afterMs: 10 } } }),
+    );
     const { ok, refused, others } = await outcome(await Promise.all(answers));
     expect(others).toEqual([]);
     expect(ok + refused).toBe(5);
@@ -109,13 +133,21 @@ describe('gateway key budgets against the ledger', () => {
     const sandbox = await startSandbox({ timeScale: 0.001 });
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 5 }, onNotice: () => undefined });
     const gateway = await startGateway({ easel, stateDir: mkdtempSync(join(tmpdir(), 'easel-keybudget-')), onNotice: () => undefined });
-    closers.push(() => sandbox.close(), () => easel.close(), () => gateway.close());
+    closers.push(
+      () => sandbox.close(),
+      () => easel.close(),
+      () => gateway.close(),
+    );
     const model = findModel('openai/gpt-image-1')!;
     const plan = await easel.route({ model: model.id, prompt: 'x', size: '1024x1024', quality: 'low' });
     const worst = worstCaseUsd(model, plan.ranked[0]!.calls)!;
     const { key, record } = gateway.keys.create({ name: 'forwarded', budgetUsd: Math.round(2.5 * worst * 1e6) / 1e6 });
     const send = () =>
-      fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: model.id, prompt: 'a paper crane', size: '1024x1024', quality: 'low' }) });
+      fetch(`${gateway.url}/v1/images/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: model.id, prompt: 'a paper crane', size: '1024x1024', quality: 'low' }),
+      });
     const answers = await Promise.all(Array.from({ length: 5 }, send));
     expect(answers.filter((a) => a.status === 200).every((a) => a.headers.get('x-easel-forwarded') === 'true')).toBe(true);
     const { ok, refused, others } = await outcome(answers);

@@ -18,9 +18,21 @@ afterAll(async () => {
 });
 
 function gateway(keys = new KeyStore(':memory:')) {
-  const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24 });
+  const app = createGatewayApp({
+    easel,
+    files: new ImageFileStore(),
+    keys,
+    metrics: new GatewayMetrics(easel.health),
+    publicUrl: () => 'http://gw',
+    maxBodyBytes: 1 << 20,
+    maxImagePixels: 1 << 24,
+  });
   const generate = (key: string | undefined, body: Record<string, unknown>) =>
-    app.request('/v1/images/generations', { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+    app.request('/v1/images/generations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    });
   return { app, keys, generate };
 }
 const SCHNELL = 'replicate/black-forest-labs/flux-schnell';
@@ -74,8 +86,16 @@ describe('gateway keys', () => {
   it('holds a restricted key to its models in jobs too: an item’s own model or routing targets are refused', async () => {
     const gw = gateway();
     const { key } = gw.keys.create({ name: 'jobs', allowedModels: [SCHNELL] });
-    const post = (body: unknown) => gw.app.request('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
-    for (const item of [{ prompt: 'e', model: 'openai/gpt-image-1' }, { prompt: 'e', policy: { targets: { model: 'openai/gpt-image-1' } } }]) {
+    const post = (body: unknown) =>
+      gw.app.request('/v1/jobs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
+      });
+    for (const item of [
+      { prompt: 'e', model: 'openai/gpt-image-1' },
+      { prompt: 'e', policy: { targets: { model: 'openai/gpt-image-1' } } },
+    ]) {
       const refused = await post({ model: SCHNELL, items: [{ prompt: 'fine' }, item] });
       expect(refused.status).toBe(403);
       expect(await refused.json()).toMatchObject({ error: { code: 'model_not_allowed', param: 'items[1].model' } });
@@ -98,10 +118,16 @@ describe('native API inputs', () => {
   it('refuses file paths and private URLs for images, with a clear error', async () => {
     const gw = gateway();
     const send = (image: string) =>
-      gw.app.request('/v1/easel/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'edit', prompt: 'x', image, model: 'stability/inpaint' }) });
+      gw.app.request('/v1/easel/generate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ task: 'edit', prompt: 'x', image, model: 'stability/inpaint' }),
+      });
     const path = await send('/etc/passwd');
     expect(path.status).toBe(400);
-    expect(await path.json()).toMatchObject({ error: { param: 'image', message: expect.stringContaining('or an http(s) URL; file paths and other URL schemes are not accepted') } });
+    expect(await path.json()).toMatchObject({
+      error: { param: 'image', message: expect.stringContaining('or an http(s) URL; file paths and other URL schemes are not accepted') },
+    });
     const internal = await send('http://169.254.169.254/latest/meta-data');
     expect(internal.status).toBe(400);
     expect(((await internal.json()) as { error: { message: string } }).error.message).toMatch(/non-public address/);

@@ -16,7 +16,16 @@ describe('gateway logs', () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 1 } });
     const keys = new KeyStore(':memory:');
     const { key } = keys.create({ name: 'logged' });
-    const app = createGatewayApp({ easel, files: new ImageFileStore(), keys, metrics: new GatewayMetrics(easel.health), publicUrl: () => 'http://gw', maxBodyBytes: 1 << 20, maxImagePixels: 1 << 24, logger: createLogger(sink) });
+    const app = createGatewayApp({
+      easel,
+      files: new ImageFileStore(),
+      keys,
+      metrics: new GatewayMetrics(easel.health),
+      publicUrl: () => 'http://gw',
+      maxBodyBytes: 1 << 20,
+      maxImagePixels: 1 << 24,
+      logger: createLogger(sink),
+    });
     const response = await app.request('/v1/images/generations', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },

@@ -22,7 +22,9 @@ subscribe('net.client.socket', (message) => {
   socket.once('connect', () => (entry.remote = `${socket.remoteAddress}:${socket.remotePort}`));
 });
 
-const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
+const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+  .png()
+  .toBuffer();
 let main: Server;
 let other: Server;
 let port = 0;
@@ -86,7 +88,10 @@ function recordingLookup(answers: (call: number) => { address: string; family: 4
   return { asked, lookup };
 }
 async function refusal(promise: Promise<unknown>): Promise<InvalidRequestError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(InvalidRequestError);
   return error as InvalidRequestError;
 }
@@ -143,7 +148,10 @@ describe('safeFetchImage: refusals before any connection', () => {
   });
 
   it('refuses a name whose answers mix public and private addresses', async () => {
-    const { asked, lookup } = recordingLookup(() => [{ address: '93.184.216.34', family: 4 }, { address: 'fd00::5', family: 6 }]);
+    const { asked, lookup } = recordingLookup(() => [
+      { address: '93.184.216.34', family: 4 },
+      { address: 'fd00::5', family: 6 },
+    ]);
     const error = await refusal(safeFetchImage('https://mixed.test/x.png', { lookup }));
     expect(error.message).toMatch(/non-public address \(fd00::5, unique-local\)/);
     expect(asked).toEqual(['mixed.test']);
@@ -156,12 +164,15 @@ describe('safeFetchImage: refusals before any connection', () => {
     expect(sockets).toEqual([]);
   });
 
-  it.each(['file:///etc/passwd', 'ftp://example.com/x.png', 'data:image/png;base64,AAAA', 'gopher://example.com/', 'javascript:alert(1)'])('refuses the scheme of %s', async (url) => {
-    const { asked, lookup } = recordingLookup(() => []);
-    expect((await refusal(safeFetchImage(url, { lookup }))).message).toMatch(/^image URL must be http or https, not \w+$/);
-    expect(asked).toEqual([]);
-    expect(sockets).toEqual([]);
-  });
+  it.each(['file:///etc/passwd', 'ftp://example.com/x.png', 'data:image/png;base64,AAAA', 'gopher://example.com/', 'javascript:alert(1)'])(
+    'refuses the scheme of %s',
+    async (url) => {
+      const { asked, lookup } = recordingLookup(() => []);
+      expect((await refusal(safeFetchImage(url, { lookup }))).message).toMatch(/^image URL must be http or https, not \w+$/);
+      expect(asked).toEqual([]);
+      expect(sockets).toEqual([]);
+    },
+  );
 
   it('refuses URLs with credentials and URLs that do not parse', async () => {
     const { asked, lookup } = recordingLookup(() => [{ address: '93.184.216.34', family: 4 }]);
@@ -195,19 +206,25 @@ describe('safeFetchImage: DNS rebinding', () => {
 describe('safeFetchImage: redirects', () => {
   it('re-checks the address of every hop: another loopback port is refused before it is contacted', async () => {
     const error = await refusal(safeFetchImage(`http://127.0.0.1:${port}/to-other`, { isAllowedAddress: onlyMain }));
-    expect(error.message).toBe(`image URL redirect to http://127.0.0.1:${otherPort}/image.png resolves to a loopback address (127.0.0.1) on port ${otherPort}, which is not allowed`);
+    expect(error.message).toBe(
+      `image URL redirect to http://127.0.0.1:${otherPort}/image.png resolves to a loopback address (127.0.0.1) on port ${otherPort}, which is not allowed`,
+    );
     expect(otherHits).toBe(0);
     expect(connections()).toEqual([`127.0.0.1:${port}`]);
   });
 
   it('refuses a redirect to a private address before connecting, without echoing its query', async () => {
     const error = await refusal(safeFetchImage(`http://127.0.0.1:${port}/to-private`, { isAllowedAddress: onlyMain }));
-    expect(error.message).toBe('image URL redirect to http://10.0.0.1/latest/meta-data resolves to a private address (10.0.0.1) on port 80, which is not allowed');
+    expect(error.message).toBe(
+      'image URL redirect to http://10.0.0.1/latest/meta-data resolves to a private address (10.0.0.1) on port 80, which is not allowed',
+    );
     expect(connections()).toEqual([`127.0.0.1:${port}`]);
   });
 
   it('refuses redirects to other schemes and to URLs with credentials', async () => {
-    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/to-file`, { isAllowedAddress: onlyMain }))).message).toMatch(/redirect to .* must be http or https, not file/);
+    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/to-file`, { isAllowedAddress: onlyMain }))).message).toMatch(
+      /redirect to .* must be http or https, not file/,
+    );
     expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/to-credentials`, { isAllowedAddress: onlyMain }))).message).toMatch(/contains credentials/);
     expect(seen.map((r) => r.url)).toEqual(['/to-file', '/to-credentials']);
   });
@@ -237,9 +254,13 @@ describe('safeFetchImage: size, time and type', () => {
 
   it('gives up on a server that never answers, and on DNS that never answers, within timeoutMs', async () => {
     const started = Date.now();
-    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/hang`, { isAllowedAddress: onlyMain, timeoutMs: 200 }))).message).toBe('image URL took longer than 200 ms to fetch');
+    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/hang`, { isAllowedAddress: onlyMain, timeoutMs: 200 }))).message).toBe(
+      'image URL took longer than 200 ms to fetch',
+    );
     const lookup = () => new Promise<never>(() => undefined);
-    expect((await refusal(safeFetchImage('http://slow-dns.test/x.png', { lookup, timeoutMs: 100 }))).message).toBe('image URL took longer than 100 ms to fetch');
+    expect((await refusal(safeFetchImage('http://slow-dns.test/x.png', { lookup, timeoutMs: 100 }))).message).toBe(
+      'image URL took longer than 100 ms to fetch',
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -252,8 +273,12 @@ describe('safeFetchImage: size, time and type', () => {
   });
 
   it('refuses a non-image content type and a non-200 answer', async () => {
-    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/html`, { isAllowedAddress: onlyMain }))).message).toBe('image URL sent text/html, not an image');
-    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/missing?k=SECRET`, { isAllowedAddress: onlyMain }))).message).toBe('image URL answered HTTP 404');
+    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/html`, { isAllowedAddress: onlyMain }))).message).toBe(
+      'image URL sent text/html, not an image',
+    );
+    expect((await refusal(safeFetchImage(`http://127.0.0.1:${port}/missing?k=SECRET`, { isAllowedAddress: onlyMain }))).message).toBe(
+      'image URL answered HTTP 404',
+    );
   });
 
   it('reports a refused connection without the query string', async () => {
@@ -269,7 +294,25 @@ describe('safeFetchImage: size, time and type', () => {
 describe('classifyAddress', () => {
   it('allows global unicast only', () => {
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '2a00:1450:4001:82a::200e', '64:ff9b::808:808']) expect(isPublicAddress(a)).toBe(true);
-    const refused = ['10.1.2.3', '127.0.0.1', '169.254.169.254', '192.0.2.1', '240.0.0.1', '255.255.255.255', '::1', 'fe80::1%eth0', 'fd00:ec2::254', 'ff02::1', '::ffff:127.0.0.1', '::a00:1', '2002:a00:1::1', '2001:0:a00:1::1', '2001:db8::1', '64:ff9b::a00:1', 'not an ip'];
+    const refused = [
+      '10.1.2.3',
+      '127.0.0.1',
+      '169.254.169.254',
+      '192.0.2.1',
+      '240.0.0.1',
+      '255.255.255.255',
+      '::1',
+      'fe80::1%eth0',
+      'fd00:ec2::254',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '::a00:1',
+      '2002:a00:1::1',
+      '2001:0:a00:1::1',
+      '2001:db8::1',
+      '64:ff9b::a00:1',
+      'not an ip',
+    ];
     for (const a of refused) expect([a, isPublicAddress(a)]).toEqual([a, false]);
   });
 

@@ -50,11 +50,18 @@ function spy<T extends object>(target: T, name: keyof T & string) {
   };
 }
 
-const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#12ab34' } }).png().toBuffer();
+const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#12ab34' } })
+  .png()
+  .toBuffer();
 const dir = mkdtempSync(join(tmpdir(), 'easel-ssrf-routes-'));
 /** A real PNG on the gateway's disk: if a path were honoured it would come back as the output. */
 const existingPng = join(dir, 'secret.png');
-writeFileSync(existingPng, await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff00ff' } }).png().toBuffer());
+writeFileSync(
+  existingPng,
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff00ff' } })
+    .png()
+    .toBuffer(),
+);
 const missingPng = join(dir, 'missing.png');
 
 let recorder: net.Server;
@@ -143,7 +150,17 @@ function expectNothingReached(extra: string[] = []) {
 }
 
 function gatewayApp(e: Easel = easel) {
-  return createGatewayApp({ easel: e, files: new ImageFileStore(), keys: new KeyStore(':memory:'), metrics: new GatewayMetrics(e.health), publicUrl: () => 'http://gw', maxBodyBytes: 8 << 20, maxImagePixels: 1 << 24, jobsDir: join(dir, 'jobs'), isAllowedImageAddress: allowedImageAddress });
+  return createGatewayApp({
+    easel: e,
+    files: new ImageFileStore(),
+    keys: new KeyStore(':memory:'),
+    metrics: new GatewayMetrics(e.health),
+    publicUrl: () => 'http://gw',
+    maxBodyBytes: 8 << 20,
+    maxImagePixels: 1 << 24,
+    jobsDir: join(dir, 'jobs'),
+    isAllowedImageAddress: allowedImageAddress,
+  });
 }
 type App = ReturnType<typeof gatewayApp>;
 
@@ -167,9 +184,15 @@ const routes: Record<string, (location: string) => [string, RequestInit]> = {
   'edits mask': (l) => ['/v1/images/edits', form({ prompt: 'a fox', model: 'openai/dall-e-2', image: png, mask: l })],
   'variations image': (l) => ['/v1/images/variations', form({ model: 'openai/dall-e-2', image: l })],
   'native image': (l) => ['/v1/easel/generate', json(upscale({ image: l }))],
-  'native mask': (l) => ['/v1/easel/generate', json({ task: 'edit', prompt: 'a fox', model: 'openai/dall-e-2', image: `data:image/png;base64,${png.toString('base64')}`, mask: l })],
+  'native mask': (l) => [
+    '/v1/easel/generate',
+    json({ task: 'edit', prompt: 'a fox', model: 'openai/dall-e-2', image: `data:image/png;base64,${png.toString('base64')}`, mask: l }),
+  ],
   'jobs image': (l) => ['/v1/jobs', json({ items: [upscale({ image: `http://127.0.0.1:${IMG}/image.png` }), upscale({ image: l })] })],
-  'jobs mask': (l) => ['/v1/jobs', json({ items: [{ task: 'edit', prompt: 'a fox', model: 'openai/dall-e-2', image: `http://127.0.0.1:${IMG}/image.png`, mask: l }] })],
+  'jobs mask': (l) => [
+    '/v1/jobs',
+    json({ items: [{ task: 'edit', prompt: 'a fox', model: 'openai/dall-e-2', image: `http://127.0.0.1:${IMG}/image.png`, mask: l }] }),
+  ],
 };
 const jobsField: Record<string, string> = { 'jobs image': 'items[1].image', 'jobs mask': 'items[0].mask' };
 
@@ -207,19 +230,25 @@ describe('every route that takes images refuses hostile locations', () => {
     const existing = await send(app, route, existingPng);
     const missing = await send(app, route, missingPng);
     expect(existing).toEqual(missing);
-    if (!route.startsWith('generations')) expect(JSON.parse(existing.text).error.message).toMatch(/must be a base64 data URL .*, or an http\(s\) URL; file paths and other URL schemes are not accepted/);
+    if (!route.startsWith('generations'))
+      expect(JSON.parse(existing.text).error.message).toMatch(
+        /must be a base64 data URL .*, or an http\(s\) URL; file paths and other URL schemes are not accepted/,
+      );
     expectNothingReached();
   });
 
-  it.each(Object.keys(routes).filter((r) => !r.startsWith('generations') && !r.startsWith('jobs')))('%s: a redirect to an internal address is refused when fetched (400)', async (route) => {
-    const app = gatewayApp();
-    for (const location of viaRedirect()) {
-      const { status, text } = await send(app, route, location);
-      expect({ location, status }).toEqual({ location, status: 400 });
-      expect(JSON.parse(text).error.message).toMatch(/redirect to .*(not allowed|non-public address|must be http or https)/);
-    }
-    expectNothingReached();
-  });
+  it.each(Object.keys(routes).filter((r) => !r.startsWith('generations') && !r.startsWith('jobs')))(
+    '%s: a redirect to an internal address is refused when fetched (400)',
+    async (route) => {
+      const app = gatewayApp();
+      for (const location of viaRedirect()) {
+        const { status, text } = await send(app, route, location);
+        expect({ location, status }).toEqual({ location, status: 400 });
+        expect(JSON.parse(text).error.message).toMatch(/redirect to .*(not allowed|non-public address|must be http or https)/);
+      }
+      expectNothingReached();
+    },
+  );
 
   it('native and OpenAI routes fetch an image from the allowed host (the control: the recorder would see a leak)', async () => {
     const app = gatewayApp();
@@ -262,9 +291,29 @@ describe('image parts a route does not use', () => {
       const answer = await app.request(path, { method: 'POST', body: data });
       return { status: answer.status, param: ((await answer.json()) as { error?: { param: string } }).error?.param };
     };
-    expect(await send('/v1/images/edits', [['prompt', 'a fox'], ['model', 'openai/dall-e-2'], ['image', part()], ['mask', part()], ['mask', part()]])).toEqual({ status: 400, param: 'mask' });
-    expect(await send('/v1/images/variations', [['model', 'openai/dall-e-2'], ['image', part()], ['image', part()]])).toEqual({ status: 400, param: 'image' });
-    expect(await send('/v1/images/variations', [['model', 'openai/dall-e-2'], ['image', part()], ['mask', part()]])).toEqual({ status: 400, param: 'mask' });
+    expect(
+      await send('/v1/images/edits', [
+        ['prompt', 'a fox'],
+        ['model', 'openai/dall-e-2'],
+        ['image', part()],
+        ['mask', part()],
+        ['mask', part()],
+      ]),
+    ).toEqual({ status: 400, param: 'mask' });
+    expect(
+      await send('/v1/images/variations', [
+        ['model', 'openai/dall-e-2'],
+        ['image', part()],
+        ['image', part()],
+      ]),
+    ).toEqual({ status: 400, param: 'image' });
+    expect(
+      await send('/v1/images/variations', [
+        ['model', 'openai/dall-e-2'],
+        ['image', part()],
+        ['mask', part()],
+      ]),
+    ).toEqual({ status: 400, param: 'mask' });
     expect(connections).toEqual([]);
   });
 });
@@ -272,10 +321,13 @@ describe('image parts a route does not use', () => {
 describe('jobs', () => {
   async function finished(app: App, id: string) {
     let job: { status: string; results: { index: number; status: string; images: { url: string }[]; error?: { message: string } }[] } | undefined;
-    await vi.waitFor(async () => {
-      job = (await (await app.request(`/v1/jobs/${id}`)).json()) as typeof job;
-      expect(job!.status).toBe('done');
-    }, { timeout: 20_000, interval: 20 });
+    await vi.waitFor(
+      async () => {
+        job = (await (await app.request(`/v1/jobs/${id}`)).json()) as typeof job;
+        expect(job!.status).toBe('done');
+      },
+      { timeout: 20_000, interval: 20 },
+    );
     return job!.results.sort((a, b) => a.index - b.index);
   }
 
@@ -287,9 +339,12 @@ describe('jobs', () => {
     const results = await finished(app, ((await created.json()) as { id: string }).id);
     expect(results.map((r) => r.status)).toEqual(['succeeded', ...viaRedirect().map(() => 'failed')]);
     const output = await app.request(new URL(results[0]!.images[0]!.url).pathname);
-    const pixel = await sharp(Buffer.from(await output.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    const pixel = await sharp(Buffer.from(await output.arrayBuffer()))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([pixel.info.width, pixel.data[0], pixel.data[1], pixel.data[2]]).toEqual([16, 0x12, 0xab, 0x34]);
-    for (const result of results.slice(1)) expect(result.error!.message).toMatch(/^image: image URL redirect to .*(not allowed|non-public address|must be http or https)/);
+    for (const result of results.slice(1))
+      expect(result.error!.message).toMatch(/^image: image URL redirect to .*(not allowed|non-public address|must be http or https)/);
     expectNothingReached();
   });
 
@@ -299,15 +354,25 @@ describe('jobs', () => {
     const own = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 1, stateDir: state }, onNotice: () => {} });
     // A job stored by a gateway that took any text (as before this policy): the items were never checked.
     const stored = [...refusedUpFront(), ...viaRedirect()];
-    own.jobStore().createJob({ id: 'job-from-before', outDir: join(state, 'out'), source: 'gateway:open', options: {} }, stored.map((image, i) => ({ line: i + 1, request: upscale({ image }) })));
+    own.jobStore().createJob(
+      { id: 'job-from-before', outDir: join(state, 'out'), source: 'gateway:open', options: {} },
+      stored.map((image, i) => ({ line: i + 1, request: upscale({ image }) })),
+    );
     const gateway = await startGateway({ easel: own, stateDir: state, isAllowedImageAddress: allowedImageAddress, onNotice: () => {} });
     try {
-      const poll = async () => (await (await fetch(`${gateway.url}/v1/jobs/job-from-before`)).json()) as { status: string; results: { index: number; status: string; error?: { message: string } }[] };
+      const poll = async () =>
+        (await (await fetch(`${gateway.url}/v1/jobs/job-from-before`)).json()) as {
+          status: string;
+          results: { index: number; status: string; error?: { message: string } }[];
+        };
       let job = await poll();
-      await vi.waitFor(async () => {
-        job = await poll();
-        expect(job.status).toBe('done');
-      }, { timeout: 20_000, interval: 20 });
+      await vi.waitFor(
+        async () => {
+          job = await poll();
+          expect(job.status).toBe('done');
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       const results = job.results.sort((a, b) => a.index - b.index);
       expect(results.map((r) => r.status)).toEqual(stored.map(() => 'failed'));
       const byLocation = new Map(stored.map((location, i) => [location, results[i]!.error!.message]));
@@ -322,10 +387,14 @@ describe('jobs', () => {
 });
 
 describe('providerOptions from clients (raw vendor input the runner fetches, and webhooks the vendor calls)', () => {
-  const withOptions = (providerOptions: unknown): ImageRequest => ({ prompt: 'a fox', model: 'replicate/black-forest-labs/flux-schnell', providerOptions } as ImageRequest);
+  const withOptions = (providerOptions: unknown): ImageRequest =>
+    ({ prompt: 'a fox', model: 'replicate/black-forest-labs/flux-schnell', providerOptions }) as ImageRequest;
   const optionRoutes: Record<string, (location: string) => [string, RequestInit]> = {
     'native replicate.input': (l) => ['/v1/easel/generate', json(withOptions({ replicate: { input: { image: l } } }))],
-    'native fal.input (nested)': (l) => ['/v1/easel/generate', json({ prompt: 'a fox', model: 'fal/flux/dev', providerOptions: { fal: { input: { loras: [{ path: l }] } } } })],
+    'native fal.input (nested)': (l) => [
+      '/v1/easel/generate',
+      json({ prompt: 'a fox', model: 'fal/flux/dev', providerOptions: { fal: { input: { loras: [{ path: l }] } } } }),
+    ],
     'jobs replicate.input': (l) => ['/v1/jobs', json({ items: [withOptions({ replicate: { input: { image: l } } })] })],
   };
   const urlLike = () => refusedUpFront().filter((l) => /^(?:[a-z][a-z0-9+.-]*:\/\/|file:)/i.test(l));
@@ -361,7 +430,10 @@ describe('providerOptions from clients (raw vendor input the runner fetches, and
 
   it('an allowed URL and plain text with a colon pass (the control)', async () => {
     const app = gatewayApp();
-    const response = await app.request('/v1/easel/generate', json(withOptions({ replicate: { input: { image: `http://127.0.0.1:${IMG}/image.png`, note: 'style: watercolor' } } })));
+    const response = await app.request(
+      '/v1/easel/generate',
+      json(withOptions({ replicate: { input: { image: `http://127.0.0.1:${IMG}/image.png`, note: 'style: watercolor' } } })),
+    );
     expect(response.status).toBe(200);
     expectNothingReached();
   });

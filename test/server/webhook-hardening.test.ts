@@ -65,13 +65,25 @@ function replicateDelivery(): { headers: Record<string, string>; body: string } 
   const id = `msg_${randomBytes(8).toString('hex')}`;
   const at = new Date();
   const body = JSON.stringify({ id: `p_${id}`, status: 'succeeded', output: ['https://example.com/o.png'] });
-  return { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(replicateSecret).sign(id, at, body) } };
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(replicateSecret).sign(id, at, body),
+    },
+  };
 }
 
 /** A genuine FAL delivery: the sandbox runs a job and signs its webhook with its Ed25519 key. */
 async function falDelivery(): Promise<{ headers: Record<string, string>; body: string }> {
   const before = captured.length;
-  const submitted = await fetch(`${sandbox.urls.falQueue}/fal-ai/flux/schnell?fal_webhook=${encodeURIComponent(captureUrl)}`, { method: 'POST', headers: { authorization: 'Key k', 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'captured' }) });
+  const submitted = await fetch(`${sandbox.urls.falQueue}/fal-ai/flux/schnell?fal_webhook=${encodeURIComponent(captureUrl)}`, {
+    method: 'POST',
+    headers: { authorization: 'Key k', 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'captured' }),
+  });
   expect(submitted.status).toBe(200);
   await vi.waitFor(() => expect(captured.length).toBeGreaterThan(before), { timeout: 10_000, interval: 20 });
   const { headers, body } = captured[before]!;
@@ -81,7 +93,7 @@ async function falDelivery(): Promise<{ headers: Record<string, string>; body: s
 async function post(base: string, vendor: 'replicate' | 'fal', delivery: { headers: Record<string, string>; body: string }) {
   const response = await fetch(`${base}/v1/webhooks/${vendor}`, { method: 'POST', headers: delivery.headers, body: delivery.body });
   const text = await response.text();
-  return { status: response.status, error: text ? ((JSON.parse(text) as { error: { code: string; message: string } }).error) : undefined };
+  return { status: response.status, error: text ? (JSON.parse(text) as { error: { code: string; message: string } }).error : undefined };
 }
 
 describe('replays', () => {
@@ -95,7 +107,10 @@ describe('replays', () => {
     await first.close();
 
     const restarted = await gateway({ stateDir });
-    expect(await post(restarted.url, 'replicate', replicate)).toEqual({ status: 409, error: expect.objectContaining({ code: 'replayed_webhook', message: expect.stringContaining(replicate.headers['webhook-id']!) }) });
+    expect(await post(restarted.url, 'replicate', replicate)).toEqual({
+      status: 409,
+      error: expect.objectContaining({ code: 'replayed_webhook', message: expect.stringContaining(replicate.headers['webhook-id']!) }),
+    });
     expect(await post(restarted.url, 'fal', fal)).toEqual({ status: 409, error: expect.objectContaining({ code: 'replayed_webhook' }) });
     // New deliveries still pass: the records refuse only what they hold.
     expect((await post(restarted.url, 'replicate', replicateDelivery())).status).toBe(204);
@@ -126,10 +141,14 @@ describe('replays', () => {
     const response = await fetch(`${down.url}/v1/webhooks/replicate`, { method: 'POST', ...replicateDelivery() });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('30');
-    expect(await response.json()).toEqual({ error: { code: 'replay_store_unavailable', type: 'server_error', param: null, message: expect.stringMatching(/replay store cannot be reached/) } });
+    expect(await response.json()).toEqual({
+      error: { code: 'replay_store_unavailable', type: 'server_error', param: null, message: expect.stringMatching(/replay store cannot be reached/) },
+    });
     expect(notices.filter((n) => n.includes('Redis'))).toHaveLength(1);
     expect(notices.join('\n')).not.toContain('s3cret-pw');
-    await expect(startGateway({ easel, redisUrl: 'localhost:6379?password=s3cret-pw' })).rejects.toThrow(/^the Redis URL for webhook replay records must look like redis:\/\/host:port/);
+    await expect(startGateway({ easel, redisUrl: 'localhost:6379?password=s3cret-pw' })).rejects.toThrow(
+      /^the Redis URL for webhook replay records must look like redis:\/\/host:port/,
+    );
   });
 
   it('are refused by the stand-alone receiver after it restarts on the same replay file', async () => {
@@ -151,7 +170,9 @@ describe('forged FAL deliveries', () => {
     const proxy = createServer(async (req, res) => {
       if (req.url?.endsWith('/.well-known/jwks.json')) jwksFetches++;
       const upstream = await fetch(`${sandbox.url}${req.url}`, { headers: { authorization: req.headers.authorization ?? '' } });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await upstream.arrayBuffer()));
+      res
+        .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+        .end(Buffer.from(await upstream.arrayBuffer()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     toClose.push({ close: () => new Promise((r) => proxy.close(() => r())) });
@@ -162,12 +183,18 @@ describe('forged FAL deliveries', () => {
     const genuine = await falDelivery();
     const forge = () => ({
       body: genuine.body,
-      headers: { ...genuine.headers, 'x-fal-webhook-request-id': `forged-${randomBytes(6).toString('hex')}`, 'x-fal-webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'x-fal-webhook-signature': randomBytes(64).toString('hex') },
+      headers: {
+        ...genuine.headers,
+        'x-fal-webhook-request-id': `forged-${randomBytes(6).toString('hex')}`,
+        'x-fal-webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-fal-webhook-signature': randomBytes(64).toString('hex'),
+      },
     });
     const verdicts: Awaited<ReturnType<typeof post>>[] = [];
     for (let wave = 0; wave < 10; wave++) verdicts.push(...(await Promise.all(Array.from({ length: 10 }, () => post(gw.url, 'fal', forge())))));
     expect(verdicts).toHaveLength(100);
-    for (const v of verdicts) expect(v).toMatchObject({ status: 401, error: { code: 'invalid_signature', message: expect.stringMatching(/signature does not match/) } });
+    for (const v of verdicts)
+      expect(v).toMatchObject({ status: 401, error: { code: 'invalid_signature', message: expect.stringMatching(/signature does not match/) } });
     expect(jwksFetches).toBe(1);
     expect((await post(gw.url, 'fal', genuine)).status).toBe(204);
     expect(jwksFetches).toBe(1);
@@ -178,11 +205,20 @@ describe('forged FAL deliveries', () => {
  * Sends a request by hand on a raw socket: the head, then whatever `send` writes, and waits for the
  * server's answer and for it to close the connection. Returns the status and the error envelope.
  */
-function rawPost(base: string, path: string, head: Record<string, string>, send: (write: (chunk: string | Buffer) => void) => void): Promise<{ status: number; error: { code: string; message: string }; closedByServer: boolean }> {
+function rawPost(
+  base: string,
+  path: string,
+  head: Record<string, string>,
+  send: (write: (chunk: string | Buffer) => void) => void,
+): Promise<{ status: number; error: { code: string; message: string }; closedByServer: boolean }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\n${Object.entries(head)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      );
       send((chunk) => socket.write(chunk));
     });
     let answer = '';
@@ -190,7 +226,11 @@ function rawPost(base: string, path: string, head: Record<string, string>, send:
     // The server ends the connection once it has answered: nothing more of the body is read.
     socket.on('end', () => {
       const [headText = '', body = ''] = answer.split('\r\n\r\n');
-      resolve({ status: Number(headText.split(' ')[1]), error: (JSON.parse(body) as { error: { code: string; message: string } }).error, closedByServer: true });
+      resolve({
+        status: Number(headText.split(' ')[1]),
+        error: (JSON.parse(body) as { error: { code: string; message: string } }).error,
+        closedByServer: true,
+      });
       socket.destroy();
     });
     socket.on('error', reject);
@@ -200,7 +240,12 @@ function rawPost(base: string, path: string, head: Record<string, string>, send:
 
 describe('a 50 MB webhook body', () => {
   const FIFTY_MB = 50 * 1024 * 1024;
-  const cases: ['gateway' | 'receiver', 'replicate' | 'fal'][] = [['gateway', 'replicate'], ['gateway', 'fal'], ['receiver', 'replicate'], ['receiver', 'fal']];
+  const cases: ['gateway' | 'receiver', 'replicate' | 'fal'][] = [
+    ['gateway', 'replicate'],
+    ['gateway', 'fal'],
+    ['receiver', 'replicate'],
+    ['receiver', 'fal'],
+  ];
   const bases: Record<string, string> = {};
   beforeAll(async () => {
     bases.gateway = (await gateway()).url;
@@ -211,8 +256,19 @@ describe('a 50 MB webhook body', () => {
 
   it.each(cases)('is refused with 413 by the %s (%s) on its declared length, before the body is sent', async (where, vendor) => {
     // 50 MB declared, 5 bytes sent: the answer can only come from the headers.
-    const answer = await rawPost(bases[where]!, `/v1/webhooks/${vendor}`, { 'content-type': 'application/json', 'content-length': String(FIFTY_MB) }, (write) => write('{"id"'));
-    expect(answer).toEqual({ status: 413, closedByServer: true, error: { code: 'request_too_large', message: 'Request body too large: the gateway accepts at most 1048576 bytes.', type: 'invalid_request_error', param: null } });
+    const answer = await rawPost(bases[where]!, `/v1/webhooks/${vendor}`, { 'content-type': 'application/json', 'content-length': String(FIFTY_MB) }, (write) =>
+      write('{"id"'),
+    );
+    expect(answer).toEqual({
+      status: 413,
+      closedByServer: true,
+      error: {
+        code: 'request_too_large',
+        message: 'Request body too large: the gateway accepts at most 1048576 bytes.',
+        type: 'invalid_request_error',
+        param: null,
+      },
+    });
   });
 
   it.each(cases)('is cut off at 1 MiB by the %s (%s) when sent chunked, before its end', async (where, vendor) => {

@@ -15,7 +15,12 @@ const delivered: { vendor: string; id: string }[] = [];
 beforeAll(async () => {
   sandbox = await startSandbox({ timeScale: 0.001 });
   easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url } });
-  gateway = await startGateway({ easel, stateDir: mkdtempSync(join(tmpdir(), 'easel-hooks-')), onNotice: () => undefined, onWebhook: (vendor, id) => void delivered.push({ vendor, id }) });
+  gateway = await startGateway({
+    easel,
+    stateDir: mkdtempSync(join(tmpdir(), 'easel-hooks-')),
+    onNotice: () => undefined,
+    onWebhook: (vendor, id) => void delivered.push({ vendor, id }),
+  });
 });
 afterAll(async () => {
   await gateway.close();
@@ -29,11 +34,19 @@ async function lastDelivery(vendor: 'replicate' | 'fal') {
   await vi.waitFor(
     () => {
       expect(delivered.some((d) => d.vendor === vendor)).toBe(true);
-      expect(sandbox.context.webhooks.list().filter((d) => d.vendor === vendor).at(-1)?.status).not.toBeNull();
+      expect(
+        sandbox.context.webhooks
+          .list()
+          .filter((d) => d.vendor === vendor)
+          .at(-1)?.status,
+      ).not.toBeNull();
     },
     { timeout: 10_000, interval: 20 },
   );
-  return sandbox.context.webhooks.list().filter((d) => d.vendor === vendor).at(-1)!;
+  return sandbox.context.webhooks
+    .list()
+    .filter((d) => d.vendor === vendor)
+    .at(-1)!;
 }
 
 describe('gateway webhook receivers', () => {
@@ -49,12 +62,19 @@ describe('gateway webhook receivers', () => {
     expect(delivery.status).toBe(204);
 
     // Re-sign nothing: send the same bytes again, then altered bytes, then a made-up signature.
-    const { key } = (await (await fetch(`${sandbox.urls.replicate}/webhooks/default/secret`, { headers: { authorization: 'Bearer k' } })).json()) as { key: string };
+    const { key } = (await (await fetch(`${sandbox.urls.replicate}/webhooks/default/secret`, { headers: { authorization: 'Bearer k' } })).json()) as {
+      key: string;
+    };
     const { Webhook } = await import('standardwebhooks');
     const body = JSON.stringify({ id: 'p1', status: 'succeeded' });
     const id = 'msg_replay_test';
     const ts = new Date();
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': new Webhook(key).sign(id, ts, body), 'content-type': 'application/json' };
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+      'webhook-signature': new Webhook(key).sign(id, ts, body),
+      'content-type': 'application/json',
+    };
     expect((await fetch(hook, { method: 'POST', headers, body })).status).toBe(204);
     const replayed = await fetch(hook, { method: 'POST', headers, body });
     expect(replayed.status).toBe(409);
@@ -64,7 +84,16 @@ describe('gateway webhook receivers', () => {
     const forged = await fetch(hook, { method: 'POST', headers: { ...headers, 'webhook-id': 'msg_forged', 'webhook-signature': 'v1,AAAA' }, body });
     expect(((await forged.json()) as { error: { message: string } }).error.message).toMatch(/signature does not match/);
     const stale = new Date(Date.now() - 3_600_000);
-    const old = await fetch(hook, { method: 'POST', headers: { ...headers, 'webhook-id': 'msg_old', 'webhook-timestamp': String(Math.floor(stale.getTime() / 1000)), 'webhook-signature': new Webhook(key).sign('msg_old', stale, body) }, body });
+    const old = await fetch(hook, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        'webhook-id': 'msg_old',
+        'webhook-timestamp': String(Math.floor(stale.getTime() / 1000)),
+        'webhook-signature': new Webhook(key).sign('msg_old', stale, body),
+      },
+      body,
+    });
     expect(((await old.json()) as { error: { message: string } }).error.message).toMatch(/timestamp/);
   });
 
@@ -88,14 +117,22 @@ describe('gateway webhook receivers', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     const port = (receiver.address() as { port: number }).port;
-    await fetch(`${sandbox.urls.falQueue}/fal-ai/flux/schnell?fal_webhook=${encodeURIComponent(`http://127.0.0.1:${port}/`)}`, { method: 'POST', headers: { authorization: 'Key k', 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'captured' }) });
+    await fetch(`${sandbox.urls.falQueue}/fal-ai/flux/schnell?fal_webhook=${encodeURIComponent(`http://127.0.0.1:${port}/`)}`, {
+      method: 'POST',
+      headers: { authorization: 'Key k', 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'captured' }),
+    });
     await vi.waitFor(() => expect(captured).toHaveLength(1), { timeout: 10_000, interval: 20 });
     receiver.close();
     const { headers, body } = captured[0]!;
     const falHeaders = Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('x-fal-webhook')));
     expect((await fetch(hook, { method: 'POST', headers: falHeaders, body })).status).toBe(204);
     expect((await fetch(hook, { method: 'POST', headers: falHeaders, body })).status).toBe(409);
-    const tampered = await fetch(hook, { method: 'POST', headers: { ...falHeaders, 'x-fal-webhook-timestamp': String(Math.floor(Date.now() / 1000)) }, body: body.replace('captured', 'changed') });
+    const tampered = await fetch(hook, {
+      method: 'POST',
+      headers: { ...falHeaders, 'x-fal-webhook-timestamp': String(Math.floor(Date.now() / 1000)) },
+      body: body.replace('captured', 'changed'),
+    });
     expect(((await tampered.json()) as { error: { message: string } }).error.message).toMatch(/signature does not match/);
     const forged = await fetch(hook, { method: 'POST', headers: { ...falHeaders, 'x-fal-webhook-signature': 'ab'.repeat(64) }, body });
     expect(forged.status).toBe(401);

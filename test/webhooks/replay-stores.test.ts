@@ -27,22 +27,31 @@ afterAll(async () => {
 
 /** Two handles on one store: two gateway replicas (the memory cache has only one). */
 const stores: [string, (t: () => number) => [ReplayStore, ReplayStore]][] = [
-  ['memory', (now) => {
-    const cache = new ReplayCache({ now });
-    return [cache, cache];
-  }],
-  ['sqlite', (now) => {
-    const path = join(mkdtempSync(join(tmpdir(), 'easel-replay-')), 'gateway.db');
-    const pair: [ReplayStore, ReplayStore] = [new SqliteReplayStore(path, { now }), new SqliteReplayStore(path, { now })];
-    opened.push(...pair);
-    return pair;
-  }],
-  ['redis', (now) => {
-    const keyPrefix = `${prefix}${randomBytes(4).toString('hex')}:`;
-    const pair: [ReplayStore, ReplayStore] = [new RedisReplayStore(REDIS_URL, { keyPrefix, now }), new RedisReplayStore(REDIS_URL, { keyPrefix, now })];
-    opened.push(...pair);
-    return pair;
-  }],
+  [
+    'memory',
+    (now) => {
+      const cache = new ReplayCache({ now });
+      return [cache, cache];
+    },
+  ],
+  [
+    'sqlite',
+    (now) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'easel-replay-')), 'gateway.db');
+      const pair: [ReplayStore, ReplayStore] = [new SqliteReplayStore(path, { now }), new SqliteReplayStore(path, { now })];
+      opened.push(...pair);
+      return pair;
+    },
+  ],
+  [
+    'redis',
+    (now) => {
+      const keyPrefix = `${prefix}${randomBytes(4).toString('hex')}:`;
+      const pair: [ReplayStore, ReplayStore] = [new RedisReplayStore(REDIS_URL, { keyPrefix, now }), new RedisReplayStore(REDIS_URL, { keyPrefix, now })];
+      opened.push(...pair);
+      return pair;
+    },
+  ],
 ];
 
 describe.each(stores)('%s replay store', (_name, open) => {

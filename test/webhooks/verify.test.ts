@@ -22,7 +22,8 @@ describe('verifyReplicateWebhook', () => {
   function signed(id = `msg_${randomBytes(6).toString('hex')}`, timestampS = NOW_S, payload = body, key = secret) {
     return { 'webhook-id': id, 'webhook-timestamp': String(timestampS), 'webhook-signature': new Webhook(key).sign(id, new Date(timestampS * 1000), payload) };
   }
-  const verify = (headers: Record<string, string> | Headers, rawBody: string | Uint8Array = body, seen = new ReplayCache()) => verifyReplicateWebhook({ headers, rawBody }, secret, { now, seen });
+  const verify = (headers: Record<string, string> | Headers, rawBody: string | Uint8Array = body, seen = new ReplayCache()) =>
+    verifyReplicateWebhook({ headers, rawBody }, secret, { now, seen });
 
   it('accepts a valid delivery, from a Headers object, a header record in any case, a string or bytes', () => {
     const headers = signed('msg_1');
@@ -33,7 +34,11 @@ describe('verifyReplicateWebhook', () => {
   });
 
   it('rejects a tampered body, a wrong secret and a forged signature', () => {
-    expect(verify(signed(), body.replace('succeeded', 'failed'))).toMatchObject({ ok: false, code: 'bad_signature', reason: expect.stringMatching(/signature does not match/) });
+    expect(verify(signed(), body.replace('succeeded', 'failed'))).toMatchObject({
+      ok: false,
+      code: 'bad_signature',
+      reason: expect.stringMatching(/signature does not match/),
+    });
     expect(verify(signed(undefined, undefined, undefined, `whsec_${randomBytes(24).toString('base64')}`))).toMatchObject({ ok: false, code: 'bad_signature' });
     expect(verify({ ...signed(), 'webhook-signature': `v1,${randomBytes(32).toString('base64')}` })).toMatchObject({ ok: false, code: 'bad_signature' });
     const genuine = signed();
@@ -44,7 +49,10 @@ describe('verifyReplicateWebhook', () => {
   it('signs the raw bytes: bodies that decode to the same text still differ', () => {
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
     const raw = Uint8Array.of(0x7b, 0xff, 0x7d);
-    const sig = createHmac('sha256', key).update('msg_b.' + NOW_S + '.').update(raw).digest('base64');
+    const sig = createHmac('sha256', key)
+      .update('msg_b.' + NOW_S + '.')
+      .update(raw)
+      .digest('base64');
     const headers = { 'webhook-id': 'msg_b', 'webhook-timestamp': String(NOW_S), 'webhook-signature': `v1,${sig}` };
     expect(verify(headers, raw).ok).toBe(true);
     expect(verify(headers, Uint8Array.of(0x7b, 0xfe, 0x7d))).toMatchObject({ ok: false, code: 'bad_signature' }); // both decode to "{\uFFFD}"
@@ -63,11 +71,17 @@ describe('verifyReplicateWebhook', () => {
   });
 
   it('rejects timestamps outside the tolerance, both ways, and accepts its edges', () => {
-    expect(verify(signed(undefined, NOW_S - 301))).toMatchObject({ ok: false, code: 'stale_timestamp', reason: 'timestamp is 301 s old; deliveries older than 300 s are refused' });
+    expect(verify(signed(undefined, NOW_S - 301))).toMatchObject({
+      ok: false,
+      code: 'stale_timestamp',
+      reason: 'timestamp is 301 s old; deliveries older than 300 s are refused',
+    });
     expect(verify(signed(undefined, NOW_S + 301))).toMatchObject({ ok: false, code: 'stale_timestamp', reason: expect.stringMatching(/301 s in the future/) });
     expect(verify(signed(undefined, NOW_S - 300)).ok).toBe(true);
     expect(verify(signed(undefined, NOW_S + 300)).ok).toBe(true);
-    expect(verifyReplicateWebhook({ headers: signed(undefined, NOW_S - 301), rawBody: body }, secret, { now, toleranceSeconds: 600, seen: new ReplayCache() }).ok).toBe(true);
+    expect(
+      verifyReplicateWebhook({ headers: signed(undefined, NOW_S - 301), rawBody: body }, secret, { now, toleranceSeconds: 600, seen: new ReplayCache() }).ok,
+    ).toBe(true);
     expect(verify({ ...signed(), 'webhook-timestamp': '17e8' })).toMatchObject({ ok: false, code: 'malformed_header' });
   });
 
@@ -81,7 +95,9 @@ describe('verifyReplicateWebhook', () => {
   });
 
   it('throws on a malformed secret without echoing it', () => {
-    expect(() => verifyReplicateWebhook({ headers: signed(), rawBody: body }, 'whsec_!!not-base64!!', { now })).toThrow(/^the Replicate webhook secret must look like whsec_<base64>$/);
+    expect(() => verifyReplicateWebhook({ headers: signed(), rawBody: body }, 'whsec_!!not-base64!!', { now })).toThrow(
+      /^the Replicate webhook secret must look like whsec_<base64>$/,
+    );
   });
 });
 
@@ -100,7 +116,12 @@ describe('verifyFalWebhook', () => {
       'X-Fal-Webhook-Signature': sign(null, message, privateKey).toString('hex'),
     };
   }
-  const verify = (headers: Record<string, string> | Headers, rawBody: string | Uint8Array = body, keys: Parameters<typeof verifyFalWebhook>[1] = jwks, seen = new ReplayCache()) => verifyFalWebhook({ headers, rawBody }, keys, { now, seen });
+  const verify = (
+    headers: Record<string, string> | Headers,
+    rawBody: string | Uint8Array = body,
+    keys: Parameters<typeof verifyFalWebhook>[1] = jwks,
+    seen = new ReplayCache(),
+  ) => verifyFalWebhook({ headers, rawBody }, keys, { now, seen });
 
   it('accepts a valid delivery against any key of the JWKS, skipping keys of other types', () => {
     expect(verify(signed('req-1'))).toEqual({ ok: true, requestId: 'req-1' });
@@ -110,7 +131,11 @@ describe('verifyFalWebhook', () => {
   });
 
   it('rejects a tampered body, a changed header, a wrong key and a forged signature', () => {
-    expect(verify(signed(), body.replace('OK', 'ERROR'))).toMatchObject({ ok: false, code: 'bad_signature', reason: 'signature does not match any key in the JWKS' });
+    expect(verify(signed(), body.replace('OK', 'ERROR'))).toMatchObject({
+      ok: false,
+      code: 'bad_signature',
+      reason: 'signature does not match any key in the JWKS',
+    });
     expect(verify({ ...signed(), 'X-Fal-Webhook-User-Id': 'user-8' })).toMatchObject({ ok: false, code: 'bad_signature' });
     expect(verify(signed(undefined, undefined, undefined, generateKeyPairSync('ed25519').privateKey))).toMatchObject({ ok: false, code: 'bad_signature' });
     expect(verify(signed(), body, { keys: [jwkOf(generateKeyPairSync('ed25519').publicKey)] })).toMatchObject({ ok: false, code: 'bad_signature' });
@@ -119,10 +144,13 @@ describe('verifyFalWebhook', () => {
     expect(verify(signed(), body, { keys: [] })).toMatchObject({ ok: false, reason: expect.stringMatching(/no Ed25519 key/) });
   });
 
-  it.each(['x-fal-webhook-request-id', 'x-fal-webhook-user-id', 'x-fal-webhook-timestamp', 'x-fal-webhook-signature'])('rejects a delivery without %s, naming it', (name) => {
-    const headers = Object.fromEntries(Object.entries(signed()).filter(([k]) => k.toLowerCase() !== name));
-    expect(verify(headers)).toEqual({ ok: false, code: 'missing_header', reason: `missing header ${name}` });
-  });
+  it.each(['x-fal-webhook-request-id', 'x-fal-webhook-user-id', 'x-fal-webhook-timestamp', 'x-fal-webhook-signature'])(
+    'rejects a delivery without %s, naming it',
+    (name) => {
+      const headers = Object.fromEntries(Object.entries(signed()).filter(([k]) => k.toLowerCase() !== name));
+      expect(verify(headers)).toEqual({ ok: false, code: 'missing_header', reason: `missing header ${name}` });
+    },
+  );
 
   it('rejects timestamps more than 300 s away, both ways', () => {
     expect(verify(signed(undefined, NOW_S - 301))).toMatchObject({ ok: false, code: 'stale_timestamp' });
@@ -164,7 +192,12 @@ describe('ReplayCache', () => {
 
 describe('fetchJwks', () => {
   const key = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
-  const served = { keys: [{ kty: 'RSA', n: 'x', e: 'AQAB' }, { ...key, kid: 'k1' }] };
+  const served = {
+    keys: [
+      { kty: 'RSA', n: 'x', e: 'AQAB' },
+      { ...key, kid: 'k1' },
+    ],
+  };
   function fakeFetch(answers: (() => Response)[]) {
     const calls: string[] = [];
     const fetcher = (async (url: string | URL | Request) => (calls.push(String(url)), answers[Math.min(calls.length, answers.length) - 1]!())) as typeof fetch;
@@ -192,7 +225,9 @@ describe('fetchJwks', () => {
     const { calls, fetcher } = fakeFetch([() => new Response('down', { status: 503 }), ok]);
     let t = 0;
     const opts = { fetch: fetcher, now: () => t };
-    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', opts)).rejects.toThrow(/^fal: could not load the webhook JWKS from https:\/\/keys\.test\/c\.json: HTTP 503$/);
+    await expect(fetchJwks('https://keys.test/c.json?token=SECRET', opts)).rejects.toThrow(
+      /^fal: could not load the webhook JWKS from https:\/\/keys\.test\/c\.json: HTTP 503$/,
+    );
     t = 29_999; // a host that is down is not asked again by every delivery, refreshes included
     await expect(fetchJwks('https://keys.test/c.json?token=SECRET', { ...opts, refresh: true })).rejects.toThrow(/HTTP 503/);
     expect(calls).toHaveLength(1);
@@ -267,10 +302,12 @@ describe('interoperability with the sandbox', () => {
     sandbox = await startSandbox({ timeScale: 0.001 });
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-        received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(204).end();
-      });
+      req
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => {
+          received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+          res.writeHead(204).end();
+        });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
@@ -288,7 +325,12 @@ describe('interoperability with the sandbox', () => {
     const created = await fetch(`${sandbox.urls.replicate}/predictions`, {
       method: 'POST',
       headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
-      body: JSON.stringify({ version: 'black-forest-labs/flux-schnell', input: { prompt: 'x' }, webhook: `${hookUrl}/replicate`, webhook_events_filter: ['completed'] }),
+      body: JSON.stringify({
+        version: 'black-forest-labs/flux-schnell',
+        input: { prompt: 'x' },
+        webhook: `${hookUrl}/replicate`,
+        webhook_events_filter: ['completed'],
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -300,7 +342,10 @@ describe('interoperability with the sandbox', () => {
     const input = { headers: got.headers as Record<string, string>, rawBody: got.body };
     expect(verifyReplicateWebhook(input, key, { seen })).toEqual({ ok: true, id: got.headers['webhook-id'] });
     expect(verifyReplicateWebhook(input, key, { seen })).toMatchObject({ ok: false, code: 'replayed' });
-    expect(verifyReplicateWebhook({ ...input, rawBody: got.body.toString().replace('succeeded', 'failed') }, key, { seen: new ReplayCache() })).toMatchObject({ ok: false, code: 'bad_signature' });
+    expect(verifyReplicateWebhook({ ...input, rawBody: got.body.toString().replace('succeeded', 'failed') }, key, { seen: new ReplayCache() })).toMatchObject({
+      ok: false,
+      code: 'bad_signature',
+    });
   });
 
   it('verifies a real FAL delivery against the sandbox JWKS, then refuses it replayed', async () => {

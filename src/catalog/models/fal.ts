@@ -32,12 +32,16 @@ export const falModels: readonly CatalogModel[] = [
       kind: 'per-megapixel',
       usd: 0.025,
       roundUp: true,
-      source: { ...FAL_DEV_PAGE, note: '"$0.025 per megapixel, rounding up to the nearest megapixel"; the guide says ~$0.025 per image up to 1 MP — the same figure' },
+      source: {
+        ...FAL_DEV_PAGE,
+        note: '"$0.025 per megapixel, rounding up to the nearest megapixel"; the guide says ~$0.025 per image up to 1 MP — the same figure',
+      },
     },
     latency: { p50Ms: 4_000, p99Ms: 6_000, source: { ...GUIDE, note: 'benchmark table: FAL FLUX.1 dev p50 3-6 s; uptime table: FAL p99 3-6 s' } },
     ratings: { promptAdherence: 'very-good', photorealism: 'excellent', textInImage: 'fair', source: GUIDE },
     lifecycle: { status: 'active' },
-    notes: 'Queue API (submit, status, result, cancel) or the synchronous host with providerOptions.fal.sync. 1–50 steps (default 28), guidance 1–20 (default 3.5).',
+    notes:
+      'Queue API (submit, status, result, cancel) or the synchronous host with providerOptions.fal.sync. 1–50 steps (default 28), guidance 1–20 (default 3.5).',
   },
   {
     id: 'fal/flux/schnell',
@@ -54,9 +58,18 @@ export const falModels: readonly CatalogModel[] = [
       kind: 'per-megapixel',
       usd: 0.003,
       roundUp: true,
-      source: { kind: 'guide', ref: GUIDE.ref, date: GUIDE.date, note: 'guide: ~$0.003 "up to 1MP"; third-party listings say $0.003/MP; no official fal page for schnell in the store' },
+      source: {
+        kind: 'guide',
+        ref: GUIDE.ref,
+        date: GUIDE.date,
+        note: 'guide: ~$0.003 "up to 1MP"; third-party listings say $0.003/MP; no official fal page for schnell in the store',
+      },
     },
-    latency: { p50Ms: 2_000, p99Ms: 4_000, source: { kind: 'estimate', ref: 'easel estimate: 4 steps against dev’s 28, under the guide’s FAL p99 of 3-6 s', date: '2026-11' } },
+    latency: {
+      p50Ms: 2_000,
+      p99Ms: 4_000,
+      source: { kind: 'estimate', ref: 'easel estimate: 4 steps against dev’s 28, under the guide’s FAL p99 of 3-6 s', date: '2026-11' },
+    },
     lifecycle: { status: 'active' },
     notes: '1–12 steps (default 4).',
   },
@@ -76,10 +89,24 @@ export const falModels: readonly CatalogModel[] = [
       kind: 'per-megapixel',
       usd: 0.05,
       roundUp: true,
-      source: { kind: 'vendor', ref: 'fal.ai/models/fal-ai/flux-pro/v1/fill (llms.txt, API reference)', date: '2026', note: '"$0.05 per megapixels", "billed by rounding up to nearest megapixel"' },
+      source: {
+        kind: 'vendor',
+        ref: 'fal.ai/models/fal-ai/flux-pro/v1/fill (llms.txt, API reference)',
+        date: '2026',
+        note: '"$0.05 per megapixels", "billed by rounding up to nearest megapixel"',
+      },
     },
-    latency: { p50Ms: 6_000, p99Ms: 12_000, source: { kind: 'estimate', ref: 'easel estimate: FLUX.1 [pro] at full steps, slower than dev (guide: FAL dev p50 3-6 s); no published figure', date: '2026-11' } },
+    latency: {
+      p50Ms: 6_000,
+      p99Ms: 12_000,
+      source: {
+        kind: 'estimate',
+        ref: 'easel estimate: FLUX.1 [pro] at full steps, slower than dev (guide: FAL dev p50 3-6 s); no published figure',
+        date: '2026-11',
+      },
+    },
     lifecycle: { status: 'active' },
-    notes: 'Inpainting: prompt, image_url and mask_url (same size; white is repainted, black kept; easel sends data URIs), num_images 1–4, seed, output_format jpeg|png, safety_tolerance "1"–"6" (default "2") and enhance_prompt through providerOptions.fal.input.',
+    notes:
+      'Inpainting: prompt, image_url and mask_url (same size; white is repainted, black kept; easel sends data URIs), num_images 1–4, seed, output_format jpeg|png, safety_tolerance "1"–"6" (default "2") and enhance_prompt through providerOptions.fal.input.',
   },
 ];

@@ -44,7 +44,11 @@ export const localModels: readonly CatalogModel[] = [
     outputFormats: ['png', 'jpeg', 'webp'],
     defaultOutputFormat: 'png',
     price: FREE,
-    latency: measured(1_250, 2_800, 'x4, 256x192 -> 1024x768 PNG incl. file read + write, 50 images in one run, model loaded: p50 1222 ms, p99 2786 ms (shared 2-core machine; the first call in a process also loads TensorFlow.js and the weights, ~1 s more). Time grows with output pixels'),
+    latency: measured(
+      1_250,
+      2_800,
+      'x4, 256x192 -> 1024x768 PNG incl. file read + write, 50 images in one run, model loaded: p50 1222 ms, p99 2786 ms (shared 2-core machine; the first call in a process also loads TensorFlow.js and the weights, ~1 s more). Time grows with output pixels',
+    ),
     lifecycle: { status: 'active' },
     notes:
       'A real super-resolution network (ESRGAN, slim RDN weights from @upscalerjs/esrgan-slim 1.0.0) on the TensorFlow.js wasm backend, in-process and offline. Needs no API key; needs the optional packages upscaler, @upscalerjs/esrgan-slim, @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm. Output up to 12.6 MP (4096x3072: 36 s and 1.1 GB peak memory here); larger requests are refused with a hint to use local/lanczos.',

@@ -16,7 +16,14 @@ const OPENAI_DEPRECATIONS = 'developers.openai.com deprecations page (stored cop
 /** The size list every gpt-image-1.x model takes (plus `auto`). */
 const GPT_IMAGE_SIZES = ['1024x1024', '1536x1024', '1024x1536'] as const;
 const GPT_IMAGE_QUALITIES = ['low', 'medium', 'high', 'auto'] as const;
-const GPT_IMAGE_FEATURES: ModelFeatures = { negativePrompt: false, seed: false, mask: true, strength: false, revisedPrompt: false, maskConvention: 'transparent-is-edit' };
+const GPT_IMAGE_FEATURES: ModelFeatures = {
+  negativePrompt: false,
+  seed: false,
+  mask: true,
+  strength: false,
+  revisedPrompt: false,
+  maskConvention: 'transparent-is-edit',
+};
 
 /** The guide has no figure for the gpt-image family: these are our estimates, marked as such. */
 function estimatedLatency(p50Ms: number, p99Ms: number, note: string): LatencyProfile {
@@ -35,7 +42,12 @@ function perQualityTable(square: Record<'low' | 'medium' | 'high', number>, othe
   return {
     kind: 'per-image',
     usd: other.medium,
-    table: [...rows, { quality: 'auto', size: '1024x1024', usd: square.medium }, { quality: 'auto', usd: other.medium }, { size: '1024x1024', usd: square.medium }],
+    table: [
+      ...rows,
+      { quality: 'auto', size: '1024x1024', usd: square.medium },
+      { quality: 'auto', usd: other.medium },
+      { size: '1024x1024', usd: square.medium },
+    ],
     source: { ...source, note: `${source.note ? `${source.note} ` : ''}quality auto (or unset) is priced as medium.` },
   };
 }
@@ -55,7 +67,12 @@ const GPT_IMAGE_RATINGS = {
   promptAdherence: 'excellent',
   photorealism: 'good',
   textInImage: 'good',
-  source: { kind: 'estimate', ref: 'easel: DALL-E 3 guide ratings carried to its gpt-image successors', date: '2026-11', note: 'not measured by the guide; override in config' },
+  source: {
+    kind: 'estimate',
+    ref: 'easel: DALL-E 3 guide ratings carried to its gpt-image successors',
+    date: '2026-11',
+    note: 'not measured by the guide; override in config',
+  },
 } as const;
 
 export const openaiModels: readonly CatalogModel[] = [
@@ -116,9 +133,19 @@ export const openaiModels: readonly CatalogModel[] = [
       ],
       source: DALLE_PRICES_3P,
     },
-    latency: { p50Ms: 6_000, p99Ms: 12_000, source: { kind: 'estimate', ref: 'easel estimate (no guide or vendor figure)', date: '2026-11', note: 'smaller, older model than DALL-E 3; guide has no row' } },
+    latency: {
+      p50Ms: 6_000,
+      p99Ms: 12_000,
+      source: {
+        kind: 'estimate',
+        ref: 'easel estimate (no guide or vendor figure)',
+        date: '2026-11',
+        note: 'smaller, older model than DALL-E 3; guide has no row',
+      },
+    },
     lifecycle: { status: 'shutdown', shutdownDate: '2026-05-12', replacement: 'openai/gpt-image-1', note: SHUTDOWN_NOTE },
-    notes: 'Edits take one square PNG under 4 MB; the mask (or the image\'s own alpha) marks transparent pixels as the area to change. Variations: dall-e-2 only.',
+    notes:
+      "Edits take one square PNG under 4 MB; the mask (or the image's own alpha) marks transparent pixels as the area to change. Variations: dall-e-2 only.",
   },
   {
     id: 'openai/gpt-image-1',
@@ -146,7 +173,8 @@ export const openaiModels: readonly CatalogModel[] = [
     latency: estimatedLatency(20_000, 60_000, 'gpt-image models are slower than DALL-E 3, more so at high quality'),
     ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'active' },
-    notes: 'Always returns base64 (response_format is rejected). Edits take up to 16 images (png/webp/jpg < 50 MB) and an optional PNG mask with alpha (transparent = edit).',
+    notes:
+      'Always returns base64 (response_format is rejected). Edits take up to 16 images (png/webp/jpg < 50 MB) and an optional PNG mask with alpha (transparent = edit).',
   },
   {
     id: 'openai/gpt-image-1-mini',
@@ -161,10 +189,14 @@ export const openaiModels: readonly CatalogModel[] = [
     outputFormats: ['png', 'jpeg', 'webp'],
     defaultOutputFormat: 'png',
     qualities: GPT_IMAGE_QUALITIES,
-    price: perQualityTable({ low: 0.005, medium: 0.011, high: 0.036 }, { low: 0.006, medium: 0.015, high: 0.052 }, {
-      ...MINI_PAGE,
-      note: 'Official per-image output prices; tokens: text in $2/M, image in $2.50/M, image out $8/M.',
-    }),
+    price: perQualityTable(
+      { low: 0.005, medium: 0.011, high: 0.036 },
+      { low: 0.006, medium: 0.015, high: 0.052 },
+      {
+        ...MINI_PAGE,
+        note: 'Official per-image output prices; tokens: text in $2/M, image in $2.50/M, image out $8/M.',
+      },
+    ),
     latency: estimatedLatency(10_000, 30_000, 'the cost-efficient variant; faster than gpt-image-1'),
     lifecycle: { status: 'deprecated', shutdownDate: '2026-12-01', replacement: 'openai/gpt-image-2', note: `${OPENAI_DEPRECATIONS}. ${SUCCESSOR_CONFLICT}` },
     notes: 'Like gpt-image-1; input_fidelity is not available for edits.',
@@ -182,12 +214,16 @@ export const openaiModels: readonly CatalogModel[] = [
     outputFormats: ['png', 'jpeg', 'webp'],
     defaultOutputFormat: 'png',
     qualities: GPT_IMAGE_QUALITIES,
-    price: perQualityTable({ low: 0.009, medium: 0.034, high: 0.133 }, { low: 0.013, medium: 0.05, high: 0.2 }, {
-      kind: 'third-party',
-      ref: 'docs.apiyi.com api-capabilities/gpt-image-2/historical-versions (per-image reference table)',
-      date: '2026',
-      note: 'UNVERIFIED: no official OpenAI page for gpt-image-1.5 in the store; that page gives tokens at $5/M in, $10/M out.',
-    }),
+    price: perQualityTable(
+      { low: 0.009, medium: 0.034, high: 0.133 },
+      { low: 0.013, medium: 0.05, high: 0.2 },
+      {
+        kind: 'third-party',
+        ref: 'docs.apiyi.com api-capabilities/gpt-image-2/historical-versions (per-image reference table)',
+        date: '2026',
+        note: 'UNVERIFIED: no official OpenAI page for gpt-image-1.5 in the store; that page gives tokens at $5/M in, $10/M out.',
+      },
+    ),
     latency: estimatedLatency(15_000, 45_000, 'faster than gpt-image-1 per third-party pages'),
     ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'deprecated', shutdownDate: '2026-12-01', replacement: 'openai/gpt-image-2', note: `${OPENAI_DEPRECATIONS}. ${SUCCESSOR_CONFLICT}` },
@@ -214,6 +250,7 @@ export const openaiModels: readonly CatalogModel[] = [
     latency: estimatedLatency(20_000, 60_000, 'sizes above 2560x1440 are experimental and slower'),
     ratings: GPT_IMAGE_RATINGS,
     lifecycle: { status: 'active' },
-    notes: 'Free sizes: both edges multiples of 16, at most 3840x2160 (above 2560x1440 experimental), aspect between 1:3 and 3:1. Also served as gpt-image-2-2026-04-21.',
+    notes:
+      'Free sizes: both edges multiples of 16, at most 3840x2160 (above 2560x1440 experimental), aspect between 1:3 and 3:1. Also served as gpt-image-2-2026-04-21.',
   },
 ];

@@ -70,7 +70,11 @@ export const replicateModels: readonly CatalogModel[] = [
     maxImagesPerCall: 4,
     outputFormats: ['webp', 'jpeg', 'png'],
     defaultOutputFormat: 'webp',
-    price: { kind: 'per-image', usd: 0.025, source: { ...REPLICATE_PRICING_3P, note: 'UNVERIFIED: no official Replicate page in the store; matches the guide\'s FAL FLUX.1 dev ~$0.025' } },
+    price: {
+      kind: 'per-image',
+      usd: 0.025,
+      source: { ...REPLICATE_PRICING_3P, note: "UNVERIFIED: no official Replicate page in the store; matches the guide's FAL FLUX.1 dev ~$0.025" },
+    },
     latency: latency(5_000, 8_000, 'guide: Replicate p99 3-8 s (vendor-wide); the guide has no Replicate flux-dev row'),
     ratings: {
       promptAdherence: 'very-good',
@@ -99,8 +103,7 @@ export const replicateModels: readonly CatalogModel[] = [
       typicalSeconds: 4,
       source: {
         ...GUIDE,
-        note:
-          'Guide: "Replicate SDXL ~$0.0023, per second of compute" — ambiguous. Read as ~$0.0023 per typical image (its batch example: ~$0.0023 per image), billed by compute time: 4 s typical predict time x $0.000575/s. A third-party page (gigagpu.com) says $0.0023 per GPU-second instead, which would make an image ~4x dearer. UNVERIFIED.',
+        note: 'Guide: "Replicate SDXL ~$0.0023, per second of compute" — ambiguous. Read as ~$0.0023 per typical image (its batch example: ~$0.0023 per image), billed by compute time: 4 s typical predict time x $0.000575/s. A third-party page (gigagpu.com) says $0.0023 per GPU-second instead, which would make an image ~4x dearer. UNVERIFIED.',
       },
     },
     latency: latency(5_000, 8_000, 'guide: Replicate SDXL p50 3-8 s; Replicate p99 3-8 s', true),

@@ -2,8 +2,14 @@
 import { GUIDE } from '../sources.js';
 import type { CatalogModel, Dimensioning, ModelFeatures, Source } from '../types.js';
 
-const CREDITS: Source = { kind: 'vendor', ref: 'Stability OpenAPI (stable-image endpoints: credits per successful generation)', date: '2025-06', note: '1 credit = $0.01 (third-party pages citing platform.stability.ai/pricing)' };
-const price = (credits: number, note?: string) => ({ kind: 'credits', credits, usdPerCredit: 0.01, source: note ? { ...CREDITS, note: `${CREDITS.note}; ${note}` } : CREDITS }) as const;
+const CREDITS: Source = {
+  kind: 'vendor',
+  ref: 'Stability OpenAPI (stable-image endpoints: credits per successful generation)',
+  date: '2025-06',
+  note: '1 credit = $0.01 (third-party pages citing platform.stability.ai/pricing)',
+};
+const price = (credits: number, note?: string) =>
+  ({ kind: 'credits', credits, usdPerCredit: 0.01, source: note ? { ...CREDITS, note: `${CREDITS.note}; ${note}` } : CREDITS }) as const;
 const LATENCY = { p50Ms: 8_000, p99Ms: 12_000, source: { ...GUIDE, note: 'quality table: SD3.5 Large p50 5-12 s; uptime table: Stability p99 5-12 s' } };
 
 /** Output sizes per aspect ratio for Ultra and SD3 (Stability's own ComfyUI node labels; protocols.md 2.3). */
@@ -18,7 +24,25 @@ export const STABILITY_RATIOS: Readonly<Record<string, readonly [number, number]
   '9:16': [768, 1344],
   '9:21': [640, 1536],
 };
-export const STYLE_PRESETS = ['enhance', 'anime', 'photographic', 'digital-art', 'comic-book', 'fantasy-art', 'line-art', 'analog-film', 'neon-punk', 'isometric', 'low-poly', 'origami', 'modeling-compound', 'cinematic', '3d-model', 'pixel-art', 'tile-texture'] as const;
+export const STYLE_PRESETS = [
+  'enhance',
+  'anime',
+  'photographic',
+  'digital-art',
+  'comic-book',
+  'fantasy-art',
+  'line-art',
+  'analog-film',
+  'neon-punk',
+  'isometric',
+  'low-poly',
+  'origami',
+  'modeling-compound',
+  'cinematic',
+  '3d-model',
+  'pixel-art',
+  'tile-texture',
+] as const;
 export const SDXL_SIZES = ['1024x1024', '1152x896', '896x1152', '1216x832', '1344x768', '768x1344', '1536x640', '640x1536'] as const;
 export const SDXL_ENGINE = 'stable-diffusion-xl-1024-v1-0';
 
@@ -101,7 +125,10 @@ export const stabilityModels: readonly CatalogModel[] = [
     outputFormats: ['png'],
     defaultOutputFormat: 'png',
     styles: STYLE_PRESETS,
-    price: price(0.9, "SDXL is 0.9 credits ($0.009) at ≤30 steps (0.9·steps/30 above) per the vendor; the guide's ~$0.002 matches only older third-party pricing — the vendor's figure wins"),
+    price: price(
+      0.9,
+      "SDXL is 0.9 credits ($0.009) at ≤30 steps (0.9·steps/30 above) per the vendor; the guide's ~$0.002 matches only older third-party pricing — the vendor's figure wins",
+    ),
     latency: LATENCY,
     lifecycle: active,
     notes: 'POST /v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image (JSON). Whether Stability still serves v1 is UNVERIFIED.',
@@ -128,23 +155,26 @@ export const stabilityModels: readonly CatalogModel[] = [
       ['conservative', 'Conservative Upscaler', 25, LATENCY],
       ['creative', 'Creative Upscaler (async)', 25, { p50Ms: 30_000, p99Ms: 60_000 }],
     ] as const
-  ).map(
-    ([name, displayName, credits, latency]): CatalogModel => ({
-      id: `stability/upscale-${name}`,
-      provider: 'stability',
-      vendorModel: `upscale/${name}`,
-      displayName,
-      tasks: ['upscale'],
-      features: { negativePrompt: name !== 'fast', seed: name !== 'fast', mask: false, strength: false, revisedPrompt: false },
-      dimensions: FROM_INPUT,
-      scales: [4],
-      maxImagesPerCall: 1,
-      outputFormats: ['png', 'jpeg', 'webp'],
-      defaultOutputFormat: 'png',
-      price: price(credits),
-      latency: { ...latency, source: { kind: 'estimate', ref: name === 'fast' ? 'vendor: "~1 s"' : 'easel estimate', date: '2026-11' } },
-      lifecycle: active,
-      notes: name === 'creative' ? 'Asynchronous: POST answers {id}; GET /v2beta/results/{id} until 200.' : name === 'fast' ? '4x, input 32–1536 px a side.' : 'Up to ~4 MP output; takes a prompt.',
-    }),
-  ),
+  ).map(([name, displayName, credits, latency]): CatalogModel => ({
+    id: `stability/upscale-${name}`,
+    provider: 'stability',
+    vendorModel: `upscale/${name}`,
+    displayName,
+    tasks: ['upscale'],
+    features: { negativePrompt: name !== 'fast', seed: name !== 'fast', mask: false, strength: false, revisedPrompt: false },
+    dimensions: FROM_INPUT,
+    scales: [4],
+    maxImagesPerCall: 1,
+    outputFormats: ['png', 'jpeg', 'webp'],
+    defaultOutputFormat: 'png',
+    price: price(credits),
+    latency: { ...latency, source: { kind: 'estimate', ref: name === 'fast' ? 'vendor: "~1 s"' : 'easel estimate', date: '2026-11' } },
+    lifecycle: active,
+    notes:
+      name === 'creative'
+        ? 'Asynchronous: POST answers {id}; GET /v2beta/results/{id} until 200.'
+        : name === 'fast'
+          ? '4x, input 32–1536 px a side.'
+          : 'Up to ~4 MP output; takes a prompt.',
+  })),
 ];

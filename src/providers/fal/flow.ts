@@ -42,7 +42,9 @@ export async function waitForCompletion(scope: HttpScope, app: string, id: strin
     if (runtime.firstPollDelayMs) await pauseBeforePoll(runtime, runtime.firstPollDelayMs, id);
     const url = requestUrl(runtime, app, id, '/status');
     for (;;) {
-      const { status } = await readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(runtime), signal }), StatusSchema));
+      const { status } = await readJob(scope, id, 'status', async (signal) =>
+        readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(runtime), signal }), StatusSchema),
+      );
       if (status === 'COMPLETED') return;
       await pauseBeforePoll(runtime, runtime.pollIntervalMs, id);
     }
@@ -67,7 +69,11 @@ async function streamUntilCompleted(scope: HttpScope, app: string, id: string): 
   for (let reopen = 0; reopen <= STREAM_REOPENS; reopen++) {
     let answer;
     try {
-      answer = await send(scope, { method: 'GET', url: requestUrl(runtime, app, id, '/status/stream'), headers: { ...authHeaders(runtime), accept: 'text/event-stream' } });
+      answer = await send(scope, {
+        method: 'GET',
+        url: requestUrl(runtime, app, id, '/status/stream'),
+        headers: { ...authHeaders(runtime), accept: 'text/event-stream' },
+      });
     } catch (error) {
       if (runtime.signal.aborted) throw error;
       return false;
@@ -112,7 +118,11 @@ export function fetchResult<S extends z.ZodType>(scope: HttpScope, app: string, 
  */
 export async function cancel(scope: HttpScope, app: string, id: string): Promise<CancelOutcome> {
   try {
-    const answer = await scope.runtime.fetch(requestUrl(scope.runtime, app, id, '/cancel'), { method: 'PUT', headers: authHeaders(scope.runtime), signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
+    const answer = await scope.runtime.fetch(requestUrl(scope.runtime, app, id, '/cancel'), {
+      method: 'PUT',
+      headers: authHeaders(scope.runtime),
+      signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
+    });
     const status = ((await answer.json().catch(() => ({}))) as { status?: unknown }).status;
     return status === 'ALREADY_COMPLETED' ? 'completed' : status === 'CANCELLATION_REQUESTED' || status === 'OK' ? 'canceled' : 'unknown';
   } catch {

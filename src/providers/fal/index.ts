@@ -65,7 +65,11 @@ async function submitOrAdopt(scope: HttpScope, call: ProviderCall, url: string, 
     (shielded) => submit({ ...scope, runtime: shielded }, url, body),
     // A custom host without FAL's Platform API lists nothing: whether the submit took stays unknown.
     scope.runtime.urls.platform
-      ? (shielded) => findFalOrphan({ ...scope, runtime: shielded }, { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() })
+      ? (shielded) =>
+          findFalOrphan(
+            { ...scope, runtime: shielded },
+            { app: call.model.vendorModel, input: body, sinceMs: submittedAt - CLOCK_SKEW_MS, sentAt: submittedAt, taken: notHeld() },
+          )
       : undefined,
   );
   holdJob(id);
@@ -87,7 +91,14 @@ async function finish(scope: HttpScope, call: ProviderCall, id: string, warnings
 }
 
 /** Images of a result; `jobId` (queue requests) makes a failed download retry against that request. */
-async function collect(scope: HttpScope, call: ProviderCall, result: FalResult, requestId: string | undefined, warnings: Warning[], jobId?: string): Promise<ProviderResult> {
+async function collect(
+  scope: HttpScope,
+  call: ProviderCall,
+  result: FalResult,
+  requestId: string | undefined,
+  warnings: Warning[],
+  jobId?: string,
+): Promise<ProviderResult> {
   const kept = keptImages(result, { model: call.model.id, requestId: requestId ?? '' }, warnings);
   const images = await Promise.all(
     kept.map(async (image, i) => {

@@ -35,7 +35,13 @@ export function buildInput(call: ProviderCall, options: FalOptions): { input: Re
     ...options.input,
   };
   if (call.outputFormat === 'webp') {
-    warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
+    warnings.push({
+      kind: 'unsupported',
+      model: call.model.id,
+      field: 'outputFormat',
+      requested: 'webp',
+      message: `${call.model.id} writes jpeg or png; webp was not sent`,
+    });
   }
   return { input, warnings };
 }
@@ -57,7 +63,13 @@ function buildFillInput(call: ProviderCall, options: FalOptions): { input: Recor
     ...options.input,
   };
   if (call.outputFormat === 'webp') {
-    warnings.push({ kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` });
+    warnings.push({
+      kind: 'unsupported',
+      model: call.model.id,
+      field: 'outputFormat',
+      requested: 'webp',
+      message: `${call.model.id} writes jpeg or png; webp was not sent`,
+    });
   }
   return { input, warnings };
 }

@@ -15,10 +15,21 @@ export function keptImages(result: FalResult, details: { model: string; requestI
   const flags = result.has_nsfw_concepts ?? [];
   const kept = result.images.filter((_, i) => flags[i] !== true);
   if (result.images.length > 0 && kept.length === 0) {
-    throw new ContentRejectedError(`fal (${details.model}): the safety checker flagged every image`, { ...details, provider: 'fal', vendorCode: 'has_nsfw_concepts' });
+    throw new ContentRejectedError(`fal (${details.model}): the safety checker flagged every image`, {
+      ...details,
+      provider: 'fal',
+      vendorCode: 'has_nsfw_concepts',
+    });
   }
   if (kept.length < result.images.length) {
-    warnings.push({ kind: 'adjusted', model: details.model, field: 'n', requested: result.images.length, applied: kept.length, message: `${details.model}: the safety checker flagged ${result.images.length - kept.length} image(s); they were dropped` });
+    warnings.push({
+      kind: 'adjusted',
+      model: details.model,
+      field: 'n',
+      requested: result.images.length,
+      applied: kept.length,
+      message: `${details.model}: the safety checker flagged ${result.images.length - kept.length} image(s); they were dropped`,
+    });
   }
   return kept;
 }

@@ -96,7 +96,9 @@ function loadKit(): Promise<EsrganKit> {
 
 async function loadKitOnce(): Promise<EsrganKit> {
   const requireHere = createRequire(import.meta.url);
-  const upscalerBundle = await attempt('upscaler', async () => join(packageRoot(requireHere.resolve('upscaler/node'), 'upscaler'), 'dist/browser/umd/upscaler.min.js'));
+  const upscalerBundle = await attempt('upscaler', async () =>
+    join(packageRoot(requireHere.resolve('upscaler/node'), 'upscaler'), 'dist/browser/umd/upscaler.min.js'),
+  );
   // Resolve tfjs and its backend from the bundle's own folder, so all three share its tfjs-core.
   const requireFromUpscaler = createRequire(upscalerBundle);
   const tf = await attempt('@tensorflow/tfjs', async () => requireFromUpscaler('@tensorflow/tfjs') as typeof tfjs);

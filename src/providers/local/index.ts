@@ -34,7 +34,12 @@ export const localProvider: ImageProvider = {
     const model = call.model.id;
     const upscaler = UPSCALERS[call.model.vendorModel];
     if (!upscaler) {
-      throw new InvalidRequestError(`local: no local model ${model}; local models are ${Object.keys(UPSCALERS).map((m) => `local/${m}`).join(', ')}`, { model, provider: 'local', field: 'model' });
+      throw new InvalidRequestError(
+        `local: no local model ${model}; local models are ${Object.keys(UPSCALERS)
+          .map((m) => `local/${m}`)
+          .join(', ')}`,
+        { model, provider: 'local', field: 'model' },
+      );
     }
     if (call.task !== 'upscale') {
       throw new UnsupportedCapabilityError(`${model} only upscales; it cannot ${call.task}`, { model, provider: 'local', field: 'task', allowed: ['upscale'] });

@@ -5,6 +5,8 @@ import { encodeAs, uprightSize } from './pixels.js';
 
 export async function upscaleLanczos(bytes: Uint8Array, scale: number, format: OutputFormat): Promise<Buffer> {
   const { width, height } = await uprightSize(bytes);
-  const resized = sharp(bytes).autoOrient().resize(width * scale, height * scale, { kernel: 'lanczos3', fit: 'fill' });
+  const resized = sharp(bytes)
+    .autoOrient()
+    .resize(width * scale, height * scale, { kernel: 'lanczos3', fit: 'fill' });
   return encodeAs(resized, format);
 }

@@ -38,7 +38,14 @@ export const openaiProvider: ImageProvider = {
     );
     const warnings: Warning[] = [...request.warnings];
     if (images.length !== call.n) {
-      warnings.push({ kind: 'adjusted', model: call.model.id, field: 'n', requested: call.n, applied: images.length, message: `${call.model.id} returned ${images.length} of the ${call.n} images asked for` });
+      warnings.push({
+        kind: 'adjusted',
+        model: call.model.id,
+        field: 'n',
+        requested: call.n,
+        applied: images.length,
+        message: `${call.model.id} returned ${images.length} of the ${call.n} images asked for`,
+      });
     }
     return { images, requestId: answer.requestId, usage, warnings };
   },

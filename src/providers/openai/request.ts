@@ -40,7 +40,8 @@ export function buildImagesRequest(call: ProviderCall, baseUrl: string, options:
   const endpoint = ENDPOINTS[call.task];
   if (!endpoint) throw new InvalidRequestError(`openai: ${call.model.id} cannot ${call.task}`, { model: call.model.id, provider: 'openai', field: 'task' });
   const warnings: Warning[] = [];
-  const warn = (field: string, message: string) => warnings.push({ kind: 'unsupported', model: call.model.id, field, message: `${call.model.id} ${message}; it was not sent` });
+  const warn = (field: string, message: string) =>
+    warnings.push({ kind: 'unsupported', model: call.model.id, field, message: `${call.model.id} ${message}; it was not sent` });
   const gpt = isGptImage(call);
 
   if (call.seed !== undefined) warn('seed', 'takes no seed (the OpenAI Images API has none)');
@@ -64,7 +65,8 @@ export function buildImagesRequest(call: ProviderCall, baseUrl: string, options:
     if (value === undefined) continue;
     if (!gpt) warn(`providerOptions.openai.${name}`, `takes no ${name} (gpt-image models only)`);
     else if (name === 'moderation' && endpoint !== 'generations') warn(`providerOptions.openai.${name}`, 'takes moderation on generations only');
-    else if (name === 'input_fidelity' && (endpoint !== 'edits' || call.model.vendorModel === 'gpt-image-1-mini')) warn(`providerOptions.openai.${name}`, 'takes input_fidelity on edits only (not gpt-image-1-mini)');
+    else if (name === 'input_fidelity' && (endpoint !== 'edits' || call.model.vendorModel === 'gpt-image-1-mini'))
+      warn(`providerOptions.openai.${name}`, 'takes input_fidelity on edits only (not gpt-image-1-mini)');
     else if (name === 'output_compression' && call.outputFormat === 'png') warn(`providerOptions.openai.${name}`, 'compresses jpeg and webp output only');
     else fields[name] = value;
   }
@@ -72,7 +74,8 @@ export function buildImagesRequest(call: ProviderCall, baseUrl: string, options:
 
   const uploads: UploadSpec[] = [];
   if (endpoint !== 'generations') {
-    if (!call.image) throw new InvalidRequestError(`openai: a ${call.task} request needs an input image`, { model: call.model.id, provider: 'openai', field: 'image' });
+    if (!call.image)
+      throw new InvalidRequestError(`openai: a ${call.task} request needs an input image`, { model: call.model.id, provider: 'openai', field: 'image' });
     uploads.push({ field: 'image', image: call.image, accepts: gpt ? ['png', 'jpeg', 'webp'] : ['png'] });
   }
   if (call.mask && endpoint === 'edits') {

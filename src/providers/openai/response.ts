@@ -11,9 +11,7 @@ import type { VendorUsage } from '../types.js';
 
 export const ImagesResponseSchema = z.object({
   created: z.number().optional(),
-  data: z
-    .array(z.object({ b64_json: z.string().nullish(), url: z.string().nullish(), revised_prompt: z.string().nullish() }))
-    .nullish(),
+  data: z.array(z.object({ b64_json: z.string().nullish(), url: z.string().nullish(), revised_prompt: z.string().nullish() })).nullish(),
   output_format: z.string().nullish(),
   usage: z.object({ input_tokens: z.number().optional(), output_tokens: z.number().optional() }).nullish(),
 });
@@ -40,7 +38,11 @@ export function parseImages(body: ImagesResponse, details: { model: string; requ
     }
   }
   if (outputs.length === 0) {
-    throw new NoImageGeneratedError(`openai (${details.model}) answered with no image (empty data)`, { model: details.model, provider: 'openai', requestId: details.requestId });
+    throw new NoImageGeneratedError(`openai (${details.model}) answered with no image (empty data)`, {
+      model: details.model,
+      provider: 'openai',
+      requestId: details.requestId,
+    });
   }
   const usage: VendorUsage = {};
   if (body.usage?.input_tokens !== undefined) usage.inputTokens = body.usage.input_tokens;

@@ -13,13 +13,27 @@ import { joinUrl } from '../../core/url.js';
 
 const PageSchema = z.object({
   next: z.string().nullish(),
-  results: z.array(z.object({ id: z.string(), model: z.string().optional(), version: z.string().optional(), created_at: z.string(), input: z.record(z.string(), z.unknown()).nullish() })),
+  results: z.array(
+    z.object({
+      id: z.string(),
+      model: z.string().optional(),
+      version: z.string().optional(),
+      created_at: z.string(),
+      input: z.record(z.string(), z.unknown()).nullish(),
+    }),
+  ),
 });
 
 /** Pages of recent predictions read at most, newest first. */
 const MAX_PAGES = 10;
 
-export async function findOrphan(scope: HttpScope, ref: ModelRef, input: Record<string, unknown>, sinceMs: number, taken: ReadonlySet<string>): Promise<string | undefined> {
+export async function findOrphan(
+  scope: HttpScope,
+  ref: ModelRef,
+  input: Record<string, unknown>,
+  sinceMs: number,
+  taken: ReadonlySet<string>,
+): Promise<string | undefined> {
   let url: string | undefined = joinUrl(scope.runtime.baseUrl, 'predictions');
   const model = `${ref.owner}/${ref.name}`;
   for (let page = 0; url && page < MAX_PAGES; page++) {

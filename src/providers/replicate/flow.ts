@@ -42,7 +42,9 @@ export async function createPrediction(scope: HttpScope, request: CreateRequest)
 /** The prediction's state; transient failures are asked again (the prediction is paid for). */
 export function getPrediction(scope: HttpScope, id: string): Promise<Prediction> {
   const url = joinUrl(scope.runtime.baseUrl, `predictions/${encodeURIComponent(id)}`);
-  return readJob(scope, id, 'status', async (signal) => readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal }), PredictionSchema));
+  return readJob(scope, id, 'status', async (signal) =>
+    readJson(scope, await send(scope, { method: 'GET', url, headers: authHeaders(scope.runtime), signal }), PredictionSchema),
+  );
 }
 
 /**

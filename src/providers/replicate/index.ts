@@ -28,7 +28,8 @@ export const replicateProvider: ImageProvider = {
     // A batch store must record the id before anything waits: no `Prefer: wait`, poll instead.
     const durable = runtime.onSubmitted !== undefined;
     // With webhook completion, Replicate calls back when the prediction ends (unless the caller set its own webhook).
-    const withWebhook = runtime.completion && !options.webhook ? { ...options, webhook: runtime.completion.url, webhook_events_filter: ['completed' as const] } : options;
+    const withWebhook =
+      runtime.completion && !options.webhook ? { ...options, webhook: runtime.completion.url, webhook_events_filter: ['completed' as const] } : options;
     const request = buildCreateRequest(call, runtime.baseUrl, withWebhook, durable || runtime.completion ? undefined : chooseWait(options.wait, runtime));
     const submittedAt = Date.now();
     let prediction: Prediction;
@@ -96,7 +97,13 @@ export const replicateProvider: ImageProvider = {
 };
 
 /** Creates the prediction; when the answer is lost, adopts the one the create made, if Replicate lists it. */
-function createOrAdopt(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, request: ReturnType<typeof buildCreateRequest>, since: number): Promise<Prediction> {
+function createOrAdopt(
+  call: ProviderCall,
+  options: ReturnType<typeof parseReplicateOptions>,
+  runtime: ProviderRuntime,
+  request: ReturnType<typeof buildCreateRequest>,
+  since: number,
+): Promise<Prediction> {
   const scope = scopeFor(call, runtime);
   return withinSubmitWindow(
     runtime,
@@ -110,7 +117,12 @@ function createOrAdopt(call: ProviderCall, options: ReturnType<typeof parseRepli
  * The prediction a create whose answer was lost made, when Replicate lists one (polled from its
  * state). A listing that fails rejects: whether the create took is then unknown.
  */
-async function findLost(call: ProviderCall, options: ReturnType<typeof parseReplicateOptions>, runtime: ProviderRuntime, since: number): Promise<Prediction | undefined> {
+async function findLost(
+  call: ProviderCall,
+  options: ReturnType<typeof parseReplicateOptions>,
+  runtime: ProviderRuntime,
+  since: number,
+): Promise<Prediction | undefined> {
   const scope = scopeFor(call, runtime);
   const ref = parseModelRef(call.model.vendorModel);
   const { input } = buildInput(call, ref, options);

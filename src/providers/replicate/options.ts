@@ -8,7 +8,10 @@ export const ReplicateOptionsSchema = z
     input: z.record(z.string(), z.unknown()).optional(),
     /** Replicate calls this URL with the prediction (signed; see `GET /v1/webhooks/default/secret`). */
     webhook: z.url({ protocol: /^https?$/ }).optional(),
-    webhook_events_filter: z.array(z.enum(['start', 'output', 'logs', 'completed'])).min(1).optional(),
+    webhook_events_filter: z
+      .array(z.enum(['start', 'output', 'logs', 'completed']))
+      .min(1)
+      .optional(),
     /** Seconds to hold the create request open (`Prefer: wait=N`, 1–60), or `false` to poll from the start. */
     wait: z.union([z.number().int().min(1).max(60), z.literal(false)]).optional(),
   })

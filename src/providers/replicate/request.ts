@@ -98,7 +98,7 @@ const fluxInput: Mapper = (call, warn) => {
 const sdxlInput: Mapper = (call, warn) => {
   const fromImage = call.image !== undefined;
   if (fromImage && call.model.dimensions.kind === 'free' && `${call.width}x${call.height}` !== call.model.dimensions.default) {
-    warn('size', 'ignores width/height when given an input image: the output has the input image\'s size');
+    warn('size', "ignores width/height when given an input image: the output has the input image's size");
   }
   return {
     prompt: call.prompt,

@@ -42,8 +42,10 @@ export const stabilityProvider: ImageProvider = {
     }
     const form = new FormData();
     for (const [name, value] of Object.entries(request.fields)) form.append(name, value);
-    for (const [name, file] of Object.entries(request.files)) form.append(name, new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mediaType }), `${name}.${file.mediaType.split('/')[1]}`);
-    const post = (within: HttpScope) => send(within, { method: 'POST', url: request.url, headers: { ...auth(runtime), accept: request.async ? 'application/json' : 'image/*' }, body: form });
+    for (const [name, file] of Object.entries(request.files))
+      form.append(name, new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mediaType }), `${name}.${file.mediaType.split('/')[1]}`);
+    const post = (within: HttpScope) =>
+      send(within, { method: 'POST', url: request.url, headers: { ...auth(runtime), accept: request.async ? 'application/json' : 'image/*' }, body: form });
     if (!request.async) return imageResult(call, await post(scope), request.warnings);
     // An async submit answers at once with the job's id: it is let finish even past the attempt's end.
     const { id } = await withinSubmitWindow(runtime, scope, async (shielded) => {
@@ -75,7 +77,9 @@ async function poll(scope: HttpScope, id: string): Promise<HttpAnswer> {
     if (runtime.firstPollDelayMs) await runtime.sleep(runtime.firstPollDelayMs, runtime.signal);
     for (;;) {
       if (runtime.signal.aborted) throw errorFromSignal(runtime.signal, scope);
-      const answer = await readJob(scope, id, 'result', (signal) => send(scope, { method: 'GET', url, headers: { ...auth(runtime), accept: 'image/*' }, signal }));
+      const answer = await readJob(scope, id, 'result', (signal) =>
+        send(scope, { method: 'GET', url, headers: { ...auth(runtime), accept: 'image/*' }, signal }),
+      );
       if (answer.status === 200) return { ...answer, requestId: answer.requestId ?? id };
       await runtime.sleep(runtime.pollIntervalMs, runtime.signal);
     }
@@ -89,14 +93,22 @@ function imageResult(call: ProviderCall, answer: HttpAnswer, warnings: ProviderR
   if (answer.headers.get('finish-reason') === 'CONTENT_FILTERED') throw filteredError(call, answer.requestId);
   const seed = Number(answer.headers.get('seed'));
   const mediaType = answer.headers.get('content-type')?.split(';')[0] ?? sniffMediaType(answer.bytes);
-  return { images: [{ bytes: answer.bytes, mediaType, seed: Number.isFinite(seed) && answer.headers.has('seed') ? seed : call.seed }], requestId: answer.requestId, usage: {}, warnings };
+  return {
+    images: [{ bytes: answer.bytes, mediaType, seed: Number.isFinite(seed) && answer.headers.has('seed') ? seed : call.seed }],
+    requestId: answer.requestId,
+    usage: {},
+    warnings,
+  };
 }
 
 function filteredError(call: ProviderCall, requestId: string | undefined): ContentRejectedError {
-  return new ContentRejectedError(`stability (${call.model.id}): the output violated Stability's content policy and was blurred (finish-reason CONTENT_FILTERED)`, {
-    model: call.model.id,
-    provider: 'stability',
-    requestId,
-    vendorCode: 'CONTENT_FILTERED',
-  });
+  return new ContentRejectedError(
+    `stability (${call.model.id}): the output violated Stability's content policy and was blurred (finish-reason CONTENT_FILTERED)`,
+    {
+      model: call.model.id,
+      provider: 'stability',
+      requestId,
+      vendorCode: 'CONTENT_FILTERED',
+    },
+  );
 }

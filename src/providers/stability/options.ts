@@ -17,4 +17,5 @@ export const StabilityOptionsSchema = z
 
 export type StabilityOptions = z.output<typeof StabilityOptionsSchema>;
 
-export const parseStabilityOptions = (raw: Record<string, unknown>, model: string): StabilityOptions => parseVendorOptions(StabilityOptionsSchema, raw, 'stability', model);
+export const parseStabilityOptions = (raw: Record<string, unknown>, model: string): StabilityOptions =>
+  parseVendorOptions(StabilityOptionsSchema, raw, 'stability', model);

@@ -8,7 +8,14 @@ import type { StabilityOptions } from './options.js';
 import { withoutTrailingSlash } from '../../core/url.js';
 
 export type StabilityRequest =
-  | { kind: 'multipart'; url: string; fields: Record<string, string>; files: Record<string, { bytes: Uint8Array; mediaType: string }>; async: boolean; warnings: Warning[] }
+  | {
+      kind: 'multipart';
+      url: string;
+      fields: Record<string, string>;
+      files: Record<string, { bytes: Uint8Array; mediaType: string }>;
+      async: boolean;
+      warnings: Warning[];
+    }
   | { kind: 'json'; url: string; body: Record<string, unknown>; warnings: Warning[] };
 
 const SD3 = /^sd3/;
@@ -64,7 +71,7 @@ function sdxl(call: ProviderCall, root: string, options: StabilityOptions, warni
     height: call.height,
     samples: call.n,
     ...(call.seed !== undefined ? { seed: call.seed } : {}),
-    ...(call.style ?? options.style_preset ? { style_preset: call.style ?? options.style_preset } : {}),
+    ...((call.style ?? options.style_preset) ? { style_preset: call.style ?? options.style_preset } : {}),
     ...(options.cfg_scale !== undefined ? { cfg_scale: options.cfg_scale } : {}),
     ...(options.steps !== undefined ? { steps: options.steps } : {}),
     ...(options.sampler !== undefined ? { sampler: options.sampler } : {}),

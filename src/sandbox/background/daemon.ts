@@ -49,13 +49,18 @@ export async function runBackgroundSandbox(options: DaemonOptions): Promise<void
     log(`stopping (${why})`);
     void sandbox.close().finally(() => process.exit(0));
   };
-  const idleCheck = setInterval(() => {
-    if (sandbox.idleForMs() >= idleTimeoutMs) stop(`idle for ${Math.round(idleTimeoutMs / 1000)} s`);
-  }, Math.max(20, Math.min(idleTimeoutMs / 4, MAX_IDLE_CHECK_MS)));
+  const idleCheck = setInterval(
+    () => {
+      if (sandbox.idleForMs() >= idleTimeoutMs) stop(`idle for ${Math.round(idleTimeoutMs / 1000)} s`);
+    },
+    Math.max(20, Math.min(idleTimeoutMs / 4, MAX_IDLE_CHECK_MS)),
+  );
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 
-  log(`easel ${EASEL_VERSION} background sandbox (pid ${process.pid}) listening on ${sandbox.url}, time scale ${options.timeScale}, stops after ${Math.round(idleTimeoutMs / 1000)} s idle`);
+  log(
+    `easel ${EASEL_VERSION} background sandbox (pid ${process.pid}) listening on ${sandbox.url}, time scale ${options.timeScale}, stops after ${Math.round(idleTimeoutMs / 1000)} s idle`,
+  );
   // The starter waits for this message (or the record); then the channel is closed so neither side holds the other.
   if (process.send) process.send({ url: sandbox.url, pid: process.pid }, undefined, {}, () => process.disconnect?.());
 }

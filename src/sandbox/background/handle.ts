@@ -26,7 +26,10 @@ export class BackgroundSandbox {
       const why = await this.found!.catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
       this.found = undefined;
       this.fallback = new InProcessSandbox(this.options.timeScale);
-      return { url: (await this.fallback.get()).url, note: `The background sandbox could not start (${why}), so this one runs inside this command: its jobs end with it.` };
+      return {
+        url: (await this.fallback.get()).url,
+        note: `The background sandbox could not start (${why}), so this one runs inside this command: its jobs end with it.`,
+      };
     }
     return { url: running.url, note: this.note(running) };
   }

@@ -77,7 +77,11 @@ async function lookUp(stateDir: string): Promise<{ record: SandboxRecord | undef
 async function reuse(record: SandboxRecord, running: number, wanted: number | undefined): Promise<RunningSandbox> {
   if (wanted !== undefined && wanted !== running) {
     // The control API changes a running sandbox's time scale; its jobs keep running.
-    await fetch(`${record.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeScale: wanted }) }).catch(() => undefined);
+    await fetch(`${record.url}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ timeScale: wanted }),
+    }).catch(() => undefined);
   }
   return { url: record.url, pid: record.pid, started: false };
 }
@@ -91,9 +95,12 @@ async function spawnSandbox(options: BackgroundSandboxOptions, deadline: number)
     ...prefix,
     'sandbox',
     '--background',
-    '--state', files.dir,
-    '--time-scale', String(options.timeScale ?? IN_PROCESS_TIME_SCALE),
-    '--idle-timeout', String(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
+    '--state',
+    files.dir,
+    '--time-scale',
+    String(options.timeScale ?? IN_PROCESS_TIME_SCALE),
+    '--idle-timeout',
+    String(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS),
   ];
   const log = openSync(files.log, 'a');
   // Detached: its own session, so Ctrl+C in the terminal and the death of this process leave it running.
@@ -105,7 +112,9 @@ async function spawnSandbox(options: BackgroundSandboxOptions, deadline: number)
       clearTimeout(timer);
       resolve(o);
     };
-    child.once('message', (m: { url?: string; pid?: number }) => settle(m.url && m.pid ? { kind: 'ready', url: m.url, pid: m.pid } : { kind: 'exited', why: 'it sent an unexpected message' }));
+    child.once('message', (m: { url?: string; pid?: number }) =>
+      settle(m.url && m.pid ? { kind: 'ready', url: m.url, pid: m.pid } : { kind: 'exited', why: 'it sent an unexpected message' }),
+    );
     child.once('exit', (code, signal) => settle({ kind: 'exited', why: signal ? `it was killed (${signal})` : `it exited with code ${code}` }));
     child.once('error', (error) => settle({ kind: 'exited', why: error.message }));
   });

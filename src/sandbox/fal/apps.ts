@@ -61,7 +61,8 @@ export function validateInput(app: FalApp, body: unknown): { input: FalInput } |
     return { errors: [{ loc: ['body'], msg: 'Input should be a valid dictionary', type: 'dict_type', input: body }] };
   }
   const b = body as Record<string, unknown>;
-  const fail = (field: string, msg: string, type: string, ctx?: Record<string, unknown>) => errors.push({ loc: ['body', field], msg, type, ...(ctx ? { ctx } : {}), input: b[field] });
+  const fail = (field: string, msg: string, type: string, ctx?: Record<string, unknown>) =>
+    errors.push({ loc: ['body', field], msg, type, ...(ctx ? { ctx } : {}), input: b[field] });
   const int = (field: string, min: number, max: number, fallback: number | undefined): number | undefined => {
     const value = b[field];
     if (value === undefined || value === null) return fallback;
@@ -73,7 +74,7 @@ export function validateInput(app: FalApp, body: unknown): { input: FalInput } |
   const bool = (field: string, fallback: boolean): boolean => {
     const value = b[field];
     if (value === undefined || value === null) return fallback;
-    if (typeof value !== 'boolean') return void fail(field, 'Input should be a valid boolean', 'bool_type'), fallback;
+    if (typeof value !== 'boolean') return (void fail(field, 'Input should be a valid boolean', 'bool_type'), fallback);
     return value;
   };
 
@@ -88,7 +89,15 @@ export function validateInput(app: FalApp, body: unknown): { input: FalInput } |
   if (typeof size === 'string') {
     const preset = FAL_PRESETS[size];
     if (preset) [width, height] = preset;
-    else fail('image_size', `Input should be ${Object.keys(FAL_PRESETS).map((p) => `'${p}'`).join(', ')}`, 'enum', { expected: Object.keys(FAL_PRESETS) });
+    else
+      fail(
+        'image_size',
+        `Input should be ${Object.keys(FAL_PRESETS)
+          .map((p) => `'${p}'`)
+          .join(', ')}`,
+        'enum',
+        { expected: Object.keys(FAL_PRESETS) },
+      );
   } else if (typeof size === 'object' && size !== null) {
     const s = size as Record<string, unknown>;
     for (const side of ['width', 'height'] as const) {
@@ -98,7 +107,8 @@ export function validateInput(app: FalApp, body: unknown): { input: FalInput } |
       }
     }
     if (typeof s.width === 'number' && typeof s.height === 'number') [width, height] = [s.width, s.height];
-    if (width * height > 2048 * 2048) errors.push({ loc: ['body', 'image_size'], msg: 'Image size is too large: at most 4194304 pixels', type: 'image_too_large', input: size });
+    if (width * height > 2048 * 2048)
+      errors.push({ loc: ['body', 'image_size'], msg: 'Image size is too large: at most 4194304 pixels', type: 'image_too_large', input: size });
   } else if (size !== undefined) fail('image_size', 'Input should be a valid preset name or an object with width and height', 'union_type');
   const steps = int('num_inference_steps', 1, app.maxSteps, app.defaultSteps);
   if (b.guidance_scale !== undefined && (typeof b.guidance_scale !== 'number' || b.guidance_scale < 1 || b.guidance_scale > 20)) {
@@ -110,18 +120,28 @@ export function validateInput(app: FalApp, body: unknown): { input: FalInput } |
   const syncMode = bool('sync_mode', false);
   const format = b.output_format ?? 'jpeg';
   if (format !== 'jpeg' && format !== 'png') fail('output_format', "Input should be 'jpeg' or 'png'", 'enum', { expected: "'jpeg' or 'png'" });
-  if (b.acceleration !== undefined && !['none', 'regular', 'high'].includes(String(b.acceleration))) fail('acceleration', "Input should be 'none', 'regular' or 'high'", 'enum');
+  if (b.acceleration !== undefined && !['none', 'regular', 'high'].includes(String(b.acceleration)))
+    fail('acceleration', "Input should be 'none', 'regular' or 'high'", 'enum');
   if (errors.length > 0) return { errors };
-  return { input: { prompt: b.prompt as string, width, height, steps: steps!, numImages: numImages!, seed, safetyChecker, format: format as 'jpeg' | 'png', syncMode } };
+  return {
+    input: { prompt: b.prompt as string, width, height, steps: steps!, numImages: numImages!, seed, safetyChecker, format: format as 'jpeg' | 'png', syncMode },
+  };
 }
 
 type Fail = (field: string, msg: string, type: string, ctx?: Record<string, unknown>) => void;
 
 /** FLUX.1 [pro] Fill: image_url and mask_url required; size comes from the image (checked once read). */
-function validateFill(b: Record<string, unknown>, errors: FieldError[], fail: Fail, int: (field: string, min: number, max: number, fallback: number | undefined) => number | undefined, bool: (field: string, fallback: boolean) => boolean): { input: FalInput } | { errors: FieldError[] } {
+function validateFill(
+  b: Record<string, unknown>,
+  errors: FieldError[],
+  fail: Fail,
+  int: (field: string, min: number, max: number, fallback: number | undefined) => number | undefined,
+  bool: (field: string, fallback: boolean) => boolean,
+): { input: FalInput } | { errors: FieldError[] } {
   for (const field of ['image_url', 'mask_url'] as const) {
     if (b[field] === undefined) errors.push({ loc: ['body', field], msg: 'Field required', type: 'missing' });
-    else if (typeof b[field] !== 'string' || !/^(https?:\/\/|data:)/i.test(b[field] as string)) fail(field, 'Input should be a valid URL or data URI', 'url_parsing');
+    else if (typeof b[field] !== 'string' || !/^(https?:\/\/|data:)/i.test(b[field] as string))
+      fail(field, 'Input should be a valid URL or data URI', 'url_parsing');
   }
   const numImages = int('num_images', 1, 4, 1);
   const seed = int('seed', 0, Number.MAX_SAFE_INTEGER, undefined);

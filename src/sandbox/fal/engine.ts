@@ -57,7 +57,10 @@ export class FalEngine {
   /** Requests waiting for a concurrency slot, woken in order as slots free up (FIFO, like FAL's queue). */
   private readonly wakeups: (() => void)[] = [];
 
-  constructor(private readonly ctx: SandboxContext, private readonly signer: FalWebhookSigner) {}
+  constructor(
+    private readonly ctx: SandboxContext,
+    private readonly signer: FalWebhookSigner,
+  ) {}
 
   get(id: string): FalRequest | undefined {
     return this.requests.get(id);
@@ -70,7 +73,15 @@ export class FalEngine {
 
   /** Queues a request; `done` settles with its outcome (the synchronous host awaits it). */
   submit(fields: Omit<FalRequest, 'id' | 'status' | 'logs' | 'cancel' | 'watchers' | 'sentAt'>): { request: FalRequest; done: Promise<FalOutcome> } {
-    const request: FalRequest = { ...fields, id: randomUUID(), status: 'IN_QUEUE', logs: [], cancel: new AbortController(), watchers: new Set(), sentAt: new Date() };
+    const request: FalRequest = {
+      ...fields,
+      id: randomUUID(),
+      status: 'IN_QUEUE',
+      logs: [],
+      cancel: new AbortController(),
+      watchers: new Set(),
+      sentAt: new Date(),
+    };
     this.requests.set(request.id, request);
     return { request, done: this.ctx.track(this.process(request)) };
   }
@@ -102,7 +113,16 @@ export class FalEngine {
       if (request.moderated) {
         return this.finish(request, {
           status: 422,
-          body: { detail: [{ loc: ['body', 'prompt'], msg: 'The content was flagged by a content checker.', type: 'content_policy_violation', url: 'https://docs.fal.ai/errors#content_policy_violation' }] },
+          body: {
+            detail: [
+              {
+                loc: ['body', 'prompt'],
+                msg: 'The content was flagged by a content checker.',
+                type: 'content_policy_violation',
+                url: 'https://docs.fal.ai/errors#content_policy_violation',
+              },
+            ],
+          },
         });
       }
       const seed = request.input.seed ?? randomVendorSeed();
@@ -115,7 +135,9 @@ export class FalEngine {
           const bytes = request.input.image
             ? await inpaint({ ...drawing, image: request.input.image, mask: request.input.mask, maskConvention: 'white-is-edit' })
             : await drawPlaceholder({ ...drawing, width, height });
-          const url = request.input.syncMode ? `data:${contentType};base64,${bytes.toString('base64')}` : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, FINISHED_TTL_MS)}`;
+          const url = request.input.syncMode
+            ? `data:${contentType};base64,${bytes.toString('base64')}`
+            : `${this.ctx.baseUrl()}${this.ctx.files.put('fal', bytes, contentType, FINISHED_TTL_MS)}`;
           return { url, width, height, content_type: contentType, file_size: bytes.length };
         }),
       );
@@ -124,7 +146,15 @@ export class FalEngine {
       if (request.cancel.signal.aborted) throw request.cancel.signal.reason;
       request.inferenceSeconds = Math.round(vendorMs) / 1000;
       const usd = catalog ? costOf(catalog, { images: numImages, width, height }).usd : null;
-      this.ctx.ledger.charge({ vendor: 'fal', model: catalog?.id ?? request.app.id, requestId: request.id, usd, images: numImages, computeMs: performance.now() - startedAt, promptSha256: promptFingerprint(request.input.prompt) });
+      this.ctx.ledger.charge({
+        vendor: 'fal',
+        model: catalog?.id ?? request.app.id,
+        requestId: request.id,
+        usd,
+        images: numImages,
+        computeMs: performance.now() - startedAt,
+        promptSha256: promptFingerprint(request.input.prompt),
+      });
       return this.finish(request, {
         status: 200,
         body: { images, timings: { inference: request.inferenceSeconds }, seed, has_nsfw_concepts: images.map(() => false), prompt: request.input.prompt },
@@ -170,7 +200,9 @@ export class FalEngine {
 
   /** Finished requests of one key, most recently ended first (the Platform API's default order). */
   ended(apiKey: string): FalRequest[] {
-    return [...this.requests.values()].filter((r) => r.apiKey === apiKey && r.endedAt !== undefined).sort((a, b) => b.endedAt!.getTime() - a.endedAt!.getTime());
+    return [...this.requests.values()]
+      .filter((r) => r.apiKey === apiKey && r.endedAt !== undefined)
+      .sort((a, b) => b.endedAt!.getTime() - a.endedAt!.getTime());
   }
 
   private finish(request: FalRequest, outcome: FalOutcome): FalOutcome {

@@ -26,7 +26,8 @@ export const falGate: VendorAdapter = {
   },
   renderError(c, error) {
     if (error.kind === 'unauthorized') return falError(c, 401, 'Unauthorized: pass your key as `Authorization: Key <FAL_KEY>`');
-    const retry: Record<string, string> = error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, Math.round(error.retryAfterMs) / 1000)) };
+    const retry: Record<string, string> =
+      error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, Math.round(error.retryAfterMs) / 1000)) };
     return falError(c, error.status, error.message, ERROR_TYPES[error.kind], retry);
   },
 };

@@ -127,7 +127,9 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
       return c.body(JSON.stringify(outcome.body), outcome.status as 200, { 'content-type': 'application/json', 'x-fal-request-id': request.id });
     }
     const { request } = engine.submit(fields);
-    return c.json({ status: 'IN_QUEUE', request_id: request.id, ...urls(request), queue_position: engine.queuePosition(request) }, 200, { 'x-fal-request-id': request.id });
+    return c.json({ status: 'IN_QUEUE', request_id: request.id, ...urls(request), queue_position: engine.queuePosition(request) }, 200, {
+      'x-fal-request-id': request.id,
+    });
   };
 
   /** Reads a fill app's image and mask (as FAL's workers download them) and checks they match; errors or nothing. */
@@ -144,7 +146,13 @@ export function falSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     const [image, mask] = await Promise.all([read('image_url', input.imageUrl!), read('mask_url', input.maskUrl!)]);
     if ('loc' in image || 'loc' in mask) return [image, mask].filter((r): r is FieldError => 'loc' in r);
     if (image.size.width !== mask.size.width || image.size.height !== mask.size.height) {
-      return [{ loc: ['body', 'mask_url'], msg: `The mask (${mask.size.width}x${mask.size.height}) must have the same dimensions as the image (${image.size.width}x${image.size.height})`, type: 'value_error' }];
+      return [
+        {
+          loc: ['body', 'mask_url'],
+          msg: `The mask (${mask.size.width}x${mask.size.height}) must have the same dimensions as the image (${image.size.width}x${image.size.height})`,
+          type: 'value_error',
+        },
+      ];
     }
     Object.assign(input, { image: image.bytes, mask: mask.bytes, width: image.size.width, height: image.size.height });
     return undefined;

@@ -48,7 +48,7 @@ function item(r: FalRequest, withPayloads: boolean): Record<string, unknown> {
     started_at: started.toISOString(),
     ended_at: r.endedAt!.toISOString(),
     status_code: r.outcome?.status ?? 500,
-    duration: Math.round((r.endedAt!.getTime() - started.getTime())) / 1000,
+    duration: Math.round(r.endedAt!.getTime() - started.getTime()) / 1000,
     ...(withPayloads ? { json_input: r.payload, json_output: r.outcome?.body ?? null } : {}),
   };
 }

@@ -30,7 +30,12 @@ export function requestIdOf(c: Context<SandboxEnv>): string {
   return id;
 }
 
-export function openaiError(c: Context<SandboxEnv>, status: number, error: Partial<OpenAIErrorBody> & { message: string }, headers: Record<string, string> = {}): Response {
+export function openaiError(
+  c: Context<SandboxEnv>,
+  status: number,
+  error: Partial<OpenAIErrorBody> & { message: string },
+  headers: Record<string, string> = {},
+): Response {
   const body: OpenAIErrorBody = { message: error.message, type: error.type ?? 'invalid_request_error', param: error.param ?? null, code: error.code ?? null };
   return c.json({ error: body }, status as 400, { 'x-request-id': requestIdOf(c), ...headers });
 }
@@ -74,9 +79,13 @@ export const openaiGate: VendorAdapter = {
     switch (error.kind) {
       case 'unauthorized':
         return c.req.header('authorization')
-          ? openaiError(c, 401, { message: 'Incorrect API key provided: sk-***. You can find your API key at https://platform.openai.com/account/api-keys.', code: 'invalid_api_key' })
+          ? openaiError(c, 401, {
+              message: 'Incorrect API key provided: sk-***. You can find your API key at https://platform.openai.com/account/api-keys.',
+              code: 'invalid_api_key',
+            })
           : openaiError(c, 401, {
-              message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+              message:
+                "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
               code: 'invalid_api_key',
             });
       case 'rate_limited':
@@ -85,12 +94,21 @@ export const openaiGate: VendorAdapter = {
         return openaiError(c, error.status, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error' }, retry);
       case 'server_error':
       case 'timeout':
-        return openaiError(c, error.status, { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error' }, retry);
+        return openaiError(
+          c,
+          error.status,
+          { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error' },
+          retry,
+        );
       case 'not_found':
         return openaiError(c, 404, { message: error.message, code: 'not_found' });
       default:
         if (error.status === 403) {
-          return openaiError(c, 403, { message: 'Country, region, or territory not supported', type: 'request_forbidden', code: 'unsupported_country_region_territory' });
+          return openaiError(c, 403, {
+            message: 'Country, region, or territory not supported',
+            type: 'request_forbidden',
+            code: 'unsupported_country_region_territory',
+          });
         }
         return openaiError(c, error.status, { message: error.message }, retry);
     }

@@ -42,7 +42,12 @@ export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, 
     // Awaited below; marked handled now so a drawing that fails during the latency wait is not an unhandled rejection.
     rendering.catch(() => undefined);
     // The client hung up: the sandbox stops too, and nothing is billed.
-    if (!(await sleep(latency, c.req.raw.signal).then(() => true, () => false))) {
+    if (
+      !(await sleep(latency, c.req.raw.signal).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await rendering.catch(() => undefined);
       return openaiError(c, 499, { message: 'The client closed the request.' });
     }
@@ -50,7 +55,14 @@ export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, 
     const requestId = requestIdOf(c);
     const catalog = job.spec.catalog;
     const cost = catalog ? costOf(catalog, { images: job.n, width: rendered.width, height: rendered.height, quality: job.quality as Quality }).usd : null;
-    ctx.ledger.charge({ vendor: 'openai', model: catalog?.id ?? job.spec.name, requestId, usd: cost, images: job.n, promptSha256: promptFingerprint(job.prompt) });
+    ctx.ledger.charge({
+      vendor: 'openai',
+      model: catalog?.id ?? job.spec.name,
+      requestId,
+      usd: cost,
+      images: job.n,
+      promptSha256: promptFingerprint(job.prompt),
+    });
 
     const data = rendered.images.map((bytes) => {
       const item: Record<string, string> = {};

@@ -25,6 +25,8 @@ export function openaiSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     return raw instanceof Response ? raw : handleImages(c, ctx, 'variations', raw);
   });
   // What api.openai.com answers for a path it does not serve.
-  app.all('*', ctx.gate(openaiGate), (c) => openaiError(c, 404, { message: `Invalid URL (${c.req.method} ${new URL(c.req.url).pathname.replace(/^\/openai/, '')})` }));
+  app.all('*', ctx.gate(openaiGate), (c) =>
+    openaiError(c, 404, { message: `Invalid URL (${c.req.method} ${new URL(c.req.url).pathname.replace(/^\/openai/, '')})` }),
+  );
   return app;
 }

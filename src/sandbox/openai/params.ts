@@ -36,7 +36,10 @@ export async function readJsonParams(c: Context<SandboxEnv>): Promise<RawParams 
 export async function readMultipartParams(c: Context<SandboxEnv>, endpoint: string): Promise<RawParams | Response> {
   const type = c.req.header('content-type') ?? '';
   if (!type.toLowerCase().startsWith('multipart/form-data')) {
-    return openaiError(c, 400, { message: `Invalid Content-Type header (${type.split(';')[0] || 'none'}), expected multipart/form-data for /v1/images/${endpoint}.`, code: 'invalid_content_type' });
+    return openaiError(c, 400, {
+      message: `Invalid Content-Type header (${type.split(';')[0] || 'none'}), expected multipart/form-data for /v1/images/${endpoint}.`,
+      code: 'invalid_content_type',
+    });
   }
   let form: FormData;
   try {
@@ -49,10 +52,12 @@ export async function readMultipartParams(c: Context<SandboxEnv>, endpoint: stri
   let mask: File | undefined;
   for (const [key, value] of form.entries()) {
     if (key === 'image' || key === 'image[]') {
-      if (typeof value === 'string') return openaiError(c, 400, { message: `Invalid type for '${key}': expected a file, but got a string instead.`, param: 'image', code: 'invalid_type' });
+      if (typeof value === 'string')
+        return openaiError(c, 400, { message: `Invalid type for '${key}': expected a file, but got a string instead.`, param: 'image', code: 'invalid_type' });
       images.push(value);
     } else if (key === 'mask') {
-      if (typeof value === 'string') return openaiError(c, 400, { message: "Invalid type for 'mask': expected a file, but got a string instead.", param: 'mask', code: 'invalid_type' });
+      if (typeof value === 'string')
+        return openaiError(c, 400, { message: "Invalid type for 'mask': expected a file, but got a string instead.", param: 'mask', code: 'invalid_type' });
       mask = value;
     } else {
       fields[key] = value;

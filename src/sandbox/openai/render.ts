@@ -38,7 +38,8 @@ export async function renderJob(job: ImageJob, inputs: JobInputs | undefined): P
     const seed = randomVendorSeed();
     let bytes: Buffer;
     if (!inputs) bytes = await drawPlaceholder({ width, height, format, model, prompt, seed });
-    else if (job.endpoint === 'variations') bytes = await transform({ image: inputs.images[0]!.bytes, strength: 0.5, width, height, format, model, prompt, seed });
+    else if (job.endpoint === 'variations')
+      bytes = await transform({ image: inputs.images[0]!.bytes, strength: 0.5, width, height, format, model, prompt, seed });
     else bytes = await renderEdit(job, inputs, { width, height, seed, prompt });
     images.push(job.background === 'transparent' ? await cutOut(bytes, width, height, format) : bytes);
   }
@@ -55,13 +56,21 @@ async function renderEdit(job: ImageJob, inputs: JobInputs, o: { width: number; 
       : await inpaint({ ...base, image: first.bytes, mask: inputs.mask?.bytes, maskConvention: 'transparent-is-edit' });
   if (first.width === o.width && first.height === o.height) return edited;
   const resized = sharp(edited).resize(o.width, o.height, { fit: 'fill' });
-  return job.outputFormat === 'jpeg' ? resized.jpeg({ quality: 88 }).toBuffer() : job.outputFormat === 'webp' ? resized.webp({ quality: 85 }).toBuffer() : resized.png().toBuffer();
+  return job.outputFormat === 'jpeg'
+    ? resized.jpeg({ quality: 88 }).toBuffer()
+    : job.outputFormat === 'webp'
+      ? resized.webp({ quality: 85 }).toBuffer()
+      : resized.png().toBuffer();
 }
 
 /** `background: transparent`: everything outside a centred ellipse becomes transparent. */
 async function cutOut(bytes: Buffer, width: number, height: number, format: ImageJob['outputFormat']): Promise<Buffer> {
-  const shape = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><ellipse cx="${width / 2}" cy="${height / 2}" rx="${width * 0.45}" ry="${height * 0.45}" fill="#fff"/></svg>`);
-  const pipeline = sharp(bytes).ensureAlpha().composite([{ input: shape, blend: 'dest-in' }]);
+  const shape = Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><ellipse cx="${width / 2}" cy="${height / 2}" rx="${width * 0.45}" ry="${height * 0.45}" fill="#fff"/></svg>`,
+  );
+  const pipeline = sharp(bytes)
+    .ensureAlpha()
+    .composite([{ input: shape, blend: 'dest-in' }]);
   return format === 'webp' ? pipeline.webp({ quality: 85 }).toBuffer() : pipeline.png().toBuffer();
 }
 
@@ -97,7 +106,9 @@ const OUTPUT_TOKENS_1MP: Record<string, number> = { low: 272, medium: 1056, high
 
 export function usageOf(job: ImageJob, inputs: JobInputs | undefined, width: number, height: number): Usage {
   const text = Math.ceil((job.prompt ?? '').length / 4);
-  const image = (inputs?.images ?? []).reduce((sum, i) => sum + visionTokens(i.width, i.height), 0) + (inputs?.mask ? visionTokens(inputs.mask.width, inputs.mask.height) : 0);
+  const image =
+    (inputs?.images ?? []).reduce((sum, i) => sum + visionTokens(i.width, i.height), 0) +
+    (inputs?.mask ? visionTokens(inputs.mask.width, inputs.mask.height) : 0);
   const perImage = Math.round((OUTPUT_TOKENS_1MP[job.quality] ?? OUTPUT_TOKENS_1MP.medium!) * ((width * height) / (1024 * 1024)));
   const output = perImage * job.n;
   return {

@@ -46,11 +46,16 @@ export function validateFields(c: Context<SandboxEnv>, endpoint: Endpoint, raw: 
   // "Defaults to dall-e-2 unless a parameter specific to the GPT image models is used."
   const present = (name: string) => f[name] !== undefined && f[name] !== null;
   const modelName = present('model') ? f.model : endpoint === 'generations' && GPT_ONLY.some(present) ? 'gpt-image-1' : DEFAULT_MODEL[endpoint];
-  if (typeof modelName !== 'string') return openaiError(c, 400, { message: "Invalid type for 'model': expected a string.", param: 'model', code: 'invalid_type' });
+  if (typeof modelName !== 'string')
+    return openaiError(c, 400, { message: "Invalid type for 'model': expected a string.", param: 'model', code: 'invalid_type' });
   const spec = modelSpec(modelName);
   if (!spec) return openaiError(c, 404, { message: `The model \`${modelName}\` does not exist or you do not have access to it.`, code: 'model_not_found' });
   if (!spec.endpoints.includes(endpoint)) {
-    return invalidValue(c, 'model', `Invalid value: '${modelName}'. The model does not support /v1/images/${endpoint}; models that do: ${endpointModels(endpoint)}.`);
+    return invalidValue(
+      c,
+      'model',
+      `Invalid value: '${modelName}'. The model does not support /v1/images/${endpoint}; models that do: ${endpointModels(endpoint)}.`,
+    );
   }
   const gpt = spec.family === 'gpt-image';
   if (gpt && present('response_format')) return unknownParam('response_format');
@@ -60,8 +65,10 @@ export function validateFields(c: Context<SandboxEnv>, endpoint: Endpoint, raw: 
 
   const prompt = f.prompt;
   if (endpoint !== 'variations') {
-    if (prompt === undefined || prompt === null || prompt === '') return openaiError(c, 400, { message: "Missing required parameter: 'prompt'.", param: 'prompt', code: 'missing_required_parameter' });
-    if (typeof prompt !== 'string') return openaiError(c, 400, { message: "Invalid type for 'prompt': expected a string.", param: 'prompt', code: 'invalid_type' });
+    if (prompt === undefined || prompt === null || prompt === '')
+      return openaiError(c, 400, { message: "Missing required parameter: 'prompt'.", param: 'prompt', code: 'missing_required_parameter' });
+    if (typeof prompt !== 'string')
+      return openaiError(c, 400, { message: "Invalid type for 'prompt': expected a string.", param: 'prompt', code: 'invalid_type' });
     const length = characterCount(prompt);
     if (length > spec.maxPrompt) {
       return openaiError(c, 400, {
@@ -74,8 +81,18 @@ export function validateFields(c: Context<SandboxEnv>, endpoint: Endpoint, raw: 
 
   const n = integer(f.n, 1, raw.multipart);
   if (n === undefined) return openaiError(c, 400, { message: "Invalid type for 'n': expected an integer.", param: 'n', code: 'invalid_type' });
-  if (n < 1) return openaiError(c, 400, { message: `Invalid 'n': integer below minimum value. Expected a value >= 1, but got ${n} instead.`, param: 'n', code: 'integer_below_min_value' });
-  if (n > 10) return openaiError(c, 400, { message: `Invalid 'n': integer above maximum value. Expected a value <= 10, but got ${n} instead.`, param: 'n', code: 'integer_above_max_value' });
+  if (n < 1)
+    return openaiError(c, 400, {
+      message: `Invalid 'n': integer below minimum value. Expected a value >= 1, but got ${n} instead.`,
+      param: 'n',
+      code: 'integer_below_min_value',
+    });
+  if (n > 10)
+    return openaiError(c, 400, {
+      message: `Invalid 'n': integer above maximum value. Expected a value <= 10, but got ${n} instead.`,
+      param: 'n',
+      code: 'integer_above_max_value',
+    });
   if (n > spec.maxN) return invalidValue(c, 'n', 'You must provide n=1 for this model.');
 
   const size = readSize(c, spec, f.size);
@@ -92,16 +109,25 @@ export function validateFields(c: Context<SandboxEnv>, endpoint: Endpoint, raw: 
   if (outputFormat === undefined) return invalidValue(c, 'output_format', notOneOf(f.output_format, ['png', 'jpeg', 'webp']));
   const background = enumOf(f.background, ['transparent', 'opaque', 'auto'], 'auto');
   if (background === undefined) return invalidValue(c, 'background', notOneOf(f.background, ['transparent', 'opaque', 'auto']));
-  if (background === 'transparent' && outputFormat === 'jpeg') return invalidValue(c, 'background', 'Transparent background is not supported for the jpeg output format; use png or webp.');
+  if (background === 'transparent' && outputFormat === 'jpeg')
+    return invalidValue(c, 'background', 'Transparent background is not supported for the jpeg output format; use png or webp.');
   if (enumOf(f.moderation, ['low', 'auto'], 'auto') === undefined) return invalidValue(c, 'moderation', notOneOf(f.moderation, ['low', 'auto']));
   if (enumOf(f.input_fidelity, ['high', 'low'], 'low') === undefined) return invalidValue(c, 'input_fidelity', notOneOf(f.input_fidelity, ['high', 'low']));
   const compression = integer(f.output_compression, 100, raw.multipart);
-  if (compression === undefined || compression < 0 || compression > 100) return invalidValue(c, 'output_compression', 'output_compression must be an integer between 0 and 100.');
-  if (compression < 100 && outputFormat === 'png') return invalidValue(c, 'output_compression', 'Compression less than 100 is not supported for PNG output format.');
+  if (compression === undefined || compression < 0 || compression > 100)
+    return invalidValue(c, 'output_compression', 'output_compression must be an integer between 0 and 100.');
+  if (compression < 100 && outputFormat === 'png')
+    return invalidValue(c, 'output_compression', 'Compression less than 100 is not supported for PNG output format.');
   const stream = f.stream === true || f.stream === 'true';
   // Sandbox limit, said plainly: no SSE streaming (protocols.md 1.7).
-  if (stream) return openaiError(c, 400, { message: 'The easel sandbox does not emulate streaming (stream=true); send stream=false.', param: 'stream', code: 'unsupported_value' });
-  if (present('user') && typeof f.user !== 'string') return openaiError(c, 400, { message: "Invalid type for 'user': expected a string.", param: 'user', code: 'invalid_type' });
+  if (stream)
+    return openaiError(c, 400, {
+      message: 'The easel sandbox does not emulate streaming (stream=true); send stream=false.',
+      param: 'stream',
+      code: 'unsupported_value',
+    });
+  if (present('user') && typeof f.user !== 'string')
+    return openaiError(c, 400, { message: "Invalid type for 'user': expected a string.", param: 'user', code: 'invalid_type' });
 
   return {
     endpoint,

@@ -72,12 +72,16 @@ function readWebhook(body: Record<string, unknown>): { webhook: string | undefin
   const { webhook, webhook_events_filter: filter } = body;
   if (webhook !== undefined && webhook !== null) {
     if (typeof webhook !== 'string' || !/^https?:\/\//i.test(webhook) || !URL.canParse(webhook)) {
-      return { type: 'format', field: 'webhook', description: 'Does not match format \'uri\' (an http(s) URL)' };
+      return { type: 'format', field: 'webhook', description: "Does not match format 'uri' (an http(s) URL)" };
     }
   }
   if (filter !== undefined && filter !== null) {
     if (!Array.isArray(filter) || filter.some((e) => !WEBHOOK_EVENTS.includes(e as WebhookEvent))) {
-      return { type: 'enum', field: 'webhook_events_filter', description: `each event must be one of the following: ${WEBHOOK_EVENTS.map((e) => `"${e}"`).join(', ')}` };
+      return {
+        type: 'enum',
+        field: 'webhook_events_filter',
+        description: `each event must be one of the following: ${WEBHOOK_EVENTS.map((e) => `"${e}"`).join(', ')}`,
+      };
     }
   }
   return {

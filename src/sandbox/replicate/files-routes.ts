@@ -15,7 +15,8 @@ export function filesRoutes(engine: ReplicateEngine, gate: MiddlewareHandler<San
   app.post('/', async (c) => {
     const form = await c.req.parseBody().catch(() => undefined);
     const content = form?.content;
-    if (!(content instanceof File)) return problem(c, { status: 400, detail: 'Missing file: send multipart/form-data with the file in a part named "content".' });
+    if (!(content instanceof File))
+      return problem(c, { status: 400, detail: 'Missing file: send multipart/form-data with the file in a part named "content".' });
     if (content.size > MAX_FILE_BYTES) return problem(c, { status: 413, detail: `File is larger than ${MAX_FILE_BYTES} bytes.` });
     const bytes = new Uint8Array(await content.arrayBuffer());
     const declared = content.type && content.type !== 'application/octet-stream' ? content.type : undefined;
@@ -31,9 +32,13 @@ export function filesRoutes(engine: ReplicateEngine, gate: MiddlewareHandler<San
   });
   app.get('/:id/download', (c) => {
     const file = engine.uploads.get(c.req.param('id'));
-    return file ? c.body(Buffer.from(file.bytes), 200, { 'content-type': file.contentType }) : problem(c, { status: 404, detail: 'The requested resource could not be found.' });
+    return file
+      ? c.body(Buffer.from(file.bytes), 200, { 'content-type': file.contentType })
+      : problem(c, { status: 404, detail: 'The requested resource could not be found.' });
   });
-  app.delete('/:id', (c) => (engine.uploads.delete(c.req.param('id')) ? c.body(null, 204) : problem(c, { status: 404, detail: 'The requested resource could not be found.' })));
+  app.delete('/:id', (c) =>
+    engine.uploads.delete(c.req.param('id')) ? c.body(null, 204) : problem(c, { status: 404, detail: 'The requested resource could not be found.' }),
+  );
   return app;
 }
 

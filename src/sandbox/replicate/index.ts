@@ -25,10 +25,12 @@ export function replicateSandbox(ctx: SandboxContext): Hono<SandboxEnv> {
     createPrediction(c, ctx, engine, (body) =>
       typeof body.version === 'string' && body.version
         ? modelByVersion(body.version)
-        : { type: 'required', field: 'version', description: 'version is required (a version id, owner/name:version, or an official model\'s owner/name)' },
+        : { type: 'required', field: 'version', description: "version is required (a version id, owner/name:version, or an official model's owner/name)" },
     ),
   );
-  app.post('/v1/models/:owner/:name/predictions', submitGate, (c) => createPrediction(c, ctx, engine, () => modelByName(c.req.param('owner'), c.req.param('name'))));
+  app.post('/v1/models/:owner/:name/predictions', submitGate, (c) =>
+    createPrediction(c, ctx, engine, () => modelByName(c.req.param('owner'), c.req.param('name'))),
+  );
 
   app.get('/v1/predictions', gate, (c) => {
     const all = engine.list();

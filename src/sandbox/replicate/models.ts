@@ -159,7 +159,12 @@ export function modelByVersion(version: string): ModelLookup {
   const id = ref ? ref[3]! : version;
   const model = SANDBOX_MODELS.find((m) => m.version === id && (!ref || (m.owner === ref[1] && m.name === ref[2])));
   if (!model) {
-    return { ok: false, status: 422, title: 'Invalid version or not permitted', detail: 'The specified version does not exist (or perhaps you don\'t have permission to use it?)' };
+    return {
+      ok: false,
+      status: 422,
+      title: 'Invalid version or not permitted',
+      detail: "The specified version does not exist (or perhaps you don't have permission to use it?)",
+    };
   }
   return { ok: true, model };
 }

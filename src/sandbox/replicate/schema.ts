@@ -50,14 +50,17 @@ function checkValue(spec: FieldSpec, value: unknown): Omit<InvalidField, 'field'
     case 'number': {
       if (typeof value !== 'number' || !Number.isFinite(value) || (spec.type === 'integer' && !Number.isInteger(value))) return typeError(spec.type, value);
       const range = `allowed range: ${spec.min ?? '-inf'} to ${spec.max ?? 'inf'}`;
-      if (spec.min !== undefined && value < spec.min) return { type: 'greater_than_equal', description: `Must be greater than or equal to ${spec.min} (${range})` };
+      if (spec.min !== undefined && value < spec.min)
+        return { type: 'greater_than_equal', description: `Must be greater than or equal to ${spec.min} (${range})` };
       if (spec.max !== undefined && value > spec.max) return { type: 'less_than_equal', description: `Must be less than or equal to ${spec.max} (${range})` };
       return undefined;
     }
     case 'boolean':
       return typeof value === 'boolean' ? undefined : typeError('boolean', value);
     case 'uri':
-      return typeof value === 'string' && /^(https?:\/\/|data:)/i.test(value) ? undefined : { type: 'format', description: 'Does not match format \'uri\' (an http(s) URL or a data: URI)' };
+      return typeof value === 'string' && /^(https?:\/\/|data:)/i.test(value)
+        ? undefined
+        : { type: 'format', description: "Does not match format 'uri' (an http(s) URL or a data: URI)" };
   }
 }
 

@@ -23,7 +23,12 @@ export function answerImage(c: Context<SandboxEnv>, image: Generated, requestId 
     const body = JSON.stringify({ image: image.bytes.toString('base64'), finish_reason: image.finishReason, seed: image.seed });
     return c.body(body, 200, { 'content-type': `application/json; type=${media}`, 'x-request-id': requestId });
   }
-  return c.body(new Uint8Array(image.bytes), 200, { 'content-type': media, 'finish-reason': image.finishReason, seed: String(image.seed), 'x-request-id': requestId });
+  return c.body(new Uint8Array(image.bytes), 200, {
+    'content-type': media,
+    'finish-reason': image.finishReason,
+    seed: String(image.seed),
+    'x-request-id': requestId,
+  });
 }
 
 /** Stability blurs what its moderation flags, and still charges for it. */
@@ -33,5 +38,12 @@ export async function filtered(bytes: Buffer, format: Generated['format']): Prom
 
 export function charge(ctx: SandboxContext, catalogId: string, requestId: string, images = 1, prompt?: string): void {
   const model = findModel(catalogId);
-  ctx.ledger.charge({ vendor: 'stability', model: model?.id ?? catalogId, requestId, usd: model ? costOf(model, { images }).usd : null, images, promptSha256: promptFingerprint(prompt) });
+  ctx.ledger.charge({
+    vendor: 'stability',
+    model: model?.id ?? catalogId,
+    requestId,
+    usd: model ? costOf(model, { images }).usd : null,
+    images,
+    promptSha256: promptFingerprint(prompt),
+  });
 }

@@ -35,13 +35,17 @@ export const stabilityGate: VendorAdapter = {
     return raw ? raw.replace(/^Bearer\s+/i, '') || undefined : undefined;
   },
   renderError(c, error) {
-    const headers: Record<string, string> = error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, Math.round(error.retryAfterMs) / 1000)) };
+    const headers: Record<string, string> =
+      error.retryAfterMs === undefined ? {} : { 'retry-after': String(Math.max(0.001, Math.round(error.retryAfterMs) / 1000)) };
     const v1 = new URL(c.req.url).pathname.includes('/stability/v1/');
     const message =
-      error.kind === 'rate_limited' ? LOCKOUT_MESSAGE
-      : error.kind === 'unauthorized' ? 'authorization: missing or invalid API key'
-      : error.kind === 'server_error' ? 'An unexpected server error has occurred, please try again later.'
-      : error.message;
+      error.kind === 'rate_limited'
+        ? LOCKOUT_MESSAGE
+        : error.kind === 'unauthorized'
+          ? 'authorization: missing or invalid API key'
+          : error.kind === 'server_error'
+            ? 'An unexpected server error has occurred, please try again later.'
+            : error.message;
     return v1 ? v1Error(c, error.status, NAMES[error.kind], message, headers) : v2Error(c, error.status, NAMES[error.kind], [message], headers);
   },
 };

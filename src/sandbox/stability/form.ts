@@ -56,7 +56,11 @@ export class FieldChecks {
     if ((this.form.fields[name]?.length ?? 0) > max) this.errors.push(`${name}: must be at most ${max} characters`);
   }
 
-  async image(name: string, required: boolean, limits: { minSide?: number; minPixels?: number; maxPixels?: number } = {}): Promise<{ bytes: Uint8Array; width: number; height: number } | undefined> {
+  async image(
+    name: string,
+    required: boolean,
+    limits: { minSide?: number; minPixels?: number; maxPixels?: number } = {},
+  ): Promise<{ bytes: Uint8Array; width: number; height: number } | undefined> {
     const bytes = this.form.files[name];
     if (!bytes || bytes.length === 0) {
       if (required) this.errors.push(`${name}: is required`);
@@ -68,8 +72,14 @@ export class FieldChecks {
       return undefined;
     }
     const pixels = size.width * size.height;
-    if ((limits.minSide && Math.min(size.width, size.height) < limits.minSide) || (limits.minPixels && pixels < limits.minPixels) || (limits.maxPixels && pixels > limits.maxPixels)) {
-      this.errors.push(`${name}: ${size.width}x${size.height} is outside the allowed size (${limits.minSide ? `at least ${limits.minSide} px a side, ` : ''}${limits.minPixels ?? 0}–${limits.maxPixels ?? '∞'} pixels)`);
+    if (
+      (limits.minSide && Math.min(size.width, size.height) < limits.minSide) ||
+      (limits.minPixels && pixels < limits.minPixels) ||
+      (limits.maxPixels && pixels > limits.maxPixels)
+    ) {
+      this.errors.push(
+        `${name}: ${size.width}x${size.height} is outside the allowed size (${limits.minSide ? `at least ${limits.minSide} px a side, ` : ''}${limits.minPixels ?? 0}–${limits.maxPixels ?? '∞'} pixels)`,
+      );
     }
     return { bytes, ...size };
   }

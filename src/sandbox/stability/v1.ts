@@ -20,7 +20,13 @@ export function textToImage(ctx: SandboxContext) {
     const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return v1Error(c, 400, 'bad_request', 'body: must be a JSON object');
     const prompts = body.text_prompts as TextPrompt[] | undefined;
-    if (!Array.isArray(prompts) || prompts.length === 0 || prompts.some((p) => typeof p?.text !== 'string' || p.text.length === 0 || p.text.length > 2000 || (p.weight !== undefined && typeof p.weight !== 'number'))) {
+    if (
+      !Array.isArray(prompts) ||
+      prompts.length === 0 ||
+      prompts.some(
+        (p) => typeof p?.text !== 'string' || p.text.length === 0 || p.text.length > 2000 || (p.weight !== undefined && typeof p.weight !== 'number'),
+      )
+    ) {
       return v1Error(c, 400, 'bad_request', 'text_prompts: must be a non-empty list of {text (1–2000 characters), weight?: number}');
     }
     const width = (body.width as number | undefined) ?? 1024;
@@ -37,12 +43,18 @@ export function textToImage(ctx: SandboxContext) {
     const steps = int('steps', 10, 150, 30);
     const seed = int('seed', 0, 4_294_967_295, 0);
     const problems = [samples, steps, seed].filter((v): v is string => typeof v === 'string');
-    if (body.cfg_scale !== undefined && (typeof body.cfg_scale !== 'number' || body.cfg_scale < 0 || body.cfg_scale > 35)) problems.push('cfg_scale: must be a number between 0 and 35');
-    if (body.style_preset !== undefined && !STYLE_PRESETS.includes(body.style_preset as (typeof STYLE_PRESETS)[number])) problems.push(`style_preset: must be one of ${STYLE_PRESETS.join(', ')}`);
+    if (body.cfg_scale !== undefined && (typeof body.cfg_scale !== 'number' || body.cfg_scale < 0 || body.cfg_scale > 35))
+      problems.push('cfg_scale: must be a number between 0 and 35');
+    if (body.style_preset !== undefined && !STYLE_PRESETS.includes(body.style_preset as (typeof STYLE_PRESETS)[number]))
+      problems.push(`style_preset: must be one of ${STYLE_PRESETS.join(', ')}`);
     if (problems.length) return v1Error(c, 400, 'bad_request', problems.join('; '));
     const wantsPng = (c.req.header('accept') ?? 'application/json').includes('image/png');
-    if (wantsPng && (samples as number) > 1) return v1Error(c, 400, 'invalid_samples', 'samples: only 1 sample can be returned as image/png; ask for application/json');
-    const positive = prompts.filter((p) => ((p.weight as number | undefined) ?? 1) >= 0).map((p) => p.text as string).join(' ');
+    if (wantsPng && (samples as number) > 1)
+      return v1Error(c, 400, 'invalid_samples', 'samples: only 1 sample can be returned as image/png; ask for application/json');
+    const positive = prompts
+      .filter((p) => ((p.weight as number | undefined) ?? 1) >= 0)
+      .map((p) => p.text as string)
+      .join(' ');
     if (moderationRequested(c, positive)) return v1Error(c, 400, 'invalid_prompts', 'One or more prompts contains filtered words.');
     await new Promise((r) => setTimeout(r, ctx.latencyMs(findModel('stability/sdxl-1.0')?.latency, 'stability')));
     const first = (seed as number) || randomVendorSeed();
@@ -54,7 +66,13 @@ export function textToImage(ctx: SandboxContext) {
     );
     const requestId = randomUUID();
     charge(ctx, 'stability/sdxl-1.0', requestId, samples as number);
-    if (wantsPng) return c.body(new Uint8Array(artifacts[0]!.bytes), 200, { 'content-type': 'image/png', 'finish-reason': 'SUCCESS', seed: String(first), 'x-request-id': requestId });
+    if (wantsPng)
+      return c.body(new Uint8Array(artifacts[0]!.bytes), 200, {
+        'content-type': 'image/png',
+        'finish-reason': 'SUCCESS',
+        seed: String(first),
+        'x-request-id': requestId,
+      });
     return c.json({ artifacts: artifacts.map(({ bytes: _bytes, ...a }) => a) }, 200, { 'x-request-id': requestId });
   };
 }

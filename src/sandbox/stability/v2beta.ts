@@ -34,9 +34,19 @@ function seedOf(checks: FieldChecks): number {
   return seed ? seed : randomVendorSeed();
 }
 
-async function finish(c: Context<SandboxEnv>, ctx: SandboxContext, catalogId: string, prompt: string | undefined, image: Omit<Generated, 'finishReason'>): Promise<Response> {
+async function finish(
+  c: Context<SandboxEnv>,
+  ctx: SandboxContext,
+  catalogId: string,
+  prompt: string | undefined,
+  image: Omit<Generated, 'finishReason'>,
+): Promise<Response> {
   const isFiltered = (prompt ?? '').includes('[sandbox:filtered]');
-  const result: Generated = { ...image, bytes: isFiltered ? await filtered(image.bytes, image.format) : image.bytes, finishReason: isFiltered ? 'CONTENT_FILTERED' : 'SUCCESS' };
+  const result: Generated = {
+    ...image,
+    bytes: isFiltered ? await filtered(image.bytes, image.format) : image.bytes,
+    finishReason: isFiltered ? 'CONTENT_FILTERED' : 'SUCCESS',
+  };
   const requestId = randomBytes(16).toString('hex');
   charge(ctx, catalogId, requestId, 1, prompt);
   return answerImage(c, result, requestId);
@@ -55,7 +65,12 @@ export function generate(ctx: SandboxContext, endpoint: 'ultra' | 'core' | 'sd3'
     const format = checks.oneOf('output_format', endpoint === 'sd3' ? (['png', 'jpeg'] as const) : ALL_FORMATS, 'png');
     if (endpoint !== 'sd3') checks.oneOf('style_preset', STYLE_PRESETS, 'enhance');
     const model = endpoint === 'sd3' ? checks.oneOf('model', SD3_MODELS, 'sd3.5-large') : endpoint;
-    const mode = endpoint === 'sd3' ? checks.oneOf('mode', ['text-to-image', 'image-to-image'] as const, 'text-to-image') : form.files.image ? 'image-to-image' : 'text-to-image';
+    const mode =
+      endpoint === 'sd3'
+        ? checks.oneOf('mode', ['text-to-image', 'image-to-image'] as const, 'text-to-image')
+        : form.files.image
+          ? 'image-to-image'
+          : 'text-to-image';
     const source = mode === 'image-to-image' ? await checks.image('image', true, { minSide: 64, minPixels: 4096 }) : undefined;
     const strength = checks.number('strength', 0, 1);
     if (mode === 'image-to-image' && strength === undefined) checks.errors.push('strength: is required when image is provided');
@@ -84,14 +99,26 @@ export function inpaintHandler(ctx: SandboxContext): Handler {
     if (moderationRequested(c, prompt)) return v2Error(c, 403, 'content_moderation', [MODERATION]);
     await vendorDelay(ctx, 'stability/inpaint');
     // No mask: the image's own transparency marks the area, as Stability documents.
-    const bytes = await inpaint({ image: image!.bytes, mask: mask?.bytes, maskConvention: 'white-is-edit', format, model: 'stability/inpaint', prompt: prompt!, seed });
+    const bytes = await inpaint({
+      image: image!.bytes,
+      mask: mask?.bytes,
+      maskConvention: 'white-is-edit',
+      format,
+      model: 'stability/inpaint',
+      prompt: prompt!,
+      seed,
+    });
     return finish(c, ctx, 'stability/inpaint', prompt, { bytes, format, seed });
   };
 }
 
 export function upscaleHandler(ctx: SandboxContext, kind: 'fast' | 'conservative'): Handler {
   return async (c, _form, checks) => {
-    const image = await checks.image('image', true, kind === 'fast' ? { minSide: 32, minPixels: 1024, maxPixels: 1_048_576 } : { minSide: 64, minPixels: 4096, maxPixels: 9_437_184 });
+    const image = await checks.image(
+      'image',
+      true,
+      kind === 'fast' ? { minSide: 32, minPixels: 1024, maxPixels: 1_048_576 } : { minSide: 64, minPixels: 4096, maxPixels: 9_437_184 },
+    );
     if (kind === 'fast' && image && Math.max(image.width, image.height) > 1536) checks.errors.push('image: must be at most 1536 pixels a side');
     const prompt = kind === 'conservative' ? checks.required('prompt') : undefined;
     const format = checks.oneOf('output_format', ALL_FORMATS, 'png');
@@ -130,14 +157,16 @@ export function creative(ctx: SandboxContext, jobs: Map<string, CreativeJob>): H
     const id = randomBytes(32).toString('hex');
     const job: CreativeJob = { key: c.get('apiKey') };
     jobs.set(id, job);
-    void ctx.track((async () => {
-      await vendorDelay(ctx, 'stability/upscale-creative');
-      const bytes = await upscale(image!.bytes, { scale: toPixels(image!, 4_000_000) }, format);
-      charge(ctx, 'stability/upscale-creative', id, 1, prompt);
-      job.done = { bytes, format, seed, finishReason: (prompt ?? '').includes('[sandbox:filtered]') ? 'CONTENT_FILTERED' : 'SUCCESS' };
-      // Stability keeps results 24 h; the sandbox's memory budget may drop them sooner (then: generation_not_found).
-      ctx.retention.keep(`stability:${id}`, bytes.length, RESULT_TTL_MS, () => jobs.delete(id));
-    })());
+    void ctx.track(
+      (async () => {
+        await vendorDelay(ctx, 'stability/upscale-creative');
+        const bytes = await upscale(image!.bytes, { scale: toPixels(image!, 4_000_000) }, format);
+        charge(ctx, 'stability/upscale-creative', id, 1, prompt);
+        job.done = { bytes, format, seed, finishReason: (prompt ?? '').includes('[sandbox:filtered]') ? 'CONTENT_FILTERED' : 'SUCCESS' };
+        // Stability keeps results 24 h; the sandbox's memory budget may drop them sooner (then: generation_not_found).
+        ctx.retention.keep(`stability:${id}`, bytes.length, RESULT_TTL_MS, () => jobs.delete(id));
+      })(),
+    );
     return c.json({ id });
   };
 }

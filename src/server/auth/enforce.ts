@@ -14,7 +14,8 @@ export function allowedRequest(key: GatewayKey | undefined, request: ImageReques
   if (!key?.allowedModels) return request;
   const model = request.model;
   // `auto` for a restricted key routes among its models only.
-  if (model === undefined || model === 'auto') return { ...request, model: 'auto', policy: { ...request.policy, targets: { fallback: key.allowedModels.map((m) => ({ model: m })) } } };
+  if (model === undefined || model === 'auto')
+    return { ...request, model: 'auto', policy: { ...request.policy, targets: { fallback: key.allowedModels.map((m) => ({ model: m })) } } };
   if (!key.allowedModels.includes(model)) {
     throw new GatewayError(403, `This key may not use ${model}; it may use: ${key.allowedModels.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
   }
@@ -30,7 +31,11 @@ export function reserveFromKey(deps: GatewayDeps, key: GatewayKey, worstCaseUsd:
   if (worstCaseUsd === null) throw new KeyQuotaError(`This key has a budget, and ${model} has no known price.`, 'price_unknown', model);
   if (!deps.keys.reserve(key.id, worstCaseUsd)) {
     const now = deps.keys.get(key.id) ?? key;
-    throw new KeyQuotaError(`This key's budget of $${key.budgetUsd} would be passed by ${model} (up to $${worstCaseUsd}; $${now.spentUsd} spent).`, 'insufficient_quota', model);
+    throw new KeyQuotaError(
+      `This key's budget of $${key.budgetUsd} would be passed by ${model} (up to $${worstCaseUsd}; $${now.spentUsd} spent).`,
+      'insufficient_quota',
+      model,
+    );
   }
   // Settled or released exactly once, whoever calls first (the vendor's answer, a hang-up, an error).
   let open = true;

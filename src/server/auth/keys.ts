@@ -63,7 +63,16 @@ export class KeyStore {
     const id = `key_${randomBytes(6).toString('hex')}`;
     this.db
       .prepare('INSERT INTO gateway_keys (id, name, prefix, hash, budget_usd, rpm, allowed_models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, options.name, secret.slice(0, 10), hash(secret), options.budgetUsd ?? null, options.requestsPerMinute ?? null, options.allowedModels ? JSON.stringify(options.allowedModels) : null, new Date().toISOString());
+      .run(
+        id,
+        options.name,
+        secret.slice(0, 10),
+        hash(secret),
+        options.budgetUsd ?? null,
+        options.requestsPerMinute ?? null,
+        options.allowedModels ? JSON.stringify(options.allowedModels) : null,
+        new Date().toISOString(),
+      );
     return { key: secret, record: this.get(id)! };
   }
 
@@ -93,7 +102,11 @@ export class KeyStore {
 
   /** Books `usd` against the key's budget if it fits; false when it would pass the budget. */
   reserve(id: string, usd: number): boolean {
-    return this.sql('UPDATE gateway_keys SET reserved_usd = reserved_usd + ? WHERE id = ? AND (budget_usd IS NULL OR spent_usd + reserved_usd + ? <= budget_usd + 1e-9)').run(usd, id, usd).changes === 1;
+    return (
+      this.sql(
+        'UPDATE gateway_keys SET reserved_usd = reserved_usd + ? WHERE id = ? AND (budget_usd IS NULL OR spent_usd + reserved_usd + ? <= budget_usd + 1e-9)',
+      ).run(usd, id, usd).changes === 1
+    );
   }
 
   settle(id: string, reservedUsd: number, actualUsd: number): void {
@@ -117,12 +130,17 @@ export class KeyStore {
    */
   bookJob(jobId: string, spentUsd: number, finished: boolean): void {
     this.db.transaction(() => {
-      const hold = this.sql('SELECT * FROM gateway_job_holds WHERE job_id = ?').get(jobId) as { key_id: string; held_usd: number; booked_usd: number } | undefined;
+      const hold = this.sql('SELECT * FROM gateway_job_holds WHERE job_id = ?').get(jobId) as
+        { key_id: string; held_usd: number; booked_usd: number } | undefined;
       if (!hold) return;
       const spent = Math.max(spentUsd, hold.booked_usd);
       const fromHold = Math.min(spent, hold.held_usd) - Math.min(hold.booked_usd, hold.held_usd);
       const giveBack = finished ? hold.held_usd - Math.min(spent, hold.held_usd) : 0;
-      this.sql('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(fromHold + giveBack, spent - hold.booked_usd, hold.key_id);
+      this.sql('UPDATE gateway_keys SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ? WHERE id = ?').run(
+        fromHold + giveBack,
+        spent - hold.booked_usd,
+        hold.key_id,
+      );
       if (finished) this.sql('DELETE FROM gateway_job_holds WHERE job_id = ?').run(jobId);
       else this.sql('UPDATE gateway_job_holds SET booked_usd = ? WHERE job_id = ?').run(spent, jobId);
     })();
@@ -151,4 +169,3 @@ function toKey(row: Row): GatewayKey {
     revokedAt: row.revoked_at,
   };
 }
-

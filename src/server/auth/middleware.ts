@@ -16,7 +16,8 @@ export function authMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv>
     }
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new GatewayError(401, 'You didn’t provide an API key. Send your gateway key as `Authorization: Bearer <key>`.', { code: 'missing_api_key' });
+    if (!match)
+      throw new GatewayError(401, 'You didn’t provide an API key. Send your gateway key as `Authorization: Bearer <key>`.', { code: 'missing_api_key' });
     const key = deps.keys.authenticate(match[1]!);
     if (!key) throw new GatewayError(401, 'Incorrect API key provided.', { code: 'invalid_api_key' });
     if (key.requestsPerMinute) {
@@ -24,7 +25,11 @@ export function authMiddleware(deps: GatewayDeps): MiddlewareHandler<GatewayEnv>
       const stamps = (windows.get(key.id) ?? []).filter((t) => t > now - 60_000);
       if (stamps.length >= key.requestsPerMinute) {
         const retry = Math.ceil((stamps[0]! + 60_000 - now) / 1000);
-        throw new GatewayError(429, `Rate limit reached for key ${key.prefix}…: ${key.requestsPerMinute} requests per minute.`, { type: 'rate_limit_error', code: 'rate_limit_exceeded', headers: { 'retry-after': String(retry) } });
+        throw new GatewayError(429, `Rate limit reached for key ${key.prefix}…: ${key.requestsPerMinute} requests per minute.`, {
+          type: 'rate_limit_error',
+          code: 'rate_limit_exceeded',
+          headers: { 'retry-after': String(retry) },
+        });
       }
       stamps.push(now);
       windows.set(key.id, stamps);

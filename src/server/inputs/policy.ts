@@ -37,7 +37,11 @@ const HTTP_URL = /^https?:\/\//i;
 type Kind = 'data-url' | 'base64' | 'url';
 
 export function imageInputPolicy(options: ImageInputPolicyOptions = {}): ImageInputPolicy {
-  const fetchOptions = (field: string, signal?: AbortSignal) => ({ field, signal, ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}) });
+  const fetchOptions = (field: string, signal?: AbortSignal) => ({
+    field,
+    signal,
+    ...(options.isAllowedAddress ? { isAllowedAddress: options.isAllowedAddress } : {}),
+  });
   const kindOf = (value: unknown, field: string): Kind => {
     if (typeof value !== 'string' || value.length === 0) throw new InvalidRequestError(`${field} must be ${ALLOWED}`, { field });
     if (value.startsWith('data:')) {

@@ -30,7 +30,9 @@ export function clientProviderOptionUrls(providerOptions: unknown, where: string
     if (typeof options !== 'object' || options === null) continue;
     for (const field of WEBHOOK_FIELDS[vendor] ?? []) {
       if (field in options) {
-        throw new InvalidRequestError(`${where}.${vendor}.${field}: webhooks are set by the gateway (its --public-url), not by clients`, { field: `${where}.${vendor}.${field}` });
+        throw new InvalidRequestError(`${where}.${vendor}.${field}: webhooks are set by the gateway (its --public-url), not by clients`, {
+          field: `${where}.${vendor}.${field}`,
+        });
       }
     }
     collect(options, `${where}.${vendor}`, 0, urls, policy);

@@ -126,7 +126,12 @@ export function resumeGatewayJobs(deps: GatewayDeps): string[] {
   }
   for (const job of unfinished) {
     // The job keeps its stored budget (the engine reads it back): it cannot spend more than its key holds for it.
-    const run = deps.easel.batch([], { outDir: job.outDir, jobId: job.id, readImage: images.read, ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}) });
+    const run = deps.easel.batch([], {
+      outDir: job.outDir,
+      jobId: job.id,
+      readImage: images.read,
+      ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
+    });
     settleWhenDone(deps, job.id, run.done);
   }
   return unfinished.map((job) => job.id);
@@ -143,7 +148,7 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
   };
 
   app.post('/', async (c) => {
-    const body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown } = await readJsonObject(c, "a job: { items: [...] }");
+    const body: { items?: unknown; model?: unknown; budgetUsd?: unknown; concurrency?: unknown } = await readJsonObject(c, 'a job: { items: [...] }');
     if (!Array.isArray(body.items) || body.items.length === 0 || body.items.length > MAX_ITEMS) {
       throw new GatewayError(400, `'items' must be an array of 1 to ${MAX_ITEMS} easel requests.`, { code: 'invalid_value', param: 'items' });
     }
@@ -151,19 +156,35 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
       throw new GatewayError(400, "each of 'items' must be an object (an easel request: prompt, model, size …).", { code: 'invalid_value', param: 'items' });
     }
     checkItemFields(body.items as Record<string, unknown>[]);
-    if (body.concurrency !== undefined && !(Number.isInteger(body.concurrency) && (body.concurrency as number) >= 1 && (body.concurrency as number) <= MAX_CONCURRENCY)) {
-      throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, { code: 'invalid_value', param: 'concurrency' });
+    if (
+      body.concurrency !== undefined &&
+      !(Number.isInteger(body.concurrency) && (body.concurrency as number) >= 1 && (body.concurrency as number) <= MAX_CONCURRENCY)
+    ) {
+      throw new GatewayError(400, `'concurrency' must be a whole number from 1 to ${MAX_CONCURRENCY} (items in flight at once).`, {
+        code: 'invalid_value',
+        param: 'concurrency',
+      });
     }
     const key = c.get('key');
     const allowed = key?.allowedModels;
     if (allowed) {
       if (typeof body.model !== 'string' || !allowed.includes(body.model)) {
-        throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${allowed.join(', ')}.`, { code: 'model_not_allowed', param: 'model' });
+        throw new GatewayError(403, `This key may start jobs only with one of its models as 'model': ${allowed.join(', ')}.`, {
+          code: 'model_not_allowed',
+          param: 'model',
+        });
       }
       // An item's own model or routing targets win over the job's: they must keep to the key's models too.
       (body.items as Record<string, unknown>[]).forEach((item, index) => {
-        if ((item.model !== undefined && !allowed.includes(item.model as string)) || (item.policy as { targets?: unknown } | undefined)?.targets !== undefined) {
-          throw new GatewayError(403, `items[${index}]: this key may use only its models (${allowed.join(', ')}); give them as the job's 'model', not per item or as routing targets.`, { code: 'model_not_allowed', param: `items[${index}].model` });
+        if (
+          (item.model !== undefined && !allowed.includes(item.model as string)) ||
+          (item.policy as { targets?: unknown } | undefined)?.targets !== undefined
+        ) {
+          throw new GatewayError(
+            403,
+            `items[${index}]: this key may use only its models (${allowed.join(', ')}); give them as the job's 'model', not per item or as routing targets.`,
+            { code: 'model_not_allowed', param: `items[${index}].model` },
+          );
         }
       });
     }
@@ -213,7 +234,9 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
       status: item.status,
       model: item.output?.model,
       costUsd: item.costUsd,
-      images: item.output?.files.map((file, k) => ({ url: `${deps.publicUrl()}/v1/jobs/${id}/files/${encodeURIComponent(file)}`, sha256: item.output!.sha256[k] })) ?? [],
+      images:
+        item.output?.files.map((file, k) => ({ url: `${deps.publicUrl()}/v1/jobs/${id}/files/${encodeURIComponent(file)}`, sha256: item.output!.sha256[k] })) ??
+        [],
       error: item.error,
     }));
     return c.json({ id, object: 'job', status: job.status, counts: store.counts(id), results });
@@ -223,7 +246,10 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     const name = c.req.param('name');
     const job = ownJob(id, c.get('key')?.id);
     // Only names the job itself wrote: a request can never reach outside the job's folder.
-    const known = deps.easel.jobStore().items(id, ['succeeded']).some((item) => item.output?.files.includes(name));
+    const known = deps.easel
+      .jobStore()
+      .items(id, ['succeeded'])
+      .some((item) => item.output?.files.includes(name));
     if (!known) throw new GatewayError(404, `Job ${id} has no file ${name}.`, { code: 'file_not_found' });
     const bytes = await readFile(join(job.outDir, name));
     return c.body(bytes, 200, { 'content-type': name.endsWith('.png') ? 'image/png' : name.endsWith('.webp') ? 'image/webp' : 'image/jpeg' });

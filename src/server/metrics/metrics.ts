@@ -12,7 +12,12 @@ const MAX_MODEL_LABELS = 200;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'easel_gateway_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [this.registry] });
+  private readonly requests = new Counter({
+    name: 'easel_gateway_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [this.registry],
+  });
   private readonly latency = new Histogram({
     name: 'easel_vendor_latency_seconds',
     help: 'Vendor call latency by provider and model',
@@ -20,9 +25,24 @@ export class GatewayMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
-  private readonly attempts = new Counter({ name: 'easel_vendor_attempts_total', help: 'Vendor attempts by provider, model and outcome', labelNames: ['provider', 'model', 'outcome', 'code'], registers: [this.registry] });
-  private readonly spend = new Counter({ name: 'easel_spend_usd_total', help: 'USD charged by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] });
-  private readonly rateLimited = new Counter({ name: 'easel_vendor_rate_limited_total', help: '429 answers from vendors', labelNames: ['provider'], registers: [this.registry] });
+  private readonly attempts = new Counter({
+    name: 'easel_vendor_attempts_total',
+    help: 'Vendor attempts by provider, model and outcome',
+    labelNames: ['provider', 'model', 'outcome', 'code'],
+    registers: [this.registry],
+  });
+  private readonly spend = new Counter({
+    name: 'easel_spend_usd_total',
+    help: 'USD charged by provider and model',
+    labelNames: ['provider', 'model'],
+    registers: [this.registry],
+  });
+  private readonly rateLimited = new Counter({
+    name: 'easel_vendor_rate_limited_total',
+    help: '429 answers from vendors',
+    labelNames: ['provider'],
+    registers: [this.registry],
+  });
 
   private readonly modelLabels = new Set<string>();
 

@@ -27,7 +27,10 @@ export function nativeRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const result = await deps.easel.run({ ...allowed, signal: controller.signal }, reserve && { reserve });
     deps.metrics.recordResult(result);
     const summary = resultSummary(result);
-    return c.json({ ...summary, images: result.images.map((image, i) => ({ ...(summary.images as object[])[i], b64_json: Buffer.from(image.bytes).toString('base64') })) });
+    return c.json({
+      ...summary,
+      images: result.images.map((image, i) => ({ ...(summary.images as object[])[i], b64_json: Buffer.from(image.bytes).toString('base64') })),
+    });
   });
   return app;
 }

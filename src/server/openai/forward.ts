@@ -70,7 +70,8 @@ export async function forwardToOpenAI(c: Context<GatewayEnv>, deps: GatewayDeps,
   } catch {
     release?.();
     // Cut off before an answer: billed as the router bills an abandoned OpenAI call (catalog/billing.ts).
-    if (reservation && abandonedIsCharged('openai', 'inFlight')) reservation.settle(costOf(candidate.model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd);
+    if (reservation && abandonedIsCharged('openai', 'inFlight'))
+      reservation.settle(costOf(candidate.model, { images: call.n, width: call.width, height: call.height, quality: call.quality }).usd);
     else reservation?.release();
     // A caller who hung up gets nothing more; a timeout or a network error goes to the full path.
     if (hangUp.signal.aborted) throw new AbortedError('the client closed the request', { provider: 'openai', model: candidate.model.id });

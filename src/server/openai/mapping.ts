@@ -8,7 +8,27 @@ import type { ImageResult } from '../../core/result.js';
 import { GatewayError } from '../../http/errors.js';
 
 /** Fields of OpenAI's images API easel understands; others are refused by name. */
-const KNOWN = new Set(['model', 'prompt', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'output_compression', 'background', 'moderation', 'user', 'image', 'image[]', 'mask', 'input_fidelity', 'seed', 'negative_prompt', 'aspect_ratio']);
+const KNOWN = new Set([
+  'model',
+  'prompt',
+  'n',
+  'size',
+  'quality',
+  'style',
+  'response_format',
+  'output_format',
+  'output_compression',
+  'background',
+  'moderation',
+  'user',
+  'image',
+  'image[]',
+  'mask',
+  'input_fidelity',
+  'seed',
+  'negative_prompt',
+  'aspect_ratio',
+]);
 
 /** Fields that carry an input image: files on edits and variations, or text the input policy reads. */
 export const IMAGE_FIELDS: ReadonlySet<string> = new Set(['image', 'image[]', 'mask']);
@@ -22,21 +42,33 @@ export interface MappedRequest {
 
 export function modelId(model: unknown): string | undefined {
   if (model === undefined || model === null || model === '') return undefined;
-  if (typeof model !== 'string') throw new GatewayError(400, "'model' must be a string: a catalog id (openai/gpt-image-1, fal/flux/dev …) or 'auto'", { code: 'invalid_value', param: 'model' });
+  if (typeof model !== 'string')
+    throw new GatewayError(400, "'model' must be a string: a catalog id (openai/gpt-image-1, fal/flux/dev …) or 'auto'", {
+      code: 'invalid_value',
+      param: 'model',
+    });
   if (model === 'auto' || model.includes('/')) return model;
   if (lookupModel(`openai/${model}`)) return `openai/${model}`;
-  throw new GatewayError(404, `The model '${model}' does not exist. Use a catalog id such as openai/gpt-image-1, stability/core, replicate/black-forest-labs/flux-schnell, fal/flux/dev, or 'auto' (GET /v1/models lists them).`, { code: 'model_not_found', param: 'model' });
+  throw new GatewayError(
+    404,
+    `The model '${model}' does not exist. Use a catalog id such as openai/gpt-image-1, stability/core, replicate/black-forest-labs/flux-schnell, fal/flux/dev, or 'auto' (GET /v1/models lists them).`,
+    { code: 'model_not_found', param: 'model' },
+  );
 }
 
 /** Turns OpenAI body fields (JSON, or multipart text fields) into an easel request. */
 export function mapBody(body: Record<string, unknown>, task: ImageRequest['task']): MappedRequest {
   for (const key of Object.keys(body)) {
     // As OpenAI: generations take no input image (and one sent here must not be silently dropped).
-    if (!KNOWN.has(key) || (task === 'generate' && IMAGE_FIELDS.has(key))) throw new GatewayError(400, `Unrecognized request argument supplied: ${key}`, { code: 'unknown_parameter', param: key });
+    if (!KNOWN.has(key) || (task === 'generate' && IMAGE_FIELDS.has(key)))
+      throw new GatewayError(400, `Unrecognized request argument supplied: ${key}`, { code: 'unknown_parameter', param: key });
   }
   const responseFormat = body.response_format ?? 'b64_json';
   if (responseFormat !== 'b64_json' && responseFormat !== 'url') {
-    throw new GatewayError(400, `Invalid value for 'response_format': '${String(responseFormat)}'. Supported values are: 'b64_json' and 'url'.`, { code: 'invalid_value', param: 'response_format' });
+    throw new GatewayError(400, `Invalid value for 'response_format': '${String(responseFormat)}'. Supported values are: 'b64_json' and 'url'.`, {
+      code: 'invalid_value',
+      param: 'response_format',
+    });
   }
   const size = body.size === 'auto' ? undefined : body.size;
   const request: ImageRequest = {
@@ -52,21 +84,27 @@ export function mapBody(body: Record<string, unknown>, task: ImageRequest['task'
     negativePrompt: text(body.negative_prompt, 'negative_prompt'),
     seed: int(body.seed, 'seed'),
   };
-  const openaiExtras = Object.fromEntries(['background', 'moderation', 'output_compression', 'input_fidelity', 'user'].filter((k) => body[k] !== undefined).map((k) => [k, k === 'output_compression' ? int(body[k], k) : body[k]]));
+  const openaiExtras = Object.fromEntries(
+    ['background', 'moderation', 'output_compression', 'input_fidelity', 'user']
+      .filter((k) => body[k] !== undefined)
+      .map((k) => [k, k === 'output_compression' ? int(body[k], k) : body[k]]),
+  );
   if (Object.keys(openaiExtras).length > 0) request.providerOptions = { openai: openaiExtras };
   return { request: dropUndefined(request), responseFormat };
 }
 
 function text(value: unknown, param: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new GatewayError(400, `Invalid type for '${param}': expected a string, but got ${describe(value)}.`, { code: 'invalid_type', param });
+  if (typeof value !== 'string')
+    throw new GatewayError(400, `Invalid type for '${param}': expected a string, but got ${describe(value)}.`, { code: 'invalid_type', param });
   return value;
 }
 
 function int(value: unknown, param: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new GatewayError(400, `Invalid type for '${param}': expected an integer, but got ${describe(value)}.`, { code: 'invalid_type', param });
+  if (typeof n !== 'number' || !Number.isSafeInteger(n))
+    throw new GatewayError(400, `Invalid type for '${param}': expected an integer, but got ${describe(value)}.`, { code: 'invalid_type', param });
   return n;
 }
 

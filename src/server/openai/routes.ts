@@ -23,7 +23,8 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   });
 
   /** An image part's bytes: a file as sent, text read by the gateway's input policy (only once the request is otherwise valid). */
-  const bytesOf = async (part: ImagePart, field: string, signal: AbortSignal): Promise<Uint8Array<ArrayBuffer>> => (typeof part === 'string' ? new Uint8Array(await policy.read(part, field, signal)) : part);
+  const bytesOf = async (part: ImagePart, field: string, signal: AbortSignal): Promise<Uint8Array<ArrayBuffer>> =>
+    typeof part === 'string' ? new Uint8Array(await policy.read(part, field, signal)) : part;
 
   app.post('/images/edits', async (c) => {
     const { fields, images } = await multipartBody(c.req.raw);
@@ -45,8 +46,10 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
     const part = images.image?.[0];
     if (part === undefined) throw new GatewayError(400, "Missing required parameter: 'image'.", { code: 'missing_required_parameter', param: 'image' });
     // Refused rather than ignored: a variation is of one image, and takes no mask.
-    if ((images.image?.length ?? 0) > 1 || images['image[]']) throw new GatewayError(400, 'Variations take a single `image`.', { code: 'invalid_value', param: 'image' });
-    if (images.mask) throw new GatewayError(400, "Unrecognized request argument supplied: mask. Variations take no mask.", { code: 'unknown_parameter', param: 'mask' });
+    if ((images.image?.length ?? 0) > 1 || images['image[]'])
+      throw new GatewayError(400, 'Variations take a single `image`.', { code: 'invalid_value', param: 'image' });
+    if (images.mask)
+      throw new GatewayError(400, 'Unrecognized request argument supplied: mask. Variations take no mask.', { code: 'unknown_parameter', param: 'mask' });
     const { request, responseFormat } = mapBody(fields, 'variation');
     const image = await bytesOf(part, 'image', c.req.raw.signal);
     await checkPixels(image, 'image', deps.maxImagePixels);
@@ -56,7 +59,10 @@ export function openaiRoutes(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/models', (c) =>
     c.json({
       object: 'list',
-      data: [{ id: 'auto', object: 'model', created: 0, owned_by: 'easel' }, ...CATALOG.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider }))],
+      data: [
+        { id: 'auto', object: 'model', created: 0, owned_by: 'easel' },
+        ...CATALOG.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider })),
+      ],
     }),
   );
 

@@ -17,8 +17,11 @@ export async function runImages(c: Context<GatewayEnv>, deps: GatewayDeps, reque
   const result = await deps.easel.run({ ...allowed, signal: controller.signal }, reserve && { reserve });
   deps.metrics.recordResult(result);
   const urls = format === 'url' ? result.images.map((image) => `${deps.publicUrl()}/v1/files/${deps.files.put(image.bytes, image.mediaType)}`) : [];
-  return new Response(imagesResponse(result, format, (i) => urls[i]!), {
-    status: 200,
-    headers: { 'content-type': 'application/json', ...metadataHeaders(result) },
-  });
+  return new Response(
+    imagesResponse(result, format, (i) => urls[i]!),
+    {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...metadataHeaders(result) },
+    },
+  );
 }

@@ -136,7 +136,8 @@ async function vetHost(target: URL, where: string, options: SafeFetchOptions, si
   for (const address of answers) {
     if (!allowed(address, port)) {
       const { label } = classifyAddress(address);
-      if (options.isAllowedAddress) throw refuse(`${where} resolves to ${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label} address (${address}) on port ${port}, which is not allowed`);
+      if (options.isAllowedAddress)
+        throw refuse(`${where} resolves to ${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label} address (${address}) on port ${port}, which is not allowed`);
       throw refuse(`${where} resolves to a non-public address (${address}, ${label}); only public addresses are fetched`);
     }
   }
