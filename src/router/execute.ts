@@ -213,7 +213,9 @@ export async function executeModel(
  * submit, even one that came back as the attempt was being given up): it took nothing and bills nothing.
  */
 function refused(error: EaselError | undefined, jobId: string | undefined): boolean {
-  return error !== undefined && error.status !== undefined && jobId === undefined && !error.jobAlive && !error.charged;
+  // A 2xx whose body was cut off or unreadable is not a refusal: the vendor did the work.
+  const status = error?.status;
+  return status !== undefined && (status < 200 || status > 299) && jobId === undefined && !error!.jobAlive && !error!.charged;
 }
 
 /**

@@ -228,6 +228,75 @@ describe('budgets against the ledger', () => {
     }
   });
 
+  it(
+    'a job a crash cut off before its id was stored is found and adopted on resume even when the cap has no room for a new one',
+    { timeout: 120_000 },
+    async () => {
+      const slow = await startSandbox({ timeScale: 0.5, coldStart: { ms: 0, rate: 0 } });
+      const dir = tmp();
+      const model = 'fal/flux/schnell';
+      writeFileSync(join(dir, 'items.jsonl'), JSON.stringify({ prompt: 'four views of a kettle', size: '512x512', n: 4 }));
+      writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 20 }));
+      const batch = (budget: number) =>
+        spawn(
+          process.execPath,
+          [
+            ...CLI,
+            'batch',
+            join(dir, 'items.jsonl'),
+            '--out',
+            join(dir, 'out'),
+            '--state',
+            join(dir, 'state'),
+            '--model',
+            model,
+            '--budget',
+            String(budget),
+            '--config',
+            join(dir, 'easel.config.json'),
+          ],
+          {
+            env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
+            stdio: 'ignore',
+          },
+        );
+      const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      try {
+        const first = batch(1);
+        // Killed the moment the submit reaches FAL: the job exists, its id was never stored.
+        await vi.waitFor(() => expect(slow.context.requests.some((r) => r.method === 'POST' && r.path.startsWith('/fal/queue/'))).toBe(true), {
+          timeout: 30_000,
+          interval: 2,
+        });
+        first.kill('SIGKILL');
+        await exited(first);
+        const paid = await vi.waitFor(
+          () => {
+            const charges = slow.context.ledger.list();
+            expect(charges).toHaveLength(1);
+            return charges[0]!.usd!;
+          },
+          { timeout: 20_000, interval: 20 },
+        );
+        // A cap lowered on resume below what was already paid: no room for any new job, but this one is
+        // paid whatever the budget says. Adopting it gets its images; refusing it would only lose them.
+        const cap = Math.round(paid * 0.9 * 1e6) / 1e6;
+        const second = batch(cap);
+        await exited(second);
+        await vi.waitFor(() => expect(slow.idleForMs()).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
+        expect(slow.context.ledger.list()).toHaveLength(1);
+        const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
+        const [job] = await store.listJobs();
+        const [item] = await store.items(job!.id);
+        store.close();
+        expect(item).toMatchObject({ status: 'succeeded' });
+        expect(item!.costUsd).toBeCloseTo(paid, 6);
+      } finally {
+        await slow.close();
+      }
+    },
+  );
+
   it('a budgeted batch killed eight times stays under its cap on a vendor that bills cut-off calls', { timeout: 240_000 }, async () => {
     const dir = tmp();
     const model = 'openai/dall-e-2';

@@ -135,6 +135,34 @@ describe('dry run against the ledger', () => {
     within5Percent(estimate.costUsd, charged.totalUsd);
   });
 
+  it('a CSV with bad lines: they are reported by number before running, and the good ones cost what was estimated', { timeout: 60_000 }, async () => {
+    const text = [
+      'prompt,model,size,n,task',
+      'a red kite,stability/core,,,',
+      'bad model,acme/imagine,,,',
+      'two gulls,fal/flux/schnell,512x512,2,',
+      'bad size,openai/gpt-image-1,777x333,,',
+      'a harbour at noon,openai/dall-e-2,256x256,3,',
+      'not a number,fal/flux/schnell,,two,',
+      'a pier,replicate/black-forest-labs/flux-schnell,,,',
+      ',stability/core,,,',
+      'a lighthouse,,,,',
+    ].join('\n');
+    const { items, bad } = parseWorkloadLines(text, '.csv');
+    const easel = sandboxEasel();
+    const estimate = await dryRun(easel, items, { unreadable: bad });
+    expect(estimate.failing.map((f) => f.line)).toEqual([3, 5, 7, 9]);
+    const final = await easel.batch(items, { outDir: tmp(), concurrency: 16, limits: PACING }).done;
+    const charged = await ledger();
+    // The run fails exactly the lines the dry run named, and pays for the others as estimated.
+    const [job] = await easel.jobStore().listJobs();
+    const failed = await easel.jobStore().items(job!.id, ['failed']);
+    expect(failed.map((i) => i.line)).toEqual(estimate.failing.filter((f) => items.some((i) => i.line === f.line)).map((f) => f.line));
+    expect(final.succeeded).toBe(5);
+    expect(estimate.images).toBe(charged.charges.reduce((sum, c) => sum + c.images, 0));
+    within5Percent(estimate.costUsd, charged.totalUsd);
+  });
+
   it('expects per-second prices at the compute time the vendor bills on average, one image or several a call', { timeout: 60_000 }, async () => {
     // Small images: the bill is compute time, whatever the size. Compute times spread ±20% (one sigma),
     // so 200 one-image calls put their mean within ~1.4% and 150 three-image calls within ~1.7%.

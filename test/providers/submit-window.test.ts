@@ -38,7 +38,8 @@ const isSubmit = (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
 
 /**
  * A vendor that takes the submit (the sandbox makes and bills the job) but whose answer never comes:
- * the window's clock runs out once the job exists. The submit's own window is the first
+ * the window's clock runs out once the job has run (FAL lists finished requests only; a loaded
+ * machine must not decide whether the search sees it). The submit's own window is the first
  * `SUBMIT_WINDOW_MS` sleep; every later wait (the search's window, poll intervals) is real.
  */
 function answerNeverComes(): Partial<ProviderRuntime> {
@@ -48,8 +49,9 @@ function answerNeverComes(): Partial<ProviderRuntime> {
   return {
     fetch: async (input, init) => {
       if (!isSubmit(input, init)) return globalThis.fetch(input, init);
+      const before = sandbox.context.ledger.list().length;
       await globalThis.fetch(input, init);
-      taken();
+      void vi.waitFor(() => expect(sandbox.context.ledger.list().length).toBeGreaterThan(before), { timeout: 60_000, interval: 5 }).then(taken);
       return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true }));
     },
     sleep: (ms, signal) => (ms === SUBMIT_WINDOW_MS && ++windows === 1 ? jobTaken : sleep(ms, signal)),
