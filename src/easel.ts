@@ -29,6 +29,7 @@ import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.
 import type { CatalogModel } from './catalog/types.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './core/policy.js';
 import { ProviderHealth } from './router/resilience.js';
+import { adoptOrphans } from './router/orphans.js';
 import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseUsd } from './router/reservation.js';
 
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
@@ -241,6 +242,19 @@ export function createEasel(options: EaselOptions = {}): Easel {
           if (!finished) finishedCalls.set(modelId, (finished = new Map()));
           const missing = candidate.calls.filter((_, index) => !finished.has(index));
           const keptJobs = kept.get(modelId);
+          if (resumable?.model === modelId && resumable.orphans) {
+            const open = candidate.calls.flatMap((_, index) => (finished.has(index) ? [] : [index]));
+            const ids = await adoptOrphans(candidate.model, candidate.calls, open, resumable.ids, {
+              endpoint: target,
+              ...vendorHttp,
+              timeoutMs,
+              ...pollingOf(candidate.model),
+              signal,
+              orphans: resumable.orphans,
+              onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(modelId, call, id)),
+            });
+            resumable = { ...resumable, ids, orphans: undefined };
+          }
           // Jobs this try picks up instead of buying: an earlier run's (first try on that model only), else an earlier try's.
           const resumeIds = resumable?.model === modelId ? resumable.ids : keptJobs?.ids;
           const resumed = candidate.calls.filter((_, index) => !finished.has(index) && resumeIds?.has(index));

@@ -61,7 +61,7 @@ export interface ExecuteOptions {
   attempts?: Attempt[];
 }
 
-function runtimeBase(
+export function runtimeBase(
   options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>,
   signal: AbortSignal,
 ): ProviderRuntime {

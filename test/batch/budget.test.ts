@@ -229,7 +229,7 @@ describe('budgets against the ledger', () => {
   });
 
   it(
-    'a job a crash cut off before its id was stored is found and adopted on resume even when the cap has no room for a new one',
+    'a job a crash cut off before its id was stored is found and adopted on resume, even under a cap with no room for a new one',
     { timeout: 120_000 },
     async () => {
       const slow = await startSandbox({ timeScale: 0.5, coldStart: { ms: 0, rate: 0 } });
