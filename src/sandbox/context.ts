@@ -69,6 +69,10 @@ export interface SandboxContext {
   fixedKeys: Partial<Record<Vendor, string>>;
   /** Replicate cold starts (extra delay in ms before scaling, and how often); unset = each model's catalog figure. */
   coldStart?: { ms: number; rate: number };
+  /** Seeded noise (0–255; 0 = none) this sandbox draws over its placeholders: its `grain` option. */
+  grain: number;
+  /** The seed for a request that gives none: this sandbox's `fixedSeed` option, else a random one as vendors pick. */
+  pickSeed: () => number;
   /**
    * Middleware: log, authenticate, inject faults (by the route's kind of request), enforce rate
    * limits (submit routes only). `submit: true` is short for `kind: 'submit'`; default `other`.

@@ -9,11 +9,10 @@ import { type SandboxUrls, sandboxUrls } from '../core/sandbox-urls.js';
 import { Activity } from './activity.js';
 import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, recordRequest, type SandboxContext, type SandboxEnv } from './context.js';
 import { controlRoutes } from './control.js';
-import { drawSettings } from './draw.js';
-import { seedSettings } from './random.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './files.js';
+import { randomVendorSeed } from './random.js';
 import { Ledger, VENDORS, type Vendor } from './ledger.js';
 import { openaiSandbox } from './openai/index.js';
 import { DEFAULT_LIMITS, type SandboxOptions, SandboxOptionsSchema } from './options.js';
@@ -45,8 +44,6 @@ export function createSandboxApp(input: SandboxOptions = {}): {
   activity: Activity;
 } {
   const options = SandboxOptionsSchema.parse(input);
-  if (options.grain !== undefined) drawSettings.grain = options.grain;
-  if (options.fixedSeed !== undefined) seedSettings.fixed = options.fixedSeed;
   let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
   let timeScale = options.timeScale;
   const scale = () => timeScale;
@@ -72,6 +69,9 @@ export function createSandboxApp(input: SandboxOptions = {}): {
     requests: [],
     fixedKeys: options.fixedKeys ?? {},
     coldStart: options.coldStart,
+    grain: options.grain ?? 0,
+    // A fixed seed lets a benchmark's sandbox serve one drawing from memory instead of drawing each time.
+    pickSeed: () => options.fixedSeed ?? randomVendorSeed(),
   };
   const context: SandboxContext = { ...partial, gate: makeGate(partial) };
 
