@@ -7,7 +7,17 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { type SandboxUrls, sandboxUrls } from '../core/sandbox-urls.js';
 import { Activity } from './activity.js';
-import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, recordRequest, type SandboxContext, type SandboxEnv } from './context.js';
+import {
+  answerFault,
+  DEFAULT_REQUEST_LOG_SIZE,
+  makeDelay,
+  makeGate,
+  makeLatency,
+  type RecordedRequest,
+  recordRequest,
+  type SandboxContext,
+  type SandboxEnv,
+} from './context.js';
 import { controlRoutes } from './control.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
@@ -67,6 +77,7 @@ export function createSandboxApp(input: SandboxOptions = {}): {
     retention,
     webhooks: new WebhookSender((ms) => delay(ms)),
     requests: [],
+    requestLogSize: options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE,
     fixedKeys: options.fixedKeys ?? {},
     coldStart: options.coldStart,
     grain: options.grain ?? 0,
