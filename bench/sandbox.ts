@@ -15,7 +15,7 @@ export async function benchSandbox(): Promise<Record<string, number>> {
   const drawTimes: number[] = [];
   for (let i = 0; i < DRAWS; i++) {
     const t0 = performance.now();
-    await drawPlaceholder({ width: 1024, height: 1024, format: 'png', model: 'bench', prompt: `prompt ${i}`, seed: i });
+    await drawPlaceholder({ width: 1024, height: 1024, format: 'png', model: 'bench', prompt: `prompt ${i}`, seed: i, grain: 0 });
     drawTimes.push(performance.now() - t0);
   }
   const draw = summarize(drawTimes);

@@ -30,7 +30,7 @@ export async function benchUpscale(): Promise<Record<string, number>> {
       const prompt = `studio photo of a ${PRODUCTS[i % PRODUCTS.length]} on a plain background`;
       await writeFile(
         join(folder, `photo-${String(i).padStart(2, '0')}.png`),
-        await drawPlaceholder({ width: WIDTH, height: HEIGHT, format: 'png', model: 'bench', prompt, seed: i }),
+        await drawPlaceholder({ width: WIDTH, height: HEIGHT, format: 'png', model: 'bench', prompt, seed: i, grain: 0 }),
       );
     }
     const files = (await readdir(folder)).filter((name) => name.startsWith('photo-')).sort();

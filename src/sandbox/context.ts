@@ -63,12 +63,22 @@ export interface SandboxContext {
   /** The byte budget for what the sandbox keeps after answering (files, finished jobs). */
   retention: Retention;
   webhooks: WebhookSender;
-  /** The newest requests (at most REQUEST_LOG_MAX): enough for any test, bounded over a long run. */
+  /**
+   * The request log (`GET /_sandbox/requests`), oldest first: the newest `requestLogSize` requests,
+   * and at most a tenth more before the oldest are dropped (see pushBounded). Bounded so that a
+   * long-running sandbox (the background one) does not grow without limit.
+   */
   requests: RecordedRequest[];
+  /** Requests the log keeps: the `requestLogSize` option, default DEFAULT_REQUEST_LOG_SIZE. */
+  requestLogSize: number;
   /** A fixed key per vendor (to test 401 paths); when unset any non-empty key is accepted. */
   fixedKeys: Partial<Record<Vendor, string>>;
   /** Replicate cold starts (extra delay in ms before scaling, and how often); unset = each model's catalog figure. */
   coldStart?: { ms: number; rate: number };
+  /** Seeded noise (0–255; 0 = none) this sandbox draws over its placeholders: its `grain` option. */
+  grain: number;
+  /** The seed for a request that gives none: this sandbox's `fixedSeed` option, else a random one as vendors pick. */
+  pickSeed: () => number;
   /**
    * Middleware: log, authenticate, inject faults (by the route's kind of request), enforce rate
    * limits (submit routes only). `submit: true` is short for `kind: 'submit'`; default `other`.
@@ -93,11 +103,11 @@ export function makeDelay(timeScale: () => number) {
   return (ms: number, signal?: AbortSignal) => sleep(ms * timeScale(), signal);
 }
 
-/** Requests kept in the sandbox's request log (`GET /_sandbox/requests`). */
-export const REQUEST_LOG_MAX = 10_000;
+/** Requests kept in the request log by default: far more than any test reads, a few MB at most. */
+export const DEFAULT_REQUEST_LOG_SIZE = 10_000;
 
-export function recordRequest(ctx: Pick<SandboxContext, 'requests'>, record: RecordedRequest): void {
-  pushBounded(ctx.requests, record, REQUEST_LOG_MAX);
+export function recordRequest(ctx: Pick<SandboxContext, 'requests' | 'requestLogSize'>, record: RecordedRequest): void {
+  pushBounded(ctx.requests, record, ctx.requestLogSize);
 }
 
 export function makeGate(ctx: Omit<SandboxContext, 'gate'>): SandboxContext['gate'] {

@@ -15,21 +15,24 @@ export interface DrawSpec {
   model: string;
   prompt: string;
   seed: number;
+  /**
+   * Seeded noise (0–255; 0 = none) drawn over the placeholder so it compresses like a photo (a 4K
+   * photo is megabytes, a flat placeholder a few hundred kilobytes): benchmarks of memory use need
+   * realistic sizes. Each sandbox passes its own `grain` option.
+   */
+  grain: number;
 }
 
 /**
- * Process-wide drawing settings. `grain` (0–255) adds seeded noise so images compress like photos
- * (a 4K photo is megabytes, a flat placeholder a few hundred kilobytes): benchmarks of memory use
- * need realistic sizes. Set through the sandbox's `grain` option.
+ * Recently drawn images: the drawing is deterministic, so a repeated request costs nothing to redraw.
+ * Shared by every sandbox in the process on purpose: the key is the whole spec (grain included), so
+ * one sandbox can only ever be served the very bytes it would have drawn itself.
  */
-export const drawSettings = { grain: 0 };
-
-/** Recently drawn images: the drawing is deterministic, so a repeated request costs nothing to redraw. */
 const recent = new Map<string, Promise<Buffer>>();
 const RECENT_MAX = 32;
 
 export function drawPlaceholder(spec: DrawSpec): Promise<Buffer> {
-  const key = JSON.stringify([spec.width, spec.height, spec.format, spec.model, spec.prompt, spec.seed, drawSettings.grain]);
+  const key = JSON.stringify([spec.width, spec.height, spec.format, spec.model, spec.prompt, spec.seed, spec.grain]);
   let drawn = recent.get(key);
   if (!drawn) {
     drawn = render(spec);
@@ -43,10 +46,10 @@ export function drawPlaceholder(spec: DrawSpec): Promise<Buffer> {
 async function render(spec: DrawSpec): Promise<Buffer> {
   const svg = placeholderSvg(spec);
   const drawn = sharp(Buffer.from(svg)).resize(spec.width, spec.height, { fit: 'fill' });
-  if (drawSettings.grain <= 0) return encode(drawn, spec.format);
+  if (spec.grain <= 0) return encode(drawn, spec.format);
   const raw = await drawn.removeAlpha().raw().toBuffer();
   const rand = seededRandom(hashSeed('grain', spec.prompt, spec.seed));
-  const amplitude = drawSettings.grain;
+  const amplitude = spec.grain;
   for (let i = 0; i < raw.length; i++) raw[i] = Math.max(0, Math.min(255, raw[i]! + Math.round((rand() - 0.5) * amplitude)));
   return encode(sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } }), spec.format);
 }

@@ -42,6 +42,11 @@ export const SandboxOptionsSchema = z
      * oldest are dropped first and the vendor's "not found" answers for them. The ledger is never dropped.
      */
     memoryBudgetBytes: z.number().int().positive().optional(),
+    /**
+     * Requests kept in the request log (`GET /_sandbox/requests`): the newest this many (default
+     * 10,000), dropped oldest first a tenth at a time, so the log holds at most a tenth more.
+     */
+    requestLogSize: z.number().int().positive().optional(),
   })
   .strict();
 export type SandboxOptions = z.input<typeof SandboxOptionsSchema>;

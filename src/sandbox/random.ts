@@ -20,14 +20,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/**
- * Process-wide: `fixed` makes every unseeded request draw with that seed, so a benchmark's sandbox
- * serves one drawing from memory instead of drawing each time (real vendors pick a random seed).
- */
-export const seedSettings: { fixed: number | undefined } = { fixed: undefined };
-
-/** A random seed in the vendors' range (0–4294967294), for requests that give none. */
+/** A random seed in the vendors' range (0–4294967294), as a vendor picks for a request that gives none. */
 export function randomVendorSeed(): number {
-  if (seedSettings.fixed !== undefined) return seedSettings.fixed;
   return Math.floor(Math.random() * 4_294_967_294);
 }

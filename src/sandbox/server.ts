@@ -7,13 +7,22 @@ import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { type SandboxUrls, sandboxUrls } from '../core/sandbox-urls.js';
 import { Activity } from './activity.js';
-import { answerFault, makeDelay, makeGate, makeLatency, type RecordedRequest, recordRequest, type SandboxContext, type SandboxEnv } from './context.js';
+import {
+  answerFault,
+  DEFAULT_REQUEST_LOG_SIZE,
+  makeDelay,
+  makeGate,
+  makeLatency,
+  type RecordedRequest,
+  recordRequest,
+  type SandboxContext,
+  type SandboxEnv,
+} from './context.js';
 import { controlRoutes } from './control.js';
-import { drawSettings } from './draw.js';
-import { seedSettings } from './random.js';
 import { falSandbox } from './fal/index.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './files.js';
+import { randomVendorSeed } from './random.js';
 import { Ledger, VENDORS, type Vendor } from './ledger.js';
 import { openaiSandbox } from './openai/index.js';
 import { DEFAULT_LIMITS, type SandboxOptions, SandboxOptionsSchema } from './options.js';
@@ -45,8 +54,6 @@ export function createSandboxApp(input: SandboxOptions = {}): {
   activity: Activity;
 } {
   const options = SandboxOptionsSchema.parse(input);
-  if (options.grain !== undefined) drawSettings.grain = options.grain;
-  if (options.fixedSeed !== undefined) seedSettings.fixed = options.fixedSeed;
   let baseUrl = options.publicUrl ?? `http://${options.host}:${options.port}`;
   let timeScale = options.timeScale;
   const scale = () => timeScale;
@@ -70,8 +77,12 @@ export function createSandboxApp(input: SandboxOptions = {}): {
     retention,
     webhooks: new WebhookSender((ms) => delay(ms)),
     requests: [],
+    requestLogSize: options.requestLogSize ?? DEFAULT_REQUEST_LOG_SIZE,
     fixedKeys: options.fixedKeys ?? {},
     coldStart: options.coldStart,
+    grain: options.grain ?? 0,
+    // A fixed seed lets a benchmark's sandbox serve one drawing from memory instead of drawing each time.
+    pickSeed: () => options.fixedSeed ?? randomVendorSeed(),
   };
   const context: SandboxContext = { ...partial, gate: makeGate(partial) };
 

@@ -15,28 +15,11 @@ import { syntheticModel } from '../../src/catalog/synthetic.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-function recorder(): { fetch: typeof fetch; calls: Recorded[] } {
-  const calls: Recorded[] = [];
-  const wrapped: typeof fetch = async (input, init) => {
-    const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    if (headers.authorization !== undefined) {
-      expect(headers.authorization).toBe(`Key ${TEST_KEYS.fal}`);
-      headers.authorization = '<redacted>';
-    }
-    calls.push({ method: init?.method ?? 'GET', url: String(input), headers, body: typeof init?.body === 'string' ? JSON.parse(init.body) : init?.body });
-    return globalThis.fetch(input, init);
-  };
-  return { fetch: wrapped, calls };
-}
+/** Records every request (the key is checked, then redacted). */
+const recorder = () => recordingFetch({ authorization: `Key ${TEST_KEYS.fal}` });
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -59,7 +42,7 @@ describe('fal adapter: requests and results', () => {
       method: 'POST',
       url: `${sandbox.urls.falQueue}/fal-ai/flux/dev`,
       headers: { authorization: '<redacted>', accept: 'application/json', 'content-type': 'application/json' },
-      body: {
+      json: {
         prompt: 'a cozy coffee shop interior',
         image_size: 'square_hd',
         num_images: 2,
@@ -138,7 +121,7 @@ describe('fal adapter: requests and results', () => {
     });
     const result = await falProvider.run(call, runtime({ fetch: rec.fetch }));
     expect(rec.calls[0]).toMatchObject({ method: 'POST', url: `${sandbox.urls.falQueue}/fal-ai/flux-pro/v1/fill` });
-    const body = rec.calls[0]!.body as Record<string, unknown>;
+    const body = rec.calls[0]!.json as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(['image_url', 'mask_url', 'num_images', 'output_format', 'prompt', 'seed']);
     expect(String(body.image_url)).toMatch(/^data:image\/png;base64,/);
     // Status and result live under the app without its subpath.
@@ -173,14 +156,14 @@ describe('fal adapter: requests and results', () => {
   it('sends a custom size, and uses the sync host when asked', async () => {
     const rec = recorder();
     await falProvider.run(makeCall('fal/flux/schnell', { width: 768, height: 512, providerOptions: { sync: true } }), runtime({ fetch: rec.fetch }));
-    expect(rec.calls[0]).toMatchObject({ url: `${sandbox.urls.falRun}/fal-ai/flux/schnell`, body: { image_size: { width: 768, height: 512 } } });
+    expect(rec.calls[0]).toMatchObject({ url: `${sandbox.urls.falRun}/fal-ai/flux/schnell`, json: { image_size: { width: 768, height: 512 } } });
   });
 
   it('runs any app id with raw input from providerOptions', async () => {
     const rec = recorder();
     const model = syntheticModel('fal/fal-ai/flux/dev')!;
     await falProvider.run(makeCall('fal/flux/dev', { model, providerOptions: { input: { acceleration: 'high' } } }), runtime({ fetch: rec.fetch }));
-    expect(rec.calls[0]!.body).toMatchObject({ acceleration: 'high' });
+    expect(rec.calls[0]!.json).toMatchObject({ acceleration: 'high' });
   });
 
   it('refuses an unknown option, naming the allowed ones', async () => {

@@ -13,7 +13,7 @@ import { drawPlaceholder } from '../../src/sandbox/draw.js';
 import { makeCall } from '../helpers/runtime.js';
 
 async function photo(width: number, height: number): Promise<LoadedImage> {
-  const png = await drawPlaceholder({ width, height, format: 'png', model: 'test', prompt: 'a red sneaker on a white table', seed: 7 });
+  const png = await drawPlaceholder({ width, height, format: 'png', model: 'test', prompt: 'a red sneaker on a white table', seed: 7, grain: 0 });
   return inspectImage(png, { field: 'image' });
 }
 

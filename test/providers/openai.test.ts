@@ -8,42 +8,12 @@ import { ImagesResponseSchema, parseImages } from '../../src/providers/openai/re
 import type { ProviderCall } from '../../src/providers/types.js';
 import { imageSize } from '../../src/sandbox/draw.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 import { catalogModel, makeCall, sandboxRuntime, TEST_KEYS } from '../helpers/runtime.js';
 import gptImageFixture from '../fixtures/openai-images-gpt-image.json' with { type: 'json' };
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  /** Parsed JSON, or multipart entries (files as name/type/size). */
-  body: unknown;
-}
-
-/** Wraps fetch to record every request (the key is checked, then redacted). */
-function recorder(rewrite?: (body: Record<string, unknown>) => Record<string, unknown>): { fetch: typeof fetch; calls: Recorded[] } {
-  const calls: Recorded[] = [];
-  const wrapped: typeof fetch = async (input, init) => {
-    const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    if (headers.authorization !== undefined) {
-      expect(headers.authorization).toBe(`Bearer ${TEST_KEYS.openai}`);
-      headers.authorization = '<redacted>';
-    }
-    let body: unknown = init?.body;
-    let sent = init;
-    if (typeof init?.body === 'string') {
-      body = JSON.parse(init.body) as Record<string, unknown>;
-      if (rewrite) sent = { ...init, body: JSON.stringify(rewrite(body as Record<string, unknown>)) };
-    } else if (init?.body instanceof FormData) {
-      const entries: Record<string, unknown> = {};
-      for (const [key, value] of init.body.entries())
-        entries[key] = typeof value === 'string' ? value : { name: value.name, type: value.type, size: value.size };
-      body = entries;
-    }
-    calls.push({ method: init?.method ?? 'GET', url: String(input), headers, body });
-    return globalThis.fetch(input, sent);
-  };
-  return { fetch: wrapped, calls };
-}
+/** Records every request (the key is checked, then redacted); `send` is where requests go on to. */
+const recorder = (send?: typeof fetch) => recordingFetch({ authorization: `Bearer ${TEST_KEYS.openai}`, send });
 
 async function image(width: number, height: number, options: { alpha?: boolean; format?: 'png' | 'jpeg' } = {}): Promise<LoadedImage> {
   const base = sharp({ create: { width, height, channels: options.alpha ? 4 : 3, background: { r: 40, g: 90, b: 160, alpha: options.alpha ? 0.5 : 1 } } });
@@ -86,7 +56,7 @@ describe('openai adapter: requests and results', () => {
         method: 'POST',
         url: `${base}/images/generations`,
         headers: { authorization: '<redacted>', 'content-type': 'application/json' },
-        body: {
+        json: {
           model: 'dall-e-3',
           prompt: 'a cozy coffee shop interior',
           n: 1,
@@ -117,7 +87,7 @@ describe('openai adapter: requests and results', () => {
       providerOptions: { background: 'transparent', output_compression: 80, moderation: 'low', user: 'user-42' },
     });
     const result = await run(call, { fetch: rec.fetch });
-    expect(rec.calls[0]!.body).toEqual({
+    expect(rec.calls[0]!.json).toEqual({
       model: 'gpt-image-1',
       prompt: 'a cozy coffee shop interior',
       n: 2,
@@ -142,7 +112,7 @@ describe('openai adapter: requests and results', () => {
       makeCall('openai/gpt-image-1-mini', { seed: 7, negativePrompt: 'blurry', style: 'vivid', providerOptions: { output_compression: 50 } }),
       { fetch: rec.fetch },
     );
-    expect(rec.calls[0]!.body).toEqual({ model: 'gpt-image-1-mini', prompt: 'a cozy coffee shop interior', n: 1, output_format: 'png' });
+    expect(rec.calls[0]!.json).toEqual({ model: 'gpt-image-1-mini', prompt: 'a cozy coffee shop interior', n: 1, output_format: 'png' });
     expect(gpt.warnings.map((w) => [w.kind, w.model, w.field])).toEqual([
       ['unsupported', 'openai/gpt-image-1-mini', 'seed'],
       ['unsupported', 'openai/gpt-image-1-mini', 'negativePrompt'],
@@ -156,7 +126,7 @@ describe('openai adapter: requests and results', () => {
   it('gpt-image-2 sends a free size', async () => {
     const rec = recorder();
     const result = await run(makeCall('openai/gpt-image-2', { width: 1280, height: 720, quality: 'low' }), { fetch: rec.fetch });
-    expect(rec.calls[0]!.body).toMatchObject({ model: 'gpt-image-2', size: '1280x720' });
+    expect(rec.calls[0]!.json).toMatchObject({ model: 'gpt-image-2', size: '1280x720' });
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 1280, height: 720 });
   });
 
@@ -167,15 +137,17 @@ describe('openai adapter: requests and results', () => {
     const result = await run(call, { fetch: rec.fetch });
     expect(rec.calls[0]).toMatchObject({ method: 'POST', url: `${base}/images/edits`, headers: { authorization: '<redacted>' } });
     expect(rec.calls[0]!.headers).not.toHaveProperty('content-type', 'application/json');
-    expect(rec.calls[0]!.body).toEqual({
-      image: { name: 'image.png', type: 'image/png', size: expect.any(Number) },
-      mask: { name: 'mask.png', type: 'image/png', size: mask.bytes.length },
+    expect(rec.calls[0]!.fields).toEqual({
       model: 'dall-e-2',
       prompt: 'a cozy coffee shop interior',
       n: '2',
       size: '256x256',
       response_format: 'b64_json',
     });
+    expect(rec.calls[0]!.files).toEqual([
+      { field: 'image', name: 'image.png', type: 'image/png', size: expect.any(Number) },
+      { field: 'mask', name: 'mask.png', type: 'image/png', size: mask.bytes.length },
+    ]);
     expect(result.images).toHaveLength(2);
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 256, height: 256, format: 'png' });
   });
@@ -190,14 +162,14 @@ describe('openai adapter: requests and results', () => {
       providerOptions: { input_fidelity: 'high' },
     });
     await run(call, { fetch: rec.fetch });
-    expect(rec.calls[0]!.body).toMatchObject({
-      image: { name: 'image.png' },
+    expect(rec.calls[0]!.fields).toMatchObject({
       model: 'gpt-image-1',
       input_fidelity: 'high',
       output_format: 'png',
       size: '1024x1024',
     });
-    expect(rec.calls[0]!.body).not.toHaveProperty('response_format');
+    expect(rec.calls[0]!.files).toContainEqual(expect.objectContaining({ field: 'image', name: 'image.png' }));
+    expect(rec.calls[0]!.fields).not.toHaveProperty('response_format');
 
     const opaque = recorder();
     const bad = makeCall('openai/gpt-image-1', { task: 'edit', image: await image(64, 64), mask: await image(64, 64) });
@@ -214,18 +186,21 @@ describe('openai adapter: requests and results', () => {
     const call = makeCall('openai/dall-e-2', { task: 'variation', prompt: undefined, image: await image(128, 128), width: 512, height: 512 });
     const result = await run(call, { fetch: rec.fetch });
     expect(rec.calls[0]).toMatchObject({ url: `${base}/images/variations` });
-    expect(rec.calls[0]!.body).toEqual({
-      image: { name: 'image.png', type: 'image/png', size: expect.any(Number) },
+    expect(rec.calls[0]!.fields).toEqual({
       model: 'dall-e-2',
       n: '1',
       size: '512x512',
       response_format: 'b64_json',
     });
+    expect(rec.calls[0]!.files).toEqual([{ field: 'image', name: 'image.png', type: 'image/png', size: expect.any(Number) }]);
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 512, height: 512 });
   });
 
   it('downloads URL outputs (an OpenAI-compatible host that answers with url)', async () => {
-    const rec = recorder((body) => ({ ...body, response_format: 'url' }));
+    // Recorded as the adapter sent it, then sent on asking for URLs.
+    const asUrls: typeof fetch = (input, init) =>
+      globalThis.fetch(input, typeof init?.body === 'string' ? { ...init, body: JSON.stringify({ ...JSON.parse(init.body), response_format: 'url' }) } : init);
+    const rec = recorder(asUrls);
     const result = await run(makeCall('openai/dall-e-2', { width: 256, height: 256 }), { fetch: rec.fetch });
     expect(rec.calls[1]).toMatchObject({ method: 'GET', headers: {} });
     expect(rec.calls[1]!.url.startsWith(`${sandbox.url}/files/openai/`)).toBe(true);

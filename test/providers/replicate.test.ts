@@ -11,33 +11,12 @@ import { outcomeOf, PredictionSchema } from '../../src/providers/replicate/respo
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { imageSize } from '../../src/sandbox/draw.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { type RecordedRequest, recordingFetch } from '../helpers/recording-fetch.js';
 import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 import succeededFixture from '../fixtures/replicate-prediction-succeeded.json' with { type: 'json' };
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-/** Wraps fetch to record every request (the key is checked, then redacted). */
-function recorder(onRequest?: (r: Recorded) => void): { fetch: typeof fetch; calls: Recorded[] } {
-  const calls: Recorded[] = [];
-  const wrapped: typeof fetch = async (input, init) => {
-    const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    if (headers.authorization !== undefined) {
-      expect(headers.authorization).toBe(`Bearer ${TEST_KEYS.replicate}`);
-      headers.authorization = '<redacted>';
-    }
-    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : init?.body;
-    const entry = { method: init?.method ?? 'GET', url: String(input), headers, body };
-    calls.push(entry);
-    onRequest?.(entry);
-    return globalThis.fetch(input, init);
-  };
-  return { fetch: wrapped, calls };
-}
+/** Records every request (the key is checked, then redacted); `onRequest` sees each before it is sent. */
+const recorder = (onRequest?: (r: RecordedRequest) => void) => recordingFetch({ authorization: `Bearer ${TEST_KEYS.replicate}`, onRequest });
 
 async function pngImage(width: number, height: number, background = '#804020'): Promise<LoadedImage> {
   return inspectImage(
@@ -74,7 +53,7 @@ describe('replicate adapter: requests and results', () => {
       method: 'POST',
       url: `${base}/models/black-forest-labs/flux-schnell/predictions`,
       headers: { authorization: '<redacted>', 'content-type': 'application/json', prefer: 'wait=60' },
-      body: { input: { prompt: 'a cozy coffee shop interior', aspect_ratio: '16:9', num_outputs: 2, seed: 42, output_format: 'jpg', num_inference_steps: 2 } },
+      json: { input: { prompt: 'a cozy coffee shop interior', aspect_ratio: '16:9', num_outputs: 2, seed: 42, output_format: 'jpg', num_inference_steps: 2 } },
     });
     // The sandbox answered within the wait: no poll, then the two downloads.
     expect(rec.calls.slice(1).map((c) => c.method)).toEqual(['GET', 'GET']);
@@ -103,7 +82,7 @@ describe('replicate adapter: requests and results', () => {
     expect(rec.calls[0]).toMatchObject({
       method: 'POST',
       url: `${base}/predictions`,
-      body: {
+      json: {
         version: SDXL_VERSION,
         input: { prompt: 'a cozy coffee shop interior', negative_prompt: 'text, watermarks', width: 512, height: 768, num_outputs: 1, num_inference_steps: 20 },
       },
@@ -120,7 +99,7 @@ describe('replicate adapter: requests and results', () => {
     const mask = await pngImage(96, 64, '#ffffff');
     const call = makeCall('replicate/stability-ai/sdxl', { task: 'edit', image, mask, strength: 0.6, width: 1024, height: 1024 });
     const result = await replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate', { fetch: rec.fetch }));
-    const input = (rec.calls[0]!.body as { input: Record<string, unknown> }).input;
+    const input = (rec.calls[0]!.json as { input: Record<string, unknown> }).input;
     expect(input.image).toBe(`data:image/png;base64,${Buffer.from(image.bytes).toString('base64')}`);
     expect(input.mask).toMatch(/^data:image\/png;base64,/);
     expect(input).toMatchObject({ prompt_strength: 0.6 });
@@ -132,7 +111,7 @@ describe('replicate adapter: requests and results', () => {
     const rec = recorder();
     const call = makeCall('replicate/nightmareai/real-esrgan', { task: 'upscale', prompt: undefined, image: await pngImage(40, 30), scale: 4 });
     const result = await replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate', { fetch: rec.fetch }));
-    expect(rec.calls[0]!.body).toMatchObject({ version: REAL_ESRGAN_VERSION, input: { scale: 4 } });
+    expect(rec.calls[0]!.json).toMatchObject({ version: REAL_ESRGAN_VERSION, input: { scale: 4 } });
     expect(result.images).toHaveLength(1);
     expect(await imageSize(result.images[0]!.bytes)).toMatchObject({ width: 160, height: 120, format: 'png' });
     expect(result.usage.computeSeconds).toBeGreaterThan(0);
@@ -149,7 +128,7 @@ describe('replicate adapter: requests and results', () => {
       providerOptions: { input: { num_inference_steps: 4, guidance_scale: 0 } },
     };
     const result = await replicateProvider.run(call, sandboxRuntime(sandbox, 'replicate', { fetch: rec.fetch }));
-    expect(rec.calls[0]!.body).toEqual({
+    expect(rec.calls[0]!.json).toEqual({
       version: '5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637',
       input: { prompt: 'a cozy coffee shop interior', width: 256, height: 384, num_inference_steps: 4, guidance_scale: 0 },
     });

@@ -15,40 +15,11 @@ import { inspectImage } from '../../src/core/image-input.js';
 import { stabilityProvider } from '../../src/providers/stability/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  fields: Record<string, string>;
-  files: string[];
-  json?: unknown;
-}
-
-function recorder(): { fetch: typeof fetch; calls: Recorded[] } {
-  const calls: Recorded[] = [];
-  const wrapped: typeof fetch = async (input, init) => {
-    const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    if (headers.authorization !== undefined) {
-      expect(headers.authorization).toBe(`Bearer ${TEST_KEYS.stability}`);
-      headers.authorization = '<redacted>';
-    }
-    const fields: Record<string, string> = {};
-    const files: string[] = [];
-    if (init?.body instanceof FormData) for (const [k, v] of init.body.entries()) typeof v === 'string' ? (fields[k] = v) : files.push(k);
-    calls.push({
-      method: init?.method ?? 'GET',
-      url: String(input),
-      headers,
-      fields,
-      files,
-      json: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-    });
-    return globalThis.fetch(input, init);
-  };
-  return { fetch: wrapped, calls };
-}
+/** Records every request (the key is checked, then redacted). */
+const recorder = () => recordingFetch({ authorization: `Bearer ${TEST_KEYS.stability}` });
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -102,7 +73,7 @@ describe('stability adapter: requests and results', () => {
     expect(rec.calls[0]).toMatchObject({
       url: expect.stringContaining('/generate/sd3'),
       fields: { model: 'sd3.5-large', mode: 'image-to-image', strength: '0.7', output_format: 'jpeg' },
-      files: ['image'],
+      files: [{ field: 'image' }],
     });
   });
 
@@ -112,7 +83,7 @@ describe('stability adapter: requests and results', () => {
       makeCall('stability/inpaint', { task: 'edit', image: await png(128, 128), mask: await png(128, 128) }),
       runtime({ fetch: rec.fetch }),
     );
-    expect(rec.calls[0]).toMatchObject({ url: expect.stringContaining('/edit/inpaint'), files: ['image', 'mask'] });
+    expect(rec.calls[0]).toMatchObject({ url: expect.stringContaining('/edit/inpaint'), files: [{ field: 'image' }, { field: 'mask' }] });
     expect((await sharp(result.images[0]!.bytes).metadata()).width).toBe(128);
   });
 

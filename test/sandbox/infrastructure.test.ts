@@ -110,3 +110,40 @@ describe('control API', () => {
     expect(await missing.text()).toContain('/openai/v1');
   });
 });
+
+describe('two sandboxes in one process', () => {
+  const started: Sandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+
+  /** A Stability core image (1024x1024 PNG) and the seed the sandbox answered with. */
+  async function core(sandbox: Sandbox, seed?: number): Promise<{ seed: string | null; bytes: Buffer }> {
+    const body = new FormData();
+    body.append('prompt', 'two sandboxes side by side');
+    if (seed !== undefined) body.append('seed', String(seed));
+    const response = await fetch(`${sandbox.urls.stability}/v2beta/stable-image/generate/core`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk-test', accept: 'image/*' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    return { seed: response.headers.get('seed'), bytes: Buffer.from(await response.arrayBuffer()) };
+  }
+
+  it('each keeps its own grain and fixed seed (the later one overwrote the earlier one when they were module settings)', async () => {
+    const plain = await startSandbox({ timeScale: 0 });
+    started.push(plain);
+    const grainy = await startSandbox({ timeScale: 0, grain: 40, fixedSeed: 5 });
+    started.push(grainy);
+    expect((await core(grainy)).seed).toBe('5');
+    expect((await core(plain)).seed).not.toBe('5');
+    // The same drawing (same model, prompt and seed) with and without noise: different bytes.
+    const flat = await core(plain, 42);
+    const noisy = await core(grainy, 42);
+    expect(noisy.seed).toBe('42');
+    expect(flat.bytes.equals(noisy.bytes)).toBe(false);
+    // Noise does not compress: the grainy PNG is the larger by far.
+    expect(noisy.bytes.length).toBeGreaterThan(2 * flat.bytes.length);
+  });
+});

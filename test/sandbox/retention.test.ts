@@ -1,4 +1,4 @@
-/** The sandbox's memory budget: files and finished jobs dropped oldest first; the vendor's own 404 after. */
+/** The sandbox's memory budget: files and finished jobs dropped oldest first (the vendor's own 404 after); the request log bounded. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Retention, pushBounded } from '../../src/sandbox/retention.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -47,5 +47,25 @@ describe('sandbox under a small memory budget', () => {
     expect((await fetch(urls[0]!)).status).toBe(404);
     expect((await fetch(urls.at(-1)!)).status).toBe(200);
     expect(sandbox.context.ledger.list().filter((c) => c.vendor === 'openai')).toHaveLength(12);
+  });
+});
+
+describe('request log', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ timeScale: 0, requestLogSize: 20 });
+  });
+  afterAll(() => sandbox.close());
+
+  it('stays within its size plus a tenth and keeps the newest requests, in order', async () => {
+    // Downloads of files that do not exist: recorded like any request, and cheap.
+    for (let i = 0; i < 75; i++) expect((await fetch(`${sandbox.url}/files/openai/missing-${i}`)).status).toBe(404);
+    const paths = sandbox.context.requests.map((r) => r.path);
+    expect(paths.length).toBeGreaterThanOrEqual(20);
+    expect(paths.length).toBeLessThanOrEqual(22);
+    const first = 75 - paths.length;
+    expect(paths).toEqual(Array.from({ length: paths.length }, (_, k) => `/files/openai/missing-${first + k}`));
+    const served = (await (await fetch(`${sandbox.urls.control}/requests`)).json()) as { requests: { path: string }[] };
+    expect(served.requests.map((r) => r.path)).toEqual(paths);
   });
 });

@@ -10,7 +10,6 @@ import { costOf } from '../../catalog/pricing.js';
 import { type SandboxContext, VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
 import { drawPlaceholder, inpaint } from '../draw.js';
-import { randomVendorSeed } from '../random.js';
 import { jsonBytes } from '../retention.js';
 import type { FalApp, FalInput } from './apps.js';
 import type { FalWebhookSigner } from './signing.js';
@@ -125,12 +124,12 @@ export class FalEngine {
           },
         });
       }
-      const seed = request.input.seed ?? randomVendorSeed();
+      const seed = request.input.seed ?? this.ctx.pickSeed();
       const { width, height, format, numImages } = request.input;
       const contentType = format === 'png' ? 'image/png' : 'image/jpeg';
       const images = await Promise.all(
         Array.from({ length: numImages }, async (_, i) => {
-          const drawing = { format, model: request.app.catalogId, prompt: request.input.prompt, seed: seed + i };
+          const drawing = { format, model: request.app.catalogId, prompt: request.input.prompt, seed: seed + i, grain: this.ctx.grain };
           // A fill app repaints the white part of the mask and keeps the rest of the image.
           const bytes = request.input.image
             ? await inpaint({ ...drawing, image: request.input.image, mask: request.input.mask, maskConvention: 'white-is-edit' })

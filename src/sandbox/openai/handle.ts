@@ -38,7 +38,7 @@ export async function handleImages(c: Context<SandboxEnv>, ctx: SandboxContext, 
   if ('ok' in slot) return rateLimited(c, job.spec.name, `concurrent requests limit ${slot.limit}`, slot.retryAfterMs);
   try {
     const latency = ctx.latencyMs(job.spec.catalog?.latency, 'openai');
-    const rendering = renderJob(job, inputs);
+    const rendering = renderJob(job, inputs, ctx);
     // Awaited below; marked handled now so a drawing that fails during the latency wait is not an unhandled rejection.
     rendering.catch(() => undefined);
     // The client hung up: the sandbox stops too, and nothing is billed.

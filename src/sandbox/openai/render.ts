@@ -5,8 +5,8 @@
  * medium 1056, high 4160) scaled by pixels, and the vision formula (85 + 170 per 512-px tile) for inputs.
  */
 import sharp from 'sharp';
+import type { SandboxContext } from '../context.js';
 import { drawPlaceholder, inpaint, transform } from '../draw.js';
-import { randomVendorSeed } from '../random.js';
 import type { JobInputs } from './inputs.js';
 import { freeSizeProblem } from './models.js';
 import type { ImageJob } from './validate.js';
@@ -26,7 +26,8 @@ const GPT_SIZES: readonly [number, number][] = [
   [1024, 1536],
 ];
 
-export async function renderJob(job: ImageJob, inputs: JobInputs | undefined): Promise<RenderedJob> {
+/** `drawing`: the sandbox's placeholder noise and its seed for requests that give none (OpenAI takes no seed). */
+export async function renderJob(job: ImageJob, inputs: JobInputs | undefined, drawing: Pick<SandboxContext, 'grain' | 'pickSeed'>): Promise<RenderedJob> {
   const { width, height } = outputSize(job, inputs);
   const revisedPrompt = job.spec.family === 'dall-e-3' ? revise(job.prompt ?? '', job.style) : undefined;
   const format = job.outputFormat;
@@ -35,20 +36,25 @@ export async function renderJob(job: ImageJob, inputs: JobInputs | undefined): P
   const images: Buffer[] = [];
   for (let i = 0; i < job.n; i++) {
     // OpenAI takes no seed: every image is a fresh draw.
-    const seed = randomVendorSeed();
+    const seed = drawing.pickSeed();
+    const { grain } = drawing;
     let bytes: Buffer;
-    if (!inputs) bytes = await drawPlaceholder({ width, height, format, model, prompt, seed });
+    if (!inputs) bytes = await drawPlaceholder({ width, height, format, model, prompt, seed, grain });
     else if (job.endpoint === 'variations')
-      bytes = await transform({ image: inputs.images[0]!.bytes, strength: 0.5, width, height, format, model, prompt, seed });
-    else bytes = await renderEdit(job, inputs, { width, height, seed, prompt });
+      bytes = await transform({ image: inputs.images[0]!.bytes, strength: 0.5, width, height, format, model, prompt, seed, grain });
+    else bytes = await renderEdit(job, inputs, { width, height, seed, prompt, grain });
     images.push(job.background === 'transparent' ? await cutOut(bytes, width, height, format) : bytes);
   }
   return { images, mediaType: MEDIA[format], width, height, revisedPrompt };
 }
 
-async function renderEdit(job: ImageJob, inputs: JobInputs, o: { width: number; height: number; seed: number; prompt: string }): Promise<Buffer> {
+async function renderEdit(
+  job: ImageJob,
+  inputs: JobInputs,
+  o: { width: number; height: number; seed: number; prompt: string; grain: number },
+): Promise<Buffer> {
   const first = inputs.images[0]!;
-  const base = { format: job.outputFormat, model: job.spec.name, prompt: o.prompt, seed: o.seed };
+  const base = { format: job.outputFormat, model: job.spec.name, prompt: o.prompt, seed: o.seed, grain: o.grain };
   // gpt-image without a mask reworks the whole picture; with one (or DALL·E 2's own alpha) only the transparent area.
   const edited =
     !inputs.mask && job.spec.family === 'gpt-image'

@@ -10,7 +10,6 @@ import { costOf } from '../../catalog/pricing.js';
 import type { SandboxContext } from '../context.js';
 import { VENDOR_LATENCY } from '../context.js';
 import { sampleLatencyMs } from '../latency.js';
-import { randomVendorSeed } from '../random.js';
 import { InputFileError, readInputFile } from '../inputs.js';
 import { jsonBytes } from '../retention.js';
 import type { SandboxModel } from './models.js';
@@ -126,12 +125,13 @@ export class ReplicateEngine {
 
     p.status = 'processing';
     p.startedAt = new Date();
-    const seed = typeof p.resolvedInput.seed === 'number' ? p.resolvedInput.seed : randomVendorSeed();
+    const seed = typeof p.resolvedInput.seed === 'number' ? p.resolvedInput.seed : this.ctx.pickSeed();
     this.log(p, `${coldMs > 0 ? 'Model booted (cold start)\n' : ''}Using seed: ${seed}\n`);
     const rendering = render({
       model: p.model,
       input: p.resolvedInput,
       seed,
+      grain: this.ctx.grain,
       readFile: (value, field) => readInputFile(value, this.ctx, field, this.uploads),
     }).then(
       (images) => ({ images }),

@@ -22,6 +22,8 @@ export interface RenderInput {
   model: SandboxModel;
   input: Record<string, unknown>;
   seed: number;
+  /** The sandbox's placeholder noise (DrawSpec.grain). */
+  grain: number;
   /** Reads a file input (URL or data URI) to bytes. */
   readFile: (value: string, field: string) => Promise<Uint8Array>;
 }
@@ -51,19 +53,19 @@ async function renderFlux(r: RenderInput, seed: number): Promise<RenderedImage> 
     const k = Math.sqrt((1024 * 1024) / (w * h)) / shrink;
     const width = Math.max(16, Math.round((w * k) / 16) * 16);
     const height = Math.max(16, Math.round((h * k) / 16) * 16);
-    const bytes = await transform({ image, strength: Number(r.input.prompt_strength), width, height, format, model: modelRef, prompt, seed });
+    const bytes = await transform({ image, strength: Number(r.input.prompt_strength), width, height, format, model: modelRef, prompt, seed, grain: r.grain });
     return { bytes, mediaType: MEDIA[format], width, height };
   }
   const [w, h] = FLUX_ASPECT_RATIOS[String(r.input.aspect_ratio)]!;
   const width = w / shrink;
   const height = h / shrink;
-  return { bytes: await drawPlaceholder({ width, height, format, model: modelRef, prompt, seed }), mediaType: MEDIA[format], width, height };
+  return { bytes: await drawPlaceholder({ width, height, format, model: modelRef, prompt, seed, grain: r.grain }), mediaType: MEDIA[format], width, height };
 }
 
 async function renderSdxl(r: RenderInput, seed: number): Promise<RenderedImage> {
   const modelRef = `${r.model.owner}/${r.model.name}`;
   const prompt = String(r.input.prompt);
-  const base = { format: 'png' as const, model: modelRef, prompt, seed };
+  const base = { format: 'png' as const, model: modelRef, prompt, seed, grain: r.grain };
   if (typeof r.input.image === 'string') {
     const image = await r.readFile(r.input.image, 'image');
     const size = await safeSize(image, 'image');

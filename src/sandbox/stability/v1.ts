@@ -5,7 +5,6 @@ import { findModel } from '../../catalog/index.js';
 import { SDXL_ENGINE, SDXL_SIZES, STYLE_PRESETS } from '../../catalog/models/stability.js';
 import { type SandboxContext, type SandboxEnv, moderationRequested } from '../context.js';
 import { drawPlaceholder } from '../draw.js';
-import { randomVendorSeed } from '../random.js';
 import { charge } from './answer.js';
 import { v1Error } from './errors.js';
 
@@ -57,10 +56,10 @@ export function textToImage(ctx: SandboxContext) {
       .join(' ');
     if (moderationRequested(c, positive)) return v1Error(c, 400, 'invalid_prompts', 'One or more prompts contains filtered words.');
     await new Promise((r) => setTimeout(r, ctx.latencyMs(findModel('stability/sdxl-1.0')?.latency, 'stability')));
-    const first = (seed as number) || randomVendorSeed();
+    const first = (seed as number) || ctx.pickSeed();
     const artifacts = await Promise.all(
       Array.from({ length: samples as number }, async (_, i) => {
-        const bytes = await drawPlaceholder({ width, height, format: 'png', model: 'stability/sdxl-1.0', prompt: positive, seed: first + i });
+        const bytes = await drawPlaceholder({ width, height, format: 'png', model: 'stability/sdxl-1.0', prompt: positive, seed: first + i, grain: ctx.grain });
         return { base64: bytes.toString('base64'), seed: first + i, finishReason: 'SUCCESS', bytes };
       }),
     );

@@ -8,7 +8,6 @@ import { findModel } from '../../catalog/index.js';
 import { STABILITY_RATIOS, STYLE_PRESETS } from '../../catalog/models/stability.js';
 import { type SandboxContext, type SandboxEnv, moderationRequested } from '../context.js';
 import { drawPlaceholder, inpaint, transform, upscale } from '../draw.js';
-import { randomVendorSeed } from '../random.js';
 import { answerImage, charge, filtered, type Generated } from './answer.js';
 import { v2Error } from './errors.js';
 import { FieldChecks, readForm, type StabilityForm } from './form.js';
@@ -29,9 +28,9 @@ export function v2(handler: Handler) {
   };
 }
 
-function seedOf(checks: FieldChecks): number {
+function seedOf(checks: FieldChecks, ctx: SandboxContext): number {
   const seed = checks.number('seed', 0, 4_294_967_294);
-  return seed ? seed : randomVendorSeed();
+  return seed ? seed : ctx.pickSeed();
 }
 
 async function finish(
@@ -74,14 +73,22 @@ export function generate(ctx: SandboxContext, endpoint: 'ultra' | 'core' | 'sd3'
     const source = mode === 'image-to-image' ? await checks.image('image', true, { minSide: 64, minPixels: 4096 }) : undefined;
     const strength = checks.number('strength', 0, 1);
     if (mode === 'image-to-image' && strength === undefined) checks.errors.push('strength: is required when image is provided');
-    const seed = seedOf(checks);
+    const seed = seedOf(checks, ctx);
     if (checks.errors.length) return v2Error(c, 400, 'bad_request', checks.errors);
     if (moderationRequested(c, prompt)) return v2Error(c, 403, 'content_moderation', [MODERATION]);
     const catalogId = `stability/${model}`;
     await vendorDelay(ctx, catalogId);
     const bytes = source
-      ? await transform({ image: source.bytes, strength: strength!, format, model: catalogId, prompt: prompt!, seed })
-      : await drawPlaceholder({ width: STABILITY_RATIOS[ratio]![0], height: STABILITY_RATIOS[ratio]![1], format, model: catalogId, prompt: prompt!, seed });
+      ? await transform({ image: source.bytes, strength: strength!, format, model: catalogId, prompt: prompt!, seed, grain: ctx.grain })
+      : await drawPlaceholder({
+          width: STABILITY_RATIOS[ratio]![0],
+          height: STABILITY_RATIOS[ratio]![1],
+          format,
+          model: catalogId,
+          prompt: prompt!,
+          seed,
+          grain: ctx.grain,
+        });
     return finish(c, ctx, catalogId, prompt, { bytes, format, seed });
   };
 }
@@ -94,7 +101,7 @@ export function inpaintHandler(ctx: SandboxContext): Handler {
     checks.maxLength('prompt', 10_000);
     checks.number('grow_mask', 0, 100);
     const format = checks.oneOf('output_format', ALL_FORMATS, 'png');
-    const seed = seedOf(checks);
+    const seed = seedOf(checks, ctx);
     if (checks.errors.length) return v2Error(c, 400, 'bad_request', checks.errors);
     if (moderationRequested(c, prompt)) return v2Error(c, 403, 'content_moderation', [MODERATION]);
     await vendorDelay(ctx, 'stability/inpaint');
@@ -107,6 +114,7 @@ export function inpaintHandler(ctx: SandboxContext): Handler {
       model: 'stability/inpaint',
       prompt: prompt!,
       seed,
+      grain: ctx.grain,
     });
     return finish(c, ctx, 'stability/inpaint', prompt, { bytes, format, seed });
   };
@@ -122,7 +130,7 @@ export function upscaleHandler(ctx: SandboxContext, kind: 'fast' | 'conservative
     if (kind === 'fast' && image && Math.max(image.width, image.height) > 1536) checks.errors.push('image: must be at most 1536 pixels a side');
     const prompt = kind === 'conservative' ? checks.required('prompt') : undefined;
     const format = checks.oneOf('output_format', ALL_FORMATS, 'png');
-    const seed = seedOf(checks);
+    const seed = seedOf(checks, ctx);
     if (checks.errors.length) return v2Error(c, 400, 'bad_request', checks.errors);
     if (moderationRequested(c, prompt)) return v2Error(c, 403, 'content_moderation', [MODERATION]);
     const catalogId = `stability/upscale-${kind}`;
@@ -151,7 +159,7 @@ export function creative(ctx: SandboxContext, jobs: Map<string, CreativeJob>): H
     const prompt = checks.required('prompt');
     const format = checks.oneOf('output_format', ALL_FORMATS, 'png');
     checks.number('creativity', 0, 0.35);
-    const seed = seedOf(checks);
+    const seed = seedOf(checks, ctx);
     if (checks.errors.length) return v2Error(c, 400, 'bad_request', checks.errors);
     if (moderationRequested(c, prompt)) return v2Error(c, 403, 'content_moderation', [MODERATION]);
     const id = randomBytes(32).toString('hex');
