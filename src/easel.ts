@@ -12,29 +12,26 @@ import { applyOverrides } from './catalog/overrides.js';
 import { cacheKey, isCacheable } from './cache/fingerprint.js';
 import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
-import { configuredEndpoint, LOCAL_ENDPOINT, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
+import { configuredEndpoint, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
-import { EaselError, InvalidRequestError } from './core/errors.js';
+import { InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
 import { type ImageReader, type LoadOptions, loadImage } from './core/image-input.js';
 import { type ImageRequest, ImageRequestSchema } from './core/request.js';
 import type { ParsedRequest } from './core/request.js';
-import type { Attempt, ImageResult } from './core/result.js';
+import type { ImageResult } from './core/result.js';
 import type { Task } from './core/task.js';
-import type { ProviderResult } from './providers/types.js';
 import { undiciTransport } from './providers/transport.js';
 import { type RemoteProviderId, VENDOR_KEY_ENV } from './providers/registry.js';
-import { cancelKeptJobs, executeModel } from './router/execute.js';
-import { type PlannedCandidate, type RoutePlan, planRoute } from './router/plan.js';
-import type { CatalogModel } from './catalog/types.js';
+import { type RoutePlan, planRoute } from './router/plan.js';
 import { type ParsedPolicy, RoutingPolicySchema } from './core/policy.js';
 import { ProviderHealth } from './router/resilience.js';
-import { adoptOrphans } from './router/orphans.js';
-import { addCosts, costOfAttempts, type ReserveHook, settleOrRelease, worstCaseUsd } from './router/reservation.js';
+import { costOfAttempts } from './router/reservation.js';
 
 export type { AttemptReservation, Reservation, ReserveHook } from './router/reservation.js';
 import { paceLimits, processPacer } from './router/pacing.js';
-import { runPlan } from './router/run.js';
+import { pollingFor } from './router/polling.js';
+import { runRequest } from './router/run-request.js';
 import type { RunHooks } from './router/hooks.js';
 import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
 import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
@@ -111,12 +108,6 @@ export interface Easel {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
-/** How many times in a row one model's timed-out vendor jobs are resumed before they are cancelled. */
-const MAX_TIMEOUT_RESUMES = 2;
-const DEFAULT_POLL_INTERVAL_MS = 1_000;
-const MIN_POLL_INTERVAL_MS = 100;
-/** The first status poll comes after this share of the model's typical latency. */
-const FIRST_POLL_FRACTION = 0.8;
 const REMOTE: readonly RemoteProviderId[] = ['openai', 'stability', 'replicate', 'fal'];
 
 export function createEasel(options: EaselOptions = {}): Easel {
@@ -202,138 +193,18 @@ export function createEasel(options: EaselOptions = {}): Easel {
     const hit = key ? store!.get(key) : undefined;
     if (hit) return hit;
     const routed = plan(prepared);
-    // Earlier vendor jobs are picked up once; a retry after that submits afresh.
-    let resumable = hooks.resume;
-    // Vendor jobs a failed try left alive, by model (a timeout that left them running, or their status
-    // or download out of reach): the next try on that model resumes them (timeouts: up to
-    // MAX_TIMEOUT_RESUMES times) instead of paying for new ones; leftovers are cancelled at the end.
-    const kept = new Map<string, KeptJobs>();
-    const timeoutResumes = new Map<string, number>();
-    // What each model's split calls delivered: a retry on that model runs only the missing calls.
-    const finishedCalls = new Map<string, Map<number, ProviderResult>>();
-    const timeoutMs = parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const pollingOf = (model: CatalogModel) => pollingFor(model.latency.p50Ms * latencyScale, config.pollIntervalMs, latencyScale);
-    const paced = hooks.acquire ? undefined : pacer();
-    const acquire = hooks.acquire ?? ((provider: string, signal: AbortSignal) => paced!.acquire(provider, signal));
-    const onError = (error: unknown) => {
-      if (paced && error instanceof EaselError && error.provider) paced.observe(error.provider, error);
-      hooks.onError?.(error);
-    };
-    const leftovers: Attempt[] = [];
-    let outcome;
-    try {
-      outcome = await runPlan(routed.ranked, {
-        policy,
-        health,
-        signal: request.signal,
-        latencyScale: options.latencyScale,
-        attempt: async (candidate, signal, attempts) => {
-          const target = candidate.model.provider === 'local' ? LOCAL_ENDPOINT : await endpoint(candidate.model.provider as RemoteProviderId);
-          const warnings = [...candidate.warnings];
-          if (target.target === 'sandbox') {
-            warnings.push({
-              kind: 'sandbox',
-              model: candidate.model.id,
-              message: 'generated by the easel sandbox: the images are placeholders, and the cost is what the vendor would have charged',
-            });
-          }
-          const modelId = candidate.model.id;
-          let finished = finishedCalls.get(modelId);
-          if (!finished) finishedCalls.set(modelId, (finished = new Map()));
-          const missing = candidate.calls.filter((_, index) => !finished.has(index));
-          const keptJobs = kept.get(modelId);
-          if (resumable?.model === modelId && resumable.orphans) {
-            const open = candidate.calls.flatMap((_, index) => (finished.has(index) ? [] : [index]));
-            const ids = await adoptOrphans(candidate.model, candidate.calls, open, resumable.ids, {
-              endpoint: target,
-              ...vendorHttp,
-              timeoutMs,
-              ...pollingOf(candidate.model),
-              signal,
-              orphans: resumable.orphans,
-              onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(modelId, call, id)),
-            });
-            resumable = { ...resumable, ids, orphans: undefined };
-          }
-          // Jobs this try picks up instead of buying: an earlier run's (first try on that model only), else an earlier try's.
-          const resumeIds = resumable?.model === modelId ? resumable.ids : keptJobs?.ids;
-          const resumed = candidate.calls.filter((_, index) => !finished.has(index) && resumeIds?.has(index));
-          const reservation = await hooks.reserve?.(
-            {
-              model: modelId,
-              provider: candidate.model.provider,
-              worstCaseUsd: worstCaseUsd(candidate.model, missing),
-              calls: missing.length,
-              resumedCalls: resumed.length,
-              resumedWorstCaseUsd: worstCaseUsd(candidate.model, resumed),
-            },
-            signal,
-          );
-          kept.delete(modelId);
-          if (keptJobs) timeoutResumes.set(modelId, (timeoutResumes.get(modelId) ?? 0) + 1);
-          // The try that left those jobs alive is settled: this one has reserved them and pays for them.
-          keptJobs?.settle?.(0);
-          const mine: Attempt[] = [];
-          try {
-            const result = await executeModel(candidate.model, candidate.calls, warnings, {
-              endpoint: target,
-              ...vendorHttp,
-              signal,
-              timeoutMs,
-              ...pollingOf(candidate.model),
-              attempts: mine,
-              finished,
-              onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
-              ...(resumable?.model === modelId ? resumeOptions(takeOnce()) : keptJobs ? { resumeIds: keptJobs.ids } : {}),
-              keepOnTimeout: (timeoutResumes.get(modelId) ?? 0) < MAX_TIMEOUT_RESUMES,
-              onKept: (call, jobId) => {
-                const entry = kept.get(modelId) ?? { candidate, ids: new Map<number, string>(), target };
-                entry.ids.set(call, jobId);
-                kept.set(modelId, entry);
-              },
-              onSubmitting: hooks.onSubmitting && ((call) => hooks.onSubmitting!(candidate.model.id, call)),
-              onError,
-              acquire,
-              completion: hooks.completion?.(candidate.model.provider),
-            });
-            reservation?.settle(costOfAttempts(mine));
-            if (paced) paced.recovered(candidate.model.provider);
-            return result;
-          } catch (error) {
-            const charged = costOfAttempts(mine);
-            const alive = kept.get(modelId);
-            // Jobs left alive may still be paid for (when nobody resumes them): settled when that is known.
-            if (alive && reservation) alive.settle = (extra) => settleOrRelease(reservation, addCosts(charged, extra));
-            else if (reservation) settleOrRelease(reservation, charged);
-            throw error;
-          } finally {
-            attempts.push(...mine);
-          }
-        },
-      });
-    } finally {
-      for (const { candidate, ids, target, settle } of kept.values()) {
-        const usd = await cancelKeptJobs(candidate.model, candidate.calls, ids, { endpoint: target, ...vendorHttp, timeoutMs, ...pollingOf(candidate.model) });
-        settle?.(usd);
-        if (usd !== 0) {
-          leftovers.push({
-            model: candidate.model.id,
-            provider: candidate.model.provider,
-            startedAt: new Date().toISOString(),
-            latencyMs: 0,
-            outcome: 'error',
-            costUsd: usd,
-            error: { code: 'aborted', message: `${candidate.model.id}: a job nobody resumed was cancelled; the vendor bills it`, retryable: false },
-          });
-        }
-      }
-    }
-    function takeOnce() {
-      const taken = resumable;
-      resumable = undefined;
-      return taken;
-    }
-    outcome.attempts.push(...leftovers);
+    const outcome = await runRequest(routed.ranked, {
+      policy,
+      health,
+      signal: request.signal,
+      latencyScale: options.latencyScale,
+      endpoint,
+      http: vendorHttp,
+      timeoutMs: parsed.timeoutMs ?? config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      polling: (model) => pollingFor(model.latency.p50Ms * latencyScale, config.pollIntervalMs, latencyScale),
+      hooks,
+      pacer,
+    });
     const result: ImageResult = {
       ...outcome.result,
       route: {
@@ -386,22 +257,6 @@ export function createEasel(options: EaselOptions = {}): Easel {
   return api;
 }
 
-/**
- * How often to ask an async vendor: a tenth of the model's typical latency (a 2-second FAL call is
- * polled every 200 ms, a 30-second upscale every 1 s), never more often than every 100 ms, and never
- * less often than the configured interval.
- */
-function pollingFor(p50Ms: number, configured = DEFAULT_POLL_INTERVAL_MS, scale = 1): { pollIntervalMs: number; firstPollDelayMs: number } {
-  const pollIntervalMs = Math.min(configured, Math.max(MIN_POLL_INTERVAL_MS * scale, p50Ms / 10));
-  // The first look comes after most of the typical latency — but never later than ten intervals, so a
-  // short configured interval (tests against a time-scaled sandbox) keeps the first look short too.
-  return { pollIntervalMs, firstPollDelayMs: Math.min(p50Ms * FIRST_POLL_FRACTION, pollIntervalMs * 10) };
-}
-
-function resumeOptions(resume: RunHooks['resume']) {
-  return { resumeIds: resume?.ids, orphans: resume?.orphans };
-}
-
 export function parseRequest(request: ImageRequest): ParsedRequest {
   const { signal: _signal, ...fields } = request;
   const parsed = ImageRequestSchema.safeParse(fields);
@@ -423,12 +278,4 @@ async function loadInputs(request: ParsedRequest, how: Omit<LoadOptions, 'field'
     request.mask === undefined ? undefined : loadImage(request.mask, { ...how, field: 'mask' }),
   ]);
   return { image, mask };
-}
-
-interface KeptJobs {
-  candidate: PlannedCandidate;
-  ids: Map<number, string>;
-  target: VendorEndpoint;
-  /** Settles the reservation of the try that left these jobs alive, with what they cost beyond it. */
-  settle?: (extraUsd: number | null) => void;
 }
