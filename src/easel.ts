@@ -36,7 +36,8 @@ import { paceLimits, processPacer } from './router/pacing.js';
 import { runPlan } from './router/run.js';
 import type { RunHooks } from './router/hooks.js';
 import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
-import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
+import { startBatch } from './batch/engine.js';
+import type { BatchOptions, BatchRun } from './batch/run-types.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
 import type { JobStore } from './batch/types.js';
 

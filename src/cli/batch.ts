@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { readWorkload } from '../batch/input.js';
-import type { BatchProgress, BatchRun } from '../batch/engine.js';
+import type { BatchProgress, BatchRun } from '../batch/run-types.js';
 import type { Easel } from '../easel.js';
 import { InvalidRequestError } from '../core/errors.js';
 import { dryRunFile, printDryRun } from './dry-run.js';
