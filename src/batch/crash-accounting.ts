@@ -23,7 +23,7 @@ const CLOCK_SKEW_MS = 60_000;
  */
 export async function countCutOffCalls(job: Job, options: ItemOptions): Promise<void> {
   const { easel, store } = options;
-  for (const item of store.items(job.id, ['pending', 'submitted'])) {
+  for (const item of await store.items(job.id, ['pending', 'submitted'])) {
     if (!item.intent || item.parked) continue;
     const provider = PROVIDERS[item.intent.model.split('/')[0] as RemoteProviderId] as ImageProvider | undefined;
     // Local models cost nothing; vendors that list their jobs have the orphan found on resume.
@@ -34,7 +34,7 @@ export async function countCutOffCalls(job: Job, options: ItemOptions): Promise<
     const candidate = (await easel.route(request, { readImage: options.readImage }).catch(() => undefined))?.ranked[0];
     // One call of the model was in flight (the intent is per call): its worst case, by the rule budgets use.
     const worst = candidate ? worstCaseUsd(candidate.model, candidate.calls.slice(0, 1)) : null;
-    store.markPossibleDuplicate(item.jobId, item.index, worst ?? 0);
+    await store.markPossibleDuplicate(item.jobId, item.index, worst ?? 0);
   }
 }
 

@@ -41,7 +41,7 @@ const PROGRESS_EVERY_MS = 100;
 /** Workers started per turn of the event loop. */
 const WORKER_RAMP = 16;
 
-export function startBatch(options: BatchOptions): BatchRun {
+export async function startBatch(options: BatchOptions): Promise<BatchRun> {
   const outDir = resolvePath(options.outDir);
   try {
     mkdirSync(outDir, { recursive: true });
@@ -56,7 +56,7 @@ export function startBatch(options: BatchOptions): BatchRun {
   }
   let opened: OpenedJob;
   try {
-    opened = openJob(options, outDir);
+    opened = await openJob(options, outDir);
   } catch (error) {
     lock.release();
     throw error;
@@ -112,11 +112,12 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   // Calls a crash cut off on vendors whose jobs cannot be found again are booked first, at their
   // worst case, so the budget below counts them.
   await countCutOffCalls(job, options);
-  const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: store.counts(job.id).spentUsd, allowUnpriced: settings.allowUnpriced });
+  const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: (await store.counts(job.id)).spentUsd, allowUnpriced: settings.allowUnpriced });
   const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity);
   // Items with a vendor job in flight first: they are already paid for.
-  const queue = [...store.items(job.id, ['submitted']), ...store.items(job.id, ['pending'])];
-  const lineWidth = String(Math.max(...store.items(job.id).map((i) => i.line), 1)).length;
+  const queue = [...(await store.items(job.id, ['submitted'])), ...(await store.items(job.id, ['pending']))];
+  const all = await store.items(job.id);
+  const lineWidth = String(Math.max(...all.map((i) => i.line), 1)).length;
   const signal = options.signal ?? new AbortController().signal;
   const pauseController = new AbortController();
   const cancelController = new AbortController();
@@ -136,7 +137,7 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
     lineWidth,
     signal,
     stopping,
-    orphansTaken: new Set<string>(store.items(job.id).flatMap((i) => i.submissions.map((s) => s.vendorRequestId))),
+    orphansTaken: new Set<string>(all.flatMap((i) => i.submissions.map((s) => s.vendorRequestId))),
     pause: (reason) => {
       paused ??= reason;
       pauseController.abort(new AbortedError(`the batch paused: ${reason}`));
@@ -147,8 +148,8 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   let finishedThisRun = 0;
   let running = 0;
 
-  const snapshot = (): BatchProgress => {
-    const counts = store.counts(job.id);
+  const snapshot = async (): Promise<BatchProgress> => {
+    const counts = await store.counts(job.id);
     const remaining = counts.pending + counts.submitted;
     const elapsed = performance.now() - started;
     return {
@@ -163,7 +164,11 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   let manifestTimer: NodeJS.Timeout | undefined;
   let manifestWrite: Promise<unknown> = Promise.resolve();
   // The manifest is a projection of the store: a write that fails (a full disk) is redone later.
-  const rewriteManifest = () => writeManifest(outDir, store.items(job.id, ['succeeded'])).catch(() => undefined);
+  // (A store that cannot be read fails the run, as every other read does.)
+  const rewriteManifest = async () => {
+    const succeeded = await store.items(job.id, ['succeeded']);
+    await writeManifest(outDir, succeeded).catch(() => undefined);
+  };
   const scheduleManifest = () => {
     manifestTimer ??= setTimeout(() => {
       manifestTimer = undefined;
@@ -172,29 +177,39 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   };
   // `easel jobs cancel` from another process flips the job's status; notice it and stop submitting.
   // Calls in flight finish and are stored: a synchronous vendor charges them whether or not they are read.
+  // One look at a time (a networked store may answer slower than a second). A store that cannot be
+  // read is raised from the timer, as before the store was asynchronous (the CLI prints it as one line).
+  let looking = false;
   const watch = setInterval(() => {
-    if (store.getJob(job.id)?.status === 'canceled') cancelController.abort(new AbortedError('the job was canceled'));
+    if (looking) return;
+    looking = true;
+    void store
+      .getJob(job.id)
+      .then((current) => {
+        if (current?.status === 'canceled') cancelController.abort(new AbortedError('the job was canceled'));
+      })
+      .finally(() => (looking = false));
   }, 1000);
   watch.unref();
 
   // Counting is a query over every item: report progress at most every 100 ms, not per item.
   let lastProgress = 0;
-  const settle = (result: BatchItemResult) => {
+  const settle = async (result: BatchItemResult) => {
     finishedThisRun++;
     stream.push(result);
+    scheduleManifest();
     const now = performance.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = now;
-      progress.emit(snapshot());
+      progress.emit(await snapshot());
     }
-    scheduleManifest();
   };
 
   const worker = async () => {
     for (let item = queue.shift(); item && !stopping.aborted; item = queue.shift()) {
       running++;
       try {
-        settle(await runItem(context, item));
+        await settle(await runItem(context, item));
       } finally {
         running--;
       }
@@ -218,9 +233,9 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
     await manifestWrite;
     await rewriteManifest();
   }
-  const final = snapshot();
+  const final = await snapshot();
   progress.emit(final);
-  if (store.getJob(job.id)?.status === 'running' && final.pending === 0 && final.submitted === 0) store.setStatus(job.id, 'done');
+  if ((await store.getJob(job.id))?.status === 'running' && final.pending === 0 && final.submitted === 0) await store.setStatus(job.id, 'done');
   return final;
 }
 

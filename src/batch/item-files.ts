@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { InvalidRequestError } from '../core/errors.js';
+import type { ItemRecord } from './item-record.js';
 import { outputName, upscaleName } from './manifest.js';
 import type { BatchItemResult } from './run-types.js';
 import type { RunContext } from './run-context.js';
@@ -21,6 +22,8 @@ export function imageFileNames(item: Item, lineWidth: number, formats: readonly 
 
 /** Images received and paid for, which the output folder would not take. */
 export interface Unwritten {
+  /** The item's record, which keeps them. */
+  record: Pick<ItemRecord, 'park'>;
   output: ItemOutput;
   images: Uint8Array[];
   /** What the item's attempts cost (USD). */
@@ -33,11 +36,11 @@ export interface Unwritten {
  * The images arrived (and were paid for) but the output folder cannot take them: they are kept in the
  * job store and written by the next run, and the run pauses — every further item would meet the same wall.
  */
-export function park(context: RunContext, item: Item, unwritten: Unwritten): BatchItemResult {
-  const { output, images, costUsd, problem } = unwritten;
+export async function park(context: RunContext, item: Item, unwritten: Unwritten): Promise<BatchItemResult> {
+  const { record, output, images, costUsd, problem } = unwritten;
   const base = { index: item.index, line: item.line };
   try {
-    context.store.park(item.jobId, item.index, output, images, costUsd);
+    await record.park(output, images, costUsd);
   } catch {
     // The store cannot take them either (the same full disk): the vendor jobs stay recorded, so an
     // async vendor's result is fetched again next run; a synchronous one's call stays marked in flight.
@@ -49,7 +52,7 @@ export function park(context: RunContext, item: Item, unwritten: Unwritten): Bat
 /** Writes images a paused run kept in the store; no vendor call. */
 export async function writeParked(context: RunContext, item: Item): Promise<BatchItemResult> {
   const base = { index: item.index, line: item.line };
-  const images = context.store.parkedImages(item.jobId, item.index);
+  const images = await context.store.parkedImages(item.jobId, item.index);
   const output = item.output!;
   try {
     await Promise.all(output.files.map((file, k) => context.writeFile(join(context.outDir, file), images[k]!)));
@@ -59,7 +62,7 @@ export async function writeParked(context: RunContext, item: Item): Promise<Batc
     context.pause(problem.message);
     return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: problem.message } };
   }
-  context.store.unpark(item.jobId, item.index, output);
+  await context.store.unpark(item.jobId, item.index, output);
   return { ...base, status: 'succeeded', model: output.model, files: output.files, costUsd: output.costUsd ?? 0 };
 }
 

@@ -12,6 +12,7 @@ import type { Pacer } from '../router/pacer.js';
 import { CIRCUIT_OPEN } from '../router/resilience.js';
 import { resumeFor } from './crash-accounting.js';
 import { itemBudget } from './item-budget.js';
+import { ItemRecord } from './item-record.js';
 import { imageFileNames, localWriteProblem, park, writeParked } from './item-files.js';
 import { batchItemRequest } from './item-request.js';
 import type { RunContext } from './run-context.js';
@@ -38,19 +39,22 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
     error: { code: 'aborted', message: 'the batch was stopped; the item resumes next run' },
   });
   const money = itemBudget(budget, item.line, stopping);
+  const record = new ItemRecord(store, item.jobId, item.index);
 
   let result: ImageResult | undefined;
   // The router already retried and fell back; a batch item that still fails for a temporary reason
   // (a vendor down, its breaker open) waits and goes again rather than being given up on.
   let circuitWaits = 0;
   for (let attempt = 1; !result; attempt++) {
-    // The store has the item's vendor jobs as they are now (an earlier attempt may have added one).
-    const current = store.item(item.jobId, item.index) ?? item;
+    // The store has the item's vendor jobs as they are now (an earlier attempt may have added or dropped one).
+    const current = (await record.read()) ?? item;
     try {
       result = await easel.run(request, {
         resume: resumeFor(current, context.orphansTaken),
-        onSubmitting: (model) => store.markSubmitting(item.jobId, item.index, model, Date.now()),
-        onSubmitted: (model, call, vendorRequestId) => store.addSubmission(item.jobId, item.index, { call, model, vendorRequestId }),
+        // Both awaited by the router: the intent is durable before the request leaves, the vendor id
+        // before anything waits on the job.
+        onSubmitting: (model) => record.markSubmitting(model, Date.now()),
+        onSubmitted: (model, call, vendorRequestId) => record.addSubmission({ call, model, vendorRequestId }),
         acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
         reserve: money.reserve,
         completion: options.completion,
@@ -58,21 +62,22 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
         onError: (error) => {
           if (!(error instanceof EaselError)) return;
           if (error.provider) pacer.observe(error.provider, error);
+          // Queued, not awaited (this hook is synchronous): they land before the item's next write or read.
           // The vendor answered the call with an error: it was not charged and nothing is in flight.
-          if (error.status !== undefined && !error.jobAlive) store.clearIntent(item.jobId, item.index);
+          if (error.status !== undefined && !error.jobAlive) void record.clearIntent();
           // A job the vendor itself reports failed or canceled is not resumed again.
           if (error.requestId && !error.jobAlive && !(error instanceof AbortedError) && !(error instanceof TimeoutError))
-            store.dropSubmission(item.jobId, item.index, error.requestId);
+            void record.dropSubmission(error.requestId);
         },
       });
     } catch (error) {
       const charged = money.chargedUsd;
       if (error instanceof BudgetExceededError) {
-        store.skip(item.jobId, item.index, error.message, charged);
+        await record.skip(error.message, charged);
         return { ...base, status: 'skipped', files: [], costUsd: charged, error: { code: error.code, message: error.message } };
       }
       if (stopping.aborted) {
-        store.addCost(item.jobId, item.index, charged);
+        await record.addCost(charged);
         return interrupted();
       }
       // An open breaker is the vendor resting, not this item failing: wait, without spending an attempt.
@@ -87,11 +92,11 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
           await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
           continue;
         }
-        store.addCost(item.jobId, item.index, charged);
+        await record.addCost(charged);
         context.pause(`vendor job ${error.requestId ?? ''} could not be reached (${error.message}); it is kept and resumes next run`);
         return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: error.message } };
       }
-      if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) return fail(error, charged);
+      if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) return await fail(error, charged);
       await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
     }
   }
@@ -117,18 +122,18 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
   } catch (error) {
     const problem = localWriteProblem(error, context.outDir);
     if (!problem) throw error;
-    return park(context, item, { output, images: result.images.map((i) => i.bytes), costUsd: money.chargedUsd, problem });
+    return park(context, item, { record, output, images: result.images.map((i) => i.bytes), costUsd: money.chargedUsd, problem });
   }
   const charged = money.chargedUsd;
-  store.succeed(item.jobId, item.index, output, charged);
+  await record.succeed(output, charged);
   return { ...base, status: 'succeeded', model: result.model, files: output.files, costUsd: charged };
 
-  function fail(error: unknown, costUsd: number): BatchItemResult {
+  async function fail(error: unknown, costUsd: number): Promise<BatchItemResult> {
     const e =
       error instanceof EaselError
         ? { code: error.code, message: error.message }
         : { code: 'unknown', message: error instanceof Error ? error.message : String(error) };
-    store.fail(item.jobId, item.index, e, costUsd);
+    await record.fail(e, costUsd);
     return { ...base, status: 'failed', files: [], costUsd, error: e };
   }
 }

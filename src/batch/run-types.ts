@@ -16,6 +16,11 @@ export interface BatchOptions {
   items?: readonly WorkloadItem[];
   /** Resume this job instead of the output folder's unfinished one. */
   jobId?: string;
+  /**
+   * The id of the job this run starts, when it starts one (default: a fresh one). Lets a caller tie
+   * something durable to the job before it exists (the gateway ties the key's hold to it).
+   */
+  newJobId?: string;
   model?: string;
   budgetUsd?: number;
   /** Most items in flight at once, over all vendors. Default 64. */
