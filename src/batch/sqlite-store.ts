@@ -18,7 +18,7 @@ export class SqliteJobStore implements JobStore {
   constructor(path: string) {
     ({ db: this.db, sql: this.sql } = openSqlite(path, 'job store', setUpJobTables));
     // Every later query reports a corrupt page, a lock or a read-only file the same way.
-    return guardStore(this, path, 'job store');
+    return guardStore(this, path, 'job store', { asynchronous: true });
   }
 
   async createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Promise<Job> {

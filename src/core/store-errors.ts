@@ -70,10 +70,11 @@ export function storeError(error: unknown, path: string, what: string): unknown 
 
 /**
  * The store with every method's errors turned into `StoreError`s: thrown ones (better-sqlite3 is
- * synchronous) and rejected ones (a store whose methods return Promises, like the job store). After a
- * database error, `close()` (from a `finally`) never throws or rejects with a second error over the first.
+ * synchronous), and with `asynchronous` the rejections of methods that return Promises (the job
+ * store's interface is asynchronous). After a database error, `close()` (from a `finally`) never
+ * throws or rejects with a second error over the first.
  */
-export function guardStore<T extends { close(): unknown }>(store: T, path: string, what: string): T {
+export function guardStore<T extends { close(): unknown }>(store: T, path: string, what: string, options: { asynchronous?: boolean } = {}): T {
   let failed = false;
   const translate = (property: string | symbol, error: unknown): undefined => {
     if (property === 'close' && failed) return undefined;
@@ -92,7 +93,7 @@ export function guardStore<T extends { close(): unknown }>(store: T, path: strin
         } catch (error) {
           return translate(property, error);
         }
-        return result instanceof Promise ? result.catch((error: unknown) => translate(property, error)) : result;
+        return options.asynchronous && result instanceof Promise ? result.catch((error: unknown) => translate(property, error)) : result;
       };
     },
   });
