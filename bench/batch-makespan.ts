@@ -139,7 +139,11 @@ async function measureEasel(profile: Profile) {
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const sandboxCpuBefore = sandbox.cpuMs();
-    const run = easel.batch(items, { outDir: mkdtempSync(join(tmpdir(), 'easel-makespan-out-')), limits: { [profile.vendor]: scaled }, concurrency: 2000 });
+    const run = await easel.batch(items, {
+      outDir: mkdtempSync(join(tmpdir(), 'easel-makespan-out-')),
+      limits: { [profile.vendor]: scaled },
+      concurrency: 2000,
+    });
     const final = await run.done;
     const makespan = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);

@@ -34,7 +34,8 @@ import { pollingFor } from './router/polling.js';
 import { runRequest } from './router/run-request.js';
 import type { RunHooks } from './router/hooks.js';
 import { type DefaultSandboxKind, defaultSandbox } from './sandbox/default.js';
-import { type BatchOptions, type BatchRun, startBatch } from './batch/engine.js';
+import { startBatch } from './batch/engine.js';
+import type { BatchOptions, BatchRun } from './batch/run-types.js';
 import { SqliteJobStore } from './batch/sqlite-store.js';
 import type { JobStore } from './batch/types.js';
 
@@ -83,12 +84,13 @@ export interface Easel {
   run(request: ImageRequest, hooks?: RunHooks): Promise<ImageResult>;
   /**
    * Runs many requests as one durable job (resumable after a crash, paced per vendor, budgeted).
-   * Iterate the returned run for item results; `onProgress` for counts, cost and ETA.
+   * Resolves once the job is open (the job store is asynchronous); iterate the run for item results,
+   * `onProgress` for counts, cost and ETA.
    */
   batch(
     items: readonly (ImageRequest | { line: number; request: ImageRequest })[],
     options: Omit<BatchOptions, 'easel' | 'store' | 'items'> & { store?: JobStore },
-  ): BatchRun;
+  ): Promise<BatchRun>;
   /** The embedded job store under the state folder (`stateDir`, default `.easel`). */
   jobStore(): JobStore;
   /** The routing decision for a request, without running it (input images are loaded with `hooks.readImage`). */
@@ -236,7 +238,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     variation: withTask('variation'),
     run,
     route: async (request, hooks) => plan(await prepare(request, hooks?.readImage)),
-    batch(items, batchOptions) {
+    async batch(items, batchOptions) {
       const workload = items.map((item, i) => ('request' in item && 'line' in item ? item : { line: i + 1, request: item as ImageRequest }));
       const limits = batchOptions.limits ?? { ...PROVIDER_LIMITS, ...config.limits };
       return startBatch({ ...batchOptions, limits, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
@@ -249,8 +251,9 @@ export function createEasel(options: EaselOptions = {}): Easel {
     close: async () => {
       cache?.close();
       cache = undefined;
-      jobs?.close();
+      const closing = jobs;
       jobs = undefined;
+      await closing?.close();
       await sandbox.close();
     },
   };

@@ -18,6 +18,8 @@ export interface JobChoice {
   source?: string;
   items?: readonly WorkloadItem[];
   jobId?: string;
+  /** The id of the job this run starts, when it starts one (default: a fresh one, see `newJobId`). */
+  newJobId?: string;
   /** Start a new job even though the folder's unfinished one came from other items. */
   newJob?: boolean;
   model?: string;
@@ -37,31 +39,31 @@ export interface OpenedJob {
   budgetChange?: { from: number | undefined; to: number };
 }
 
-export function openJob(choice: JobChoice, outDir: string): OpenedJob {
+export async function openJob(choice: JobChoice, outDir: string): Promise<OpenedJob> {
   const { store } = choice;
   if (choice.jobId) {
-    const job = store.getJob(choice.jobId);
+    const job = await store.getJob(choice.jobId);
     if (!job) throw new InvalidRequestError(`no batch job ${choice.jobId}; \`easel jobs\` lists them`, { field: 'job' });
     return resumeJob(store, job, choice);
   }
-  const unfinished = store.findUnfinished(outDir);
+  const unfinished = await store.findUnfinished(outDir);
   if (unfinished && !(choice.newJob && choice.items)) {
     // Run again without --model, the job keeps the model it was started with.
     const known = unfinished.options.itemsHash;
     if (choice.items && known && known !== workloadHash(choice.items, choice.model ?? unfinished.options.model))
-      throw workloadChanged(store, unfinished, choice);
+      throw await workloadChanged(store, unfinished, choice);
     return resumeJob(store, unfinished, choice);
   }
   const itemsHash = choice.items ? workloadHash(choice.items, choice.model) : undefined;
   if (!choice.items) throw new InvalidRequestError(`no unfinished job for ${outDir} and no items to start one`, { field: 'items' });
   // The same workload into the same folder again: that job is finished, there is nothing to pay for.
-  const latest = store.findLatest(outDir);
+  const latest = await store.findLatest(outDir);
   if (!choice.newJob && latest?.status === 'done' && latest.options.itemsHash === workloadHash(choice.items, choice.model ?? latest.options.model))
     return resumeJob(store, latest, choice);
-  if (unfinished) store.setStatus(unfinished.id, 'replaced');
-  const job = store.createJob(
+  if (unfinished) await store.setStatus(unfinished.id, 'replaced');
+  const job = await store.createJob(
     {
-      id: `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+      id: choice.newJobId ?? newJobId(),
       outDir,
       source: choice.source ?? 'library',
       options: {
@@ -75,7 +77,12 @@ export function openJob(choice: JobChoice, outDir: string): OpenedJob {
     },
     choice.items.map((i) => ({ line: i.line, request: i.request })),
   );
-  return { job, resumed: false, reused: reuseFinished(store, job, outDir) };
+  return { job, resumed: false, reused: await reuseFinished(store, job, outDir) };
+}
+
+/** A fresh job id: `job_` and the time, with a few random letters so two jobs started at once differ. */
+export function newJobId(): string {
+  return `job_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
 /** sha256 of a workload's lines and requests, and the model every item runs on. */
@@ -83,22 +90,22 @@ export function workloadHash(items: readonly WorkloadItem[], model: string | und
   return sha256(JSON.stringify([items.map((i) => [i.line, i.request]), model ?? null]));
 }
 
-function resumeJob(store: JobStore, job: Job, choice: JobChoice): OpenedJob {
-  if (job.status === 'canceled') store.setStatus(job.id, 'running');
+async function resumeJob(store: JobStore, job: Job, choice: JobChoice): Promise<OpenedJob> {
+  if (job.status === 'canceled') await store.setStatus(job.id, 'running');
   let budgetChange: OpenedJob['budgetChange'];
   if (choice.budgetUsd !== undefined && choice.budgetUsd !== job.options.budgetUsd) {
     budgetChange = { from: job.options.budgetUsd, to: choice.budgetUsd };
     const options: JobOptions = { ...job.options, budgetUsd: choice.budgetUsd };
-    store.setOptions(job.id, options);
+    await store.setOptions(job.id, options);
     // More money: the items the old cap skipped get their chance (also on a job that had ended).
-    if (budgetChange.from !== undefined && budgetChange.to > budgetChange.from) store.resetSkipped(job.id);
+    if (budgetChange.from !== undefined && budgetChange.to > budgetChange.from) await store.resetSkipped(job.id);
     job = { ...job, options };
   }
-  return { job: store.getJob(job.id) ?? job, resumed: true, reused: 0, budgetChange };
+  return { job: (await store.getJob(job.id)) ?? job, resumed: true, reused: 0, budgetChange };
 }
 
-function workloadChanged(store: JobStore, job: Job, choice: JobChoice): InvalidRequestError {
-  const counts = store.counts(job.id);
+async function workloadChanged(store: JobStore, job: Job, choice: JobChoice): Promise<InvalidRequestError> {
+  const counts = await store.counts(job.id);
   const what = choice.model !== undefined && job.options.model !== choice.model ? `the items or --model changed` : 'the items changed';
   return new InvalidRequestError(
     `${job.outDir} has an unfinished job ${job.id} (${counts.succeeded}/${counts.total} done) from ${job.source}, and ${what} since it started. ` +
@@ -117,17 +124,17 @@ function requestFingerprint(request: ImageRequest, jobModel: string | undefined)
  * Gives a new job's items the images an earlier job in the folder already bought for the same request
  * (files still present): copied to the new item's file name, booked at no cost.
  */
-function reuseFinished(store: JobStore, job: Job, outDir: string): number {
+async function reuseFinished(store: JobStore, job: Job, outDir: string): Promise<number> {
   const earlier = new Map<string, Item>();
   const jobs = new Map<string, Job | undefined>();
-  for (const item of store.succeededIn(outDir)) {
+  for (const item of await store.succeededIn(outDir)) {
     if (item.jobId === job.id || !item.output) continue;
-    if (!jobs.has(item.jobId)) jobs.set(item.jobId, store.getJob(item.jobId));
+    if (!jobs.has(item.jobId)) jobs.set(item.jobId, await store.getJob(item.jobId));
     const key = requestFingerprint(item.request, jobs.get(item.jobId)?.options.model);
     if (!earlier.has(key) && item.output.files.every((f) => existsSync(join(outDir, f)))) earlier.set(key, item);
   }
   if (earlier.size === 0) return 0;
-  const items = store.items(job.id);
+  const items = await store.items(job.id);
   const lineWidth = String(Math.max(...items.map((i) => i.line), 1)).length;
   let reused = 0;
   for (const item of items) {
@@ -139,7 +146,7 @@ function reuseFinished(store: JobStore, job: Job, outDir: string): number {
       if (name !== file) copyFileSync(join(outDir, file), join(outDir, name));
       return name;
     });
-    store.succeed(job.id, item.index, { ...found.output, files, costUsd: 0, cached: true }, 0);
+    await store.succeed(job.id, item.index, { ...found.output, files, costUsd: 0, cached: true }, 0);
     reused++;
   }
   return reused;

@@ -1,97 +1,27 @@
 /**
  * The embedded job store: one SQLite file (WAL) under the state folder. Every state change is one
- * statement, so a process killed at any point leaves each item in a state resume understands.
+ * statement (or one transaction), so a process killed at any point leaves each item in a state resume
+ * understands. better-sqlite3 is synchronous: each method does its work when called and returns it
+ * as a settled Promise, so a write is on disk when its Promise resolves and calls apply in call order.
  */
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../core/sqlite.js';
 import { guardStore } from '../core/store-errors.js';
 import type { ImageRequest } from '../core/request.js';
+import { type ItemRow, type JobRow, setUpJobTables, toItem, toJob } from './sqlite-schema.js';
 import type { Item, ItemOutput, ItemStatus, Job, JobCounts, JobOptions, JobStatus, JobStore, Submission } from './types.js';
-
-interface JobRow {
-  id: string;
-  out_dir: string;
-  source: string;
-  options: string;
-  status: JobStatus;
-  created_at: string;
-  updated_at: string;
-}
-
-interface ItemRow {
-  job_id: string;
-  idx: number;
-  line: number;
-  request: string;
-  status: ItemStatus;
-  model: string | null;
-  submissions: string;
-  output: string | null;
-  error: string | null;
-  cost_usd: number;
-  intent: string | null;
-  possible_duplicates: number;
-  parked: number;
-  updated_at: string;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  out_dir TEXT NOT NULL,
-  source TEXT NOT NULL,
-  options TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_out_dir ON jobs (out_dir, status);
-CREATE TABLE IF NOT EXISTS items (
-  job_id TEXT NOT NULL REFERENCES jobs (id),
-  idx INTEGER NOT NULL,
-  line INTEGER NOT NULL,
-  request TEXT NOT NULL,
-  status TEXT NOT NULL,
-  model TEXT,
-  submissions TEXT NOT NULL DEFAULT '[]',
-  output TEXT,
-  error TEXT,
-  cost_usd REAL NOT NULL DEFAULT 0,
-  intent TEXT,
-  updated_at TEXT NOT NULL,
-  PRIMARY KEY (job_id, idx)
-);
-CREATE INDEX IF NOT EXISTS items_status ON items (job_id, status);
-CREATE TABLE IF NOT EXISTS parked (
-  job_id TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  k INTEGER NOT NULL,
-  bytes BLOB NOT NULL,
-  PRIMARY KEY (job_id, idx, k)
-);
-`;
-
-/** Columns added after the first release: stores made before them get them on open. */
-const ADDED_ITEM_COLUMNS: Record<string, string> = {
-  possible_duplicates: 'INTEGER NOT NULL DEFAULT 0',
-  parked: 'INTEGER NOT NULL DEFAULT 0',
-};
 
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
   private readonly sql: (sql: string) => Database.Statement;
 
   constructor(path: string) {
-    ({ db: this.db, sql: this.sql } = openSqlite(path, 'job store', (db) => {
-      db.exec(SCHEMA);
-      const columns = new Set((db.prepare('PRAGMA table_info(items)').all() as { name: string }[]).map((c) => c.name));
-      for (const [name, type] of Object.entries(ADDED_ITEM_COLUMNS)) if (!columns.has(name)) db.exec(`ALTER TABLE items ADD COLUMN ${name} ${type}`);
-    }));
+    ({ db: this.db, sql: this.sql } = openSqlite(path, 'job store', setUpJobTables));
     // Every later query reports a corrupt page, a lock or a read-only file the same way.
-    return guardStore(this, path, 'job store');
+    return guardStore(this, path, 'job store', { asynchronous: true });
   }
 
-  createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job {
+  async createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Promise<Job> {
     const now = new Date().toISOString();
     const insertItem = this.sql('INSERT INTO items (job_id, idx, line, request, status, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
@@ -109,45 +39,48 @@ export class SqliteJobStore implements JobStore {
     return { ...job, status: 'running', createdAt: now, updatedAt: now };
   }
 
-  getJob(id: string): Job | undefined {
+  async getJob(id: string): Promise<Job | undefined> {
     const row = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && toJob(row);
   }
 
-  findUnfinished(outDir: string): Job | undefined {
+  async findUnfinished(outDir: string): Promise<Job | undefined> {
     const row = this.sql("SELECT * FROM jobs WHERE out_dir = ? AND status IN ('running', 'canceled') ORDER BY created_at DESC, rowid DESC LIMIT 1").get(
       outDir,
     ) as JobRow | undefined;
     return row && toJob(row);
   }
 
-  succeededIn(outDir: string): Item[] {
+  async succeededIn(outDir: string): Promise<Item[]> {
     const rows = this.sql(
       "SELECT items.* FROM items JOIN jobs ON jobs.id = items.job_id WHERE jobs.out_dir = ? AND items.status = 'succeeded' ORDER BY items.updated_at DESC",
     ).all(outDir) as ItemRow[];
     return rows.map(toItem);
   }
 
-  item(jobId: string, index: number): Item | undefined {
-    const row = this.sql('SELECT * FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as ItemRow | undefined;
-    return row && toItem(row);
+  async item(jobId: string, index: number): Promise<Item | undefined> {
+    return this.readItem(jobId, index);
   }
 
-  setOptions(jobId: string, options: JobOptions): void {
+  async setOptions(jobId: string, options: JobOptions): Promise<void> {
     this.sql('UPDATE jobs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), new Date().toISOString(), jobId);
   }
 
-  findLatest(outDir: string): Job | undefined {
+  async findLatest(outDir: string): Promise<Job | undefined> {
     const row = this.sql('SELECT * FROM jobs WHERE out_dir = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(outDir) as JobRow | undefined;
     return row && toJob(row);
   }
 
-  listJobs(): (Job & { counts: JobCounts })[] {
-    const rows = this.sql('SELECT * FROM jobs ORDER BY created_at DESC').all() as JobRow[];
-    return rows.map((row) => ({ ...toJob(row), counts: this.counts(row.id) }));
+  async listJobs(): Promise<(Job & { counts: JobCounts })[]> {
+    const rows = this.sql('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC').all() as JobRow[];
+    return rows.map((row) => ({ ...toJob(row), counts: this.countsOf(row.id) }));
   }
 
-  counts(jobId: string): JobCounts {
+  async counts(jobId: string): Promise<JobCounts> {
+    return this.countsOf(jobId);
+  }
+
+  private countsOf(jobId: string): JobCounts {
     const rows = this.sql(
       'SELECT status, COUNT(*) AS n, SUM(cost_usd) AS usd, SUM(possible_duplicates > 0) AS dup FROM items WHERE job_id = ? GROUP BY status',
     ).all(jobId) as { status: ItemStatus; n: number; usd: number; dup: number }[];
@@ -162,7 +95,7 @@ export class SqliteJobStore implements JobStore {
     return counts;
   }
 
-  items(jobId: string, statuses?: readonly ItemStatus[]): Item[] {
+  async items(jobId: string, statuses?: readonly ItemStatus[]): Promise<Item[]> {
     const rows = statuses
       ? (this.sql(`SELECT * FROM items WHERE job_id = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY idx`).all(
           jobId,
@@ -172,45 +105,49 @@ export class SqliteJobStore implements JobStore {
     return rows.map(toItem);
   }
 
-  markSubmitting(jobId: string, index: number, model: string, at: number): void {
+  async markSubmitting(jobId: string, index: number, model: string, at: number): Promise<void> {
     this.update(jobId, index, 'intent = ?', [JSON.stringify({ model, at })]);
   }
 
-  addSubmission(jobId: string, index: number, submission: Submission): void {
+  async addSubmission(jobId: string, index: number, submission: Submission): Promise<void> {
     this.db.transaction(() => {
       const row = this.sql('SELECT submissions FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as { submissions: string } | undefined;
       const submissions = [...(JSON.parse(row?.submissions ?? '[]') as Submission[]).filter((s) => s.call !== submission.call), submission];
-      this.db
-        .prepare("UPDATE items SET status = 'submitted', model = ?, submissions = ?, updated_at = ? WHERE job_id = ? AND idx = ?")
-        .run(submission.model, JSON.stringify(submissions), new Date().toISOString(), jobId, index);
+      this.sql("UPDATE items SET status = 'submitted', model = ?, submissions = ?, updated_at = ? WHERE job_id = ? AND idx = ?").run(
+        submission.model,
+        JSON.stringify(submissions),
+        new Date().toISOString(),
+        jobId,
+        index,
+      );
     })();
   }
 
-  succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void {
+  async succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): Promise<void> {
     this.update(jobId, index, "status = 'succeeded', output = ?, error = NULL, intent = NULL, cost_usd = cost_usd + ?", [JSON.stringify(output), costUsd]);
   }
 
-  fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void {
+  async fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): Promise<void> {
     this.update(jobId, index, "status = 'failed', error = ?, submissions = '[]', model = NULL, intent = NULL, cost_usd = cost_usd + ?", [
       JSON.stringify(error),
       costUsd,
     ]);
   }
 
-  skip(jobId: string, index: number, reason: string, costUsd = 0): void {
+  async skip(jobId: string, index: number, reason: string, costUsd = 0): Promise<void> {
     this.update(jobId, index, "status = 'skipped', error = ?, cost_usd = cost_usd + ?", [
       JSON.stringify({ code: 'budget_exceeded', message: reason }),
       costUsd,
     ]);
   }
 
-  addCost(jobId: string, index: number, costUsd: number): void {
+  async addCost(jobId: string, index: number, costUsd: number): Promise<void> {
     if (costUsd !== 0) this.update(jobId, index, 'cost_usd = cost_usd + ?', [costUsd]);
   }
 
-  dropSubmission(jobId: string, index: number, vendorRequestId: string): void {
+  async dropSubmission(jobId: string, index: number, vendorRequestId: string): Promise<void> {
     this.db.transaction(() => {
-      const item = this.item(jobId, index);
+      const item = this.readItem(jobId, index);
       if (!item || !item.submissions.some((s) => s.vendorRequestId === vendorRequestId)) return;
       const rest = item.submissions.filter((s) => s.vendorRequestId !== vendorRequestId);
       this.update(jobId, index, 'submissions = ?, status = ?', [
@@ -220,15 +157,15 @@ export class SqliteJobStore implements JobStore {
     })();
   }
 
-  clearIntent(jobId: string, index: number): void {
+  async clearIntent(jobId: string, index: number): Promise<void> {
     this.update(jobId, index, 'intent = NULL', []);
   }
 
-  markPossibleDuplicate(jobId: string, index: number, worstUsd: number): void {
+  async markPossibleDuplicate(jobId: string, index: number, worstUsd: number): Promise<void> {
     this.update(jobId, index, 'intent = NULL, possible_duplicates = possible_duplicates + 1, cost_usd = cost_usd + ?', [worstUsd]);
   }
 
-  park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): void {
+  async park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): Promise<void> {
     const insert = this.sql('INSERT OR REPLACE INTO parked (job_id, idx, k, bytes) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       images.forEach((bytes, k) => insert.run(jobId, index, k, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
@@ -236,76 +173,59 @@ export class SqliteJobStore implements JobStore {
     })();
   }
 
-  parkedImages(jobId: string, index: number): Uint8Array[] {
+  async parkedImages(jobId: string, index: number): Promise<Uint8Array[]> {
     const rows = this.sql('SELECT bytes FROM parked WHERE job_id = ? AND idx = ? ORDER BY k').all(jobId, index) as { bytes: Buffer }[];
     return rows.map((r) => new Uint8Array(r.bytes));
   }
 
-  unpark(jobId: string, index: number, output: ItemOutput): void {
+  async unpark(jobId: string, index: number, output: ItemOutput): Promise<void> {
     this.db.transaction(() => {
       this.update(jobId, index, "status = 'succeeded', parked = 0, output = ?, error = NULL, intent = NULL", [JSON.stringify(output)]);
       this.sql('DELETE FROM parked WHERE job_id = ? AND idx = ?').run(jobId, index);
     })();
   }
 
-  resetFailed(jobId: string): number {
-    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(
-      new Date().toISOString(),
-      jobId,
-    );
-    if (info.changes > 0) this.setStatus(jobId, 'running');
-    return info.changes;
+  async resetFailed(jobId: string): Promise<number> {
+    return this.db.transaction(() => {
+      const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status IN ('failed', 'skipped')").run(
+        new Date().toISOString(),
+        jobId,
+      );
+      if (info.changes > 0) this.writeStatus(jobId, 'running');
+      return info.changes;
+    })();
   }
 
-  resetSkipped(jobId: string): number {
-    const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status = 'skipped'").run(
-      new Date().toISOString(),
-      jobId,
-    );
-    if (info.changes > 0) this.setStatus(jobId, 'running');
-    return info.changes;
+  async resetSkipped(jobId: string): Promise<number> {
+    return this.db.transaction(() => {
+      const info = this.sql("UPDATE items SET status = 'pending', error = NULL, updated_at = ? WHERE job_id = ? AND status = 'skipped'").run(
+        new Date().toISOString(),
+        jobId,
+      );
+      if (info.changes > 0) this.writeStatus(jobId, 'running');
+      return info.changes;
+    })();
   }
 
-  setStatus(jobId: string, status: JobStatus): void {
-    this.sql('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), jobId);
+  async setStatus(jobId: string, status: JobStatus): Promise<void> {
+    this.writeStatus(jobId, status);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
+  }
+
+  // Sync helpers for the methods above: inside a transaction nothing may wait.
+  private readItem(jobId: string, index: number): Item | undefined {
+    const row = this.sql('SELECT * FROM items WHERE job_id = ? AND idx = ?').get(jobId, index) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+
+  private writeStatus(jobId: string, status: JobStatus): void {
+    this.sql('UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), jobId);
   }
 
   private update(jobId: string, index: number, set: string, values: unknown[]): void {
     this.sql(`UPDATE items SET ${set}, updated_at = ? WHERE job_id = ? AND idx = ?`).run(...values, new Date().toISOString(), jobId, index);
   }
-}
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    outDir: row.out_dir,
-    source: row.source,
-    options: JSON.parse(row.options),
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toItem(row: ItemRow): Item {
-  return {
-    jobId: row.job_id,
-    index: row.idx,
-    line: row.line,
-    request: JSON.parse(row.request),
-    status: row.status,
-    model: row.model ?? undefined,
-    submissions: JSON.parse(row.submissions),
-    output: row.output ? JSON.parse(row.output) : undefined,
-    error: row.error ? JSON.parse(row.error) : undefined,
-    costUsd: row.cost_usd,
-    intent: row.intent ? JSON.parse(row.intent) : undefined,
-    possibleDuplicates: row.possible_duplicates ?? 0,
-    parked: row.parked === 1,
-    updatedAt: row.updated_at,
-  };
 }

@@ -91,48 +91,55 @@ export interface JobCounts {
   possibleDuplicates: number;
 }
 
-/** Where jobs live. SQLite is the embedded default; a Redis store lets many workers share one queue. */
+/**
+ * Where jobs live. SQLite is the embedded default; a networked store (Redis, Postgres) lets many
+ * workers share one queue, which is why every method returns a Promise. A write is durable when its
+ * Promise resolves: the engine awaits `markSubmitting` before a request leaves and `addSubmission`
+ * before anything waits on the vendor job. Each method is one atomic change (concurrent calls on the
+ * same item never lose one another's writes); test/batch/job-store-cases.ts is the contract every
+ * implementation passes.
+ */
 export interface JobStore {
-  createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Job;
-  getJob(id: string): Job | undefined;
+  createJob(job: Omit<Job, 'createdAt' | 'updatedAt' | 'status'>, items: { line: number; request: ImageRequest }[]): Promise<Job>;
+  getJob(id: string): Promise<Job | undefined>;
   /** The newest job for an output folder that is not done (running, or canceled and not replaced), if any. */
-  findUnfinished(outDir: string): Job | undefined;
+  findUnfinished(outDir: string): Promise<Job | undefined>;
   /** Succeeded items of every job for an output folder, newest first (reused when a new job asks the same). */
-  succeededIn(outDir: string): Item[];
-  item(jobId: string, index: number): Item | undefined;
-  setOptions(jobId: string, options: JobOptions): void;
+  succeededIn(outDir: string): Promise<Item[]>;
+  item(jobId: string, index: number): Promise<Item | undefined>;
+  setOptions(jobId: string, options: JobOptions): Promise<void>;
   /** The newest job for an output folder, whatever its status. */
-  findLatest(outDir: string): Job | undefined;
-  listJobs(): (Job & { counts: JobCounts })[];
-  counts(jobId: string): JobCounts;
-  items(jobId: string, statuses?: readonly ItemStatus[]): Item[];
+  findLatest(outDir: string): Promise<Job | undefined>;
+  listJobs(): Promise<(Job & { counts: JobCounts })[]>;
+  counts(jobId: string): Promise<JobCounts>;
+  items(jobId: string, statuses?: readonly ItemStatus[]): Promise<Item[]>;
   /** Records that a call is about to be submitted (before the request leaves). */
-  markSubmitting(jobId: string, index: number, model: string, at: number): void;
+  markSubmitting(jobId: string, index: number, model: string, at: number): Promise<void>;
   /** Stores a vendor job id before anything waits on it. */
-  addSubmission(jobId: string, index: number, submission: Submission): void;
-  succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): void;
-  fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): void;
+  addSubmission(jobId: string, index: number, submission: Submission): Promise<void>;
+  succeed(jobId: string, index: number, output: ItemOutput, costUsd: number): Promise<void>;
+  fail(jobId: string, index: number, error: { code: string; message: string }, costUsd: number): Promise<void>;
   /** Skipped for budget, after attempts that cost `costUsd`. */
-  skip(jobId: string, index: number, reason: string, costUsd?: number): void;
+  skip(jobId: string, index: number, reason: string, costUsd?: number): Promise<void>;
   /** Books what an interrupted item's attempts cost (it stays where it was). */
-  addCost(jobId: string, index: number, costUsd: number): void;
+  addCost(jobId: string, index: number, costUsd: number): Promise<void>;
   /** The vendor reported this job failed, canceled or expired: it is not resumed again. */
-  dropSubmission(jobId: string, index: number, vendorRequestId: string): void;
+  dropSubmission(jobId: string, index: number, vendorRequestId: string): Promise<void>;
   /** The call in flight (the write-ahead intent) was answered with a refusal the vendor does not charge. */
-  clearIntent(jobId: string, index: number): void;
+  clearIntent(jobId: string, index: number): Promise<void>;
   /** A crash cut off a call that cannot be found again: count it as possibly paid, at `worstUsd`. */
-  markPossibleDuplicate(jobId: string, index: number, worstUsd: number): void;
+  markPossibleDuplicate(jobId: string, index: number, worstUsd: number): Promise<void>;
   /** Keeps received images in the store when the output folder cannot be written (charged `costUsd`). */
-  park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): void;
-  parkedImages(jobId: string, index: number): Uint8Array[];
+  park(jobId: string, index: number, output: ItemOutput, images: Uint8Array[], costUsd: number): Promise<void>;
+  parkedImages(jobId: string, index: number): Promise<Uint8Array[]>;
   /** Writes an item's parked images' outcome: succeeded, the images dropped from the store. */
-  unpark(jobId: string, index: number, output: ItemOutput): void;
+  unpark(jobId: string, index: number, output: ItemOutput): Promise<void>;
   /** Items skipped for budget go back to pending (the cap was raised); the job runs again. */
-  resetSkipped(jobId: string): number;
+  resetSkipped(jobId: string): Promise<number>;
   /** Failed and skipped items go back to pending (`retry-failed`). */
-  resetFailed(jobId: string): number;
-  setStatus(jobId: string, status: JobStatus): void;
-  close(): void;
+  resetFailed(jobId: string): Promise<number>;
+  setStatus(jobId: string, status: JobStatus): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { readWorkload } from '../batch/input.js';
-import type { BatchProgress, BatchRun } from '../batch/engine.js';
+import type { BatchProgress, BatchRun } from '../batch/run-types.js';
 import type { Easel } from '../easel.js';
 import { InvalidRequestError } from '../core/errors.js';
 import { dryRunFile, printDryRun } from './dry-run.js';
@@ -87,7 +87,7 @@ export function batchCommand(): Command {
         let inFlight = 0;
         const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
         try {
-          const run = easel.batch(items, {
+          const run = await easel.batch(items, {
             outDir: flags.out,
             source: resolve(file),
             model: flags.model,
@@ -144,7 +144,7 @@ export interface FollowOptions {
 /** Prints how a batch run starts, its progress and how it ended, with the next command to run. */
 export async function followRun(easel: Easel, run: BatchRun, options: FollowOptions): Promise<BatchProgress> {
   const { job } = run;
-  const counts = easel.jobStore().counts(job.id);
+  const counts = await easel.jobStore().counts(job.id);
   if (run.budgetChange) {
     const { from, to } = run.budgetChange;
     process.stderr.write(

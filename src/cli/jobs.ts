@@ -25,7 +25,7 @@ export function jobsCommand(): Command {
     withEasel(
       flags.config,
       async (easel) => {
-        const list = easel.jobStore().listJobs();
+        const list = await easel.jobStore().listJobs();
         if (flags.json) return void console.log(JSON.stringify(list, null, 2));
         if (list.length === 0) return void console.log('no batch jobs yet: start one with `easel batch FILE --out DIR`');
         for (const job of list) {
@@ -47,8 +47,8 @@ export function jobsCommand(): Command {
         const flags = command.optsWithGlobals() as JobsFlags;
         await withEasel(
           flags.config,
-          (easel) => {
-            if (!easel.jobStore().getJob(id)) throw new InvalidRequestError(`no batch job ${id}; \`easel jobs\` lists them`, { field: 'id' });
+          async (easel) => {
+            if (!(await easel.jobStore().getJob(id))) throw new InvalidRequestError(`no batch job ${id}; \`easel jobs\` lists them`, { field: 'id' });
             return body(easel, id, flags);
           },
           flags.state,
@@ -57,10 +57,10 @@ export function jobsCommand(): Command {
 
   sub('show', 'show a job, its failed items and those that may have been charged twice', async (easel, id, flags) => {
     const store = easel.jobStore();
-    const job = store.getJob(id)!;
-    const failed = store.items(id, ['failed', 'skipped']);
-    const doubled = store.items(id).filter((i) => i.possibleDuplicates > 0);
-    const counts = store.counts(id);
+    const job = (await store.getJob(id))!;
+    const failed = await store.items(id, ['failed', 'skipped']);
+    const doubled = (await store.items(id)).filter((i) => i.possibleDuplicates > 0);
+    const counts = await store.counts(id);
     if (flags.json)
       return void console.log(
         JSON.stringify(
@@ -101,14 +101,14 @@ export function jobsCommand(): Command {
     'cancel',
     'stop a job: a running `easel batch` notices within a second and stops submitting; calls in flight finish and are kept',
     async (easel, id, flags) => {
-      easel.jobStore().setStatus(id, 'canceled');
+      await easel.jobStore().setStatus(id, 'canceled');
       console.log(
         `job ${id} canceled. Finished items and vendor jobs already paid for are kept: resume it later with \`easel jobs resume ${id}${stateFlag(flags)}\` (or the same \`easel batch\` command).`,
       );
     },
   );
   sub('retry-failed', 'put failed and skipped items back and run them', async (easel, id, flags) => {
-    const count = easel.jobStore().resetFailed(id);
+    const count = await easel.jobStore().resetFailed(id);
     console.log(`${count} items back in the queue`);
     if (count > 0) await resume(easel, id, flags);
   });
@@ -116,11 +116,11 @@ export function jobsCommand(): Command {
 }
 
 async function resume(easel: Easel, id: string, flags: JobsFlags): Promise<void> {
-  const job = easel.jobStore().getJob(id)!;
+  const job = (await easel.jobStore().getJob(id))!;
   let inFlight = 0;
   const interrupts = handleInterrupts(flags.grace ?? DEFAULT_GRACE_S, () => inFlight);
   try {
-    const run = easel.batch([], { outDir: job.outDir, jobId: id, budgetUsd: flags.budget, stop: interrupts.stop, signal: interrupts.signal });
+    const run = await easel.batch([], { outDir: job.outDir, jobId: id, budgetUsd: flags.budget, stop: interrupts.stop, signal: interrupts.signal });
     await followRun(easel, run, {
       what: `${job.source} → ${job.outDir}`,
       json: flags.json === true,

@@ -57,8 +57,8 @@ async function upscaleFolder(easel: Easel, dir: string, flags: UpscaleFlags): Pr
   let inFlight = 0;
   const interrupts = handleInterrupts(DEFAULT_GRACE_S, () => inFlight);
   try {
-    const run = easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model, stop: interrupts.stop, signal: interrupts.signal });
-    const before = easel.jobStore().counts(run.job.id).succeeded;
+    const run = await easel.batch(items, { outDir: flags.out, source: resolve(dir), model: flags.model, stop: interrupts.stop, signal: interrupts.signal });
+    const before = (await easel.jobStore().counts(run.job.id)).succeeded;
     const again = shellCommand(['easel', ...withoutFlags(process.argv.slice(2), { '--budget': 1 })]);
     const final = await followRun(easel, run, {
       what: `${photos.length} photos from ${dir} → ${run.job.outDir}`,

@@ -69,25 +69,31 @@ export function storeError(error: unknown, path: string, what: string): unknown 
 }
 
 /**
- * The store with every method's errors turned into `StoreError`s (better-sqlite3 is synchronous, so
- * a thrown error is all there is to catch). After a database error, `close()` (from a `finally`)
- * never throws a second error over the first.
+ * The store with every method's errors turned into `StoreError`s: thrown ones (better-sqlite3 is
+ * synchronous), and with `asynchronous` the rejections of methods that return Promises (the job
+ * store's interface is asynchronous). After a database error, `close()` (from a `finally`) never
+ * throws or rejects with a second error over the first.
  */
-export function guardStore<T extends { close(): void }>(store: T, path: string, what: string): T {
+export function guardStore<T extends { close(): unknown }>(store: T, path: string, what: string, options: { asynchronous?: boolean } = {}): T {
   let failed = false;
+  const translate = (property: string | symbol, error: unknown): undefined => {
+    if (property === 'close' && failed) return undefined;
+    const translated = storeError(error, path, what);
+    if (translated instanceof StoreError) failed = true;
+    throw translated;
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
+        let result: unknown;
         try {
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          result = (value as (...a: unknown[]) => unknown).apply(target, args);
         } catch (error) {
-          if (property === 'close' && failed) return undefined;
-          const translated = storeError(error, path, what);
-          if (translated instanceof StoreError) failed = true;
-          throw translated;
+          return translate(property, error);
         }
+        return options.asynchronous && result instanceof Promise ? result.catch((error: unknown) => translate(property, error)) : result;
       };
     },
   });

@@ -37,8 +37,8 @@ export interface ExecuteOptions {
    * a stored id first look for such an orphan at the vendor (ids in `taken` are already adopted).
    */
   orphans?: { sinceMs: number; taken: Set<string> };
-  /** Called right before a call is submitted (write-ahead, so a crash mid-request can be reconciled). */
-  onSubmitting?: (call: number) => void;
+  /** Called right before a call is submitted (write-ahead, so a crash mid-request can be reconciled); awaited. */
+  onSubmitting?: (call: number) => void | Promise<void>;
   /** Sees every failed call (the batch pacer slows a vendor down on 429s). */
   onError?: (error: unknown) => void;
   /** Waits for a slot with the vendor before each call (the batch pacer); returns the release. */
@@ -150,7 +150,7 @@ export async function executeModel(
           await runtime.onSubmitted?.(earlier);
         }
       }
-      if (earlier === undefined) options.onSubmitting?.(index);
+      if (earlier === undefined) await options.onSubmitting?.(index);
       else jobId = earlier;
       const result = earlier !== undefined && provider.resume ? await provider.resume(call, earlier, runtime) : await provider.run(call, runtime);
       finished.set(index, result);

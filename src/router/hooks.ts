@@ -8,12 +8,12 @@ import type { ReserveHook } from './reservation.js';
 
 /** Hooks the batch engine uses to make items durable. */
 export interface RunHooks {
-  /** A vendor job id exists for call `call` of `model`: persist it before anything waits on it. */
-  onSubmitted?: (model: string, call: number, vendorRequestId: string) => void;
+  /** A vendor job id exists for call `call` of `model`: persist it before anything waits on it (a Promise is awaited). */
+  onSubmitted?: (model: string, call: number, vendorRequestId: string) => void | Promise<void>;
   /** Resume calls submitted by an earlier run on `model` (by call index) instead of paying again. */
   resume?: { model: string; ids: ReadonlyMap<number, string>; orphans?: { sinceMs: number; taken: Set<string> } };
-  /** Write-ahead: a call of `model` is about to be submitted. */
-  onSubmitting?: (model: string, call: number) => void;
+  /** Write-ahead: a call of `model` is about to be submitted (a Promise is awaited before the request leaves). */
+  onSubmitting?: (model: string, call: number) => void | Promise<void>;
   /** Every failed vendor call (rate limits slow the batch pacer down). */
   onError?: (error: unknown) => void;
   /**

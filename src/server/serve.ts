@@ -6,10 +6,11 @@ import { type ServerType, serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Job } from '../batch/types.js';
 import type { Easel } from '../easel.js';
 import { createGatewayApp } from './app.js';
 import type { GatewayDeps } from './context.js';
-import { resumeGatewayJobs } from './jobs/routes.js';
+import { resumeGatewayJobs, unfinishedGatewayJobs } from './jobs/routes.js';
 import { KeyStore } from './auth/keys.js';
 import { ImageFileStore } from './files/store.js';
 import { GatewayMetrics } from './metrics/metrics.js';
@@ -108,6 +109,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     isAllowedImageAddress: options.isAllowedImageAddress,
   };
   const app = createGatewayApp(deps);
+  // Read before listening: no request may start a job while the left-over ones are being told apart.
+  let unfinished: Job[];
+  try {
+    unfinished = await unfinishedGatewayJobs(deps);
+  } catch (error) {
+    // A job store that cannot be read (corrupt, locked): the gateway does not start.
+    keys.close();
+    await replay.close();
+    throw error;
+  }
   const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
     s.once('error', reject);
@@ -121,7 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Jobs a stopped gateway left unfinished go on now that file URLs can be answered again.
   let resumed: string[];
   try {
-    resumed = resumeGatewayJobs(deps);
+    resumed = await resumeGatewayJobs(deps, unfinished);
   } catch (error) {
     // A job store that cannot be read (corrupt, locked): the gateway must not keep listening half-started.
     await new Promise<void>((resolve) => server.close(() => resolve()));

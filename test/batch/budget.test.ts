@@ -62,7 +62,7 @@ describe('budgets against the ledger', () => {
     const estimate = await dryRun(easel, items);
     const cap = Math.round(estimate.costUsd * 0.8 * 1e6) / 1e6;
     const from = await ledgerMark();
-    const run = easel.batch(items, { outDir: tmp(), budgetUsd: cap, concurrency: 16 });
+    const run = await easel.batch(items, { outDir: tmp(), budgetUsd: cap, concurrency: 16 });
     const final = await run.done;
     await vendorsQuiet();
     console.log(
@@ -82,7 +82,7 @@ describe('budgets against the ledger', () => {
     const items = Array.from({ length: 30 }, (_, i) => ({ prompt: `a kite over dunes ${i}`, policy: { targets, hedge: { afterMs: 1 } } }));
     const cap = price('stability/core') * 12;
     const from = await ledgerMark();
-    const run = easel.batch(items, { outDir: tmp(), budgetUsd: cap, concurrency: 8 });
+    const run = await easel.batch(items, { outDir: tmp(), budgetUsd: cap, concurrency: 8 });
     const final = await run.done;
     await vendorsQuiet();
     expect(charged(from)).toBeLessThanOrEqual(cap + 1e-9);
@@ -104,7 +104,7 @@ describe('budgets against the ledger', () => {
     // Stability core makes one image per call: n=3 is three calls.
     const cap = price(model) * 7;
     const from = await ledgerMark();
-    const run = easel.batch(
+    const run = await easel.batch(
       Array.from({ length: 5 }, (_, i) => ({ prompt: `three views ${i}`, model, n: 3 })),
       { outDir: tmp(), budgetUsd: cap, concurrency: 5 },
     );
@@ -188,16 +188,16 @@ describe('budgets against the ledger', () => {
     try {
       const first = batch(1);
       const submits = () => slow.context.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/fal/queue/')).length;
-      const stored = () => {
+      const stored = async () => {
         const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
         try {
-          const job = store.listJobs()[0];
-          return job ? store.items(job.id)[0]!.submissions.length : 0;
+          const [job] = await store.listJobs();
+          return job ? (await store.items(job.id))[0]!.submissions.length : 0;
         } finally {
-          store.close();
+          await store.close();
         }
       };
-      await vi.waitFor(() => expect(stored()).toBe(1), { timeout: 30_000, interval: 10 });
+      await vi.waitFor(async () => expect(await stored()).toBe(1), { timeout: 30_000, interval: 10 });
       expect(submits()).toBe(1);
       first.kill('SIGKILL');
       await exited(first);
@@ -218,8 +218,8 @@ describe('budgets against the ledger', () => {
       expect(spent).toBeLessThanOrEqual(cap + 1e-9);
       expect(submits()).toBe(1);
       const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-      const [item] = store.items(store.listJobs()[0]!.id);
-      store.close();
+      const [item] = await store.items((await store.listJobs())[0]!.id);
+      await store.close();
       // Skipped, with the stored job's money booked (at its worst case: it was never read).
       expect(item).toMatchObject({ status: 'skipped' });
       expect(item!.costUsd).toBeGreaterThanOrEqual(paid - 1e-9);

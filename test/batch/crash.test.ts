@@ -197,10 +197,10 @@ describe.concurrent('batch crash safety on every vendor surface', () => {
         const ledger = (await charges(mode, dir, surface.model)).slice(before.length);
         const charged = ledger.map((c) => c.requestId);
         const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-        const job = store.listJobs()[0]!;
-        const items = store.items(job.id);
+        const job = (await store.listJobs())[0]!;
+        const items = await store.items(job.id);
         const marked = items.reduce((sum, i) => sum + i.possibleDuplicates, 0);
-        store.close();
+        await store.close();
         // Which item each charge belongs to (the ledger keeps a fingerprint of the prompt).
         const chargesPerItem = new Map<string, number>();
         for (const c of ledger) chargesPerItem.set(c.promptSha256!, (chargesPerItem.get(c.promptSha256!) ?? 0) + 1);

@@ -43,7 +43,7 @@ describe.skipIf(!mounted)('a full disk and a read-only folder, for real', () => 
     const items = Array.from({ length: 30 }, (_, i) => ({ line: i + 1, request: { prompt: `a full disk ${i}` } }));
     const ledger = () => sandbox.context.ledger.list().map((c) => c.requestId);
 
-    const first = easel.batch(items, { outDir: out, model: MODEL, concurrency: 4 });
+    const first = await easel.batch(items, { outDir: out, model: MODEL, concurrency: 4 });
     const full = await first.done;
     expect(full.paused).toMatch(/cannot write to .*no space left on the device \(ENOSPC\)/);
     expect(full.succeeded).toBeLessThan(30);
@@ -52,12 +52,12 @@ describe.skipIf(!mounted)('a full disk and a read-only folder, for real', () => 
 
     // Read-only: the run cannot even take the folder; it says so and buys nothing.
     remount('ro');
-    expect(() => easel.batch(items, { outDir: out, model: MODEL })).toThrow(/cannot write to .*read-only file system \(EROFS\)/);
+    await expect(easel.batch(items, { outDir: out, model: MODEL })).rejects.toThrow(/cannot write to .*read-only file system \(EROFS\)/);
     expect(ledger().length).toBe(afterFull);
 
     // Room again: the parked images are written, the rest bought once.
     remount('rw,size=64m');
-    const last = easel.batch(items, { outDir: out, model: MODEL, concurrency: 4 });
+    const last = await easel.batch(items, { outDir: out, model: MODEL, concurrency: 4 });
     expect(last.resumed).toBe(true);
     expect(await last.done).toMatchObject({ succeeded: 30, pending: 0, submitted: 0 });
     expect(readdirSync(out).filter((f) => f.endsWith('.png'))).toHaveLength(30);

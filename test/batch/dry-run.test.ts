@@ -57,7 +57,7 @@ async function estimateThenRun(
   const easel = sandboxEasel(pollIntervalMs);
   const estimate = await dryRun(easel, items, { model });
   expect((await ledger()).charges, 'a dry run pays nothing').toHaveLength(0);
-  const final = await easel.batch(items, { outDir: tmp(), model, concurrency: 64, limits: PACING }).done;
+  const final = await (await easel.batch(items, { outDir: tmp(), model, concurrency: 64, limits: PACING })).done;
   return { estimate, charged: await ledger(), succeeded: final.succeeded, failed: final.failed };
 }
 

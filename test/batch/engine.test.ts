@@ -22,7 +22,7 @@ describe('batch engine', () => {
     const out = tmp();
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: state, pollIntervalMs: 2 } });
     const before = await charges();
-    const run = easel.batch(
+    const run = await easel.batch(
       Array.from({ length: 12 }, (_, i) => ({ prompt: `item ${i}`, model: MODEL, n: i === 3 ? 2 : undefined })),
       { outDir: out, concurrency: 4 },
     );
@@ -39,14 +39,14 @@ describe('batch engine', () => {
     expect(manifest[0]).toMatchObject({ line: 1, prompt: 'item 0', model: MODEL, file: '01-item-0.png' });
     expect(readdirSync(out).filter((f) => f.endsWith('.png'))).toHaveLength(13);
     expect(await charges()).toBe(before + 12);
-    expect(easel.jobStore().getJob(run.job.id)?.status).toBe('done');
+    expect((await easel.jobStore().getJob(run.job.id))?.status).toBe('done');
     await easel.close();
   });
 
   it('stops at the budget cap under concurrency and reports the rest as skipped', async () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 2 } });
     // flux-schnell costs $0.003 per image: a $0.09 cap allows exactly 30 of 50.
-    const run = easel.batch(
+    const run = await easel.batch(
       Array.from({ length: 50 }, (_, i) => ({ prompt: `budget ${i}`, model: MODEL })),
       { outDir: tmp(), budgetUsd: 0.09, concurrency: 50, limits: {} },
     );
@@ -54,7 +54,7 @@ describe('batch engine', () => {
     expect(final.succeeded).toBe(30);
     expect(final.skipped).toBe(20);
     expect(final.spentUsd).toBeLessThanOrEqual(0.09 + 1e-9);
-    const skipped = easel.jobStore().items(run.job.id, ['skipped']);
+    const skipped = await easel.jobStore().items(run.job.id, ['skipped']);
     expect(skipped[0]!.error?.message).toMatch(/would pass the \$0.09 cap/);
     await easel.close();
   });
@@ -64,22 +64,22 @@ describe('batch engine', () => {
     const out = tmp();
     const store = new SqliteJobStore(join(state, 'jobs.db'));
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: state, pollIntervalMs: 2 } });
-    const job = store.createJob(
+    const job = await store.createJob(
       { id: 'job_test', outDir: out, source: 'test', options: { model: MODEL } },
       [1, 2, 3].map((line) => ({ line, request: { prompt: `p${line}` } })),
     );
-    store.succeed(
+    await store.succeed(
       job.id,
       0,
       { files: ['1-p1.png'], model: MODEL, seeds: [1], sha256: ['x'], costUsd: 0.003, latencyMs: 1, requestIds: ['r'], cached: false },
       0.003,
     );
-    const run = easel.batch([{ prompt: 'ignored: the job exists' }], { outDir: out, store });
+    const run = await easel.batch([{ prompt: 'ignored: the job exists' }], { outDir: out, store });
     expect(run.resumed).toBe(true);
     expect(run.job.id).toBe('job_test');
     const final = await run.done;
     expect(final).toMatchObject({ succeeded: 3, total: 3 });
-    store.close();
+    await store.close();
     await easel.close();
   });
 });

@@ -39,15 +39,12 @@ describe('batch under faults on every kind of request', () => {
         env: { EASEL_SANDBOX_URL: sandbox.url },
         config: { stateDir: tmp('easel-faults-state-'), pollIntervalMs: 2, resilience: { halfOpenAfterMs: 200, initialBackoffMs: 20, maxBackoffMs: 2_000 } },
       });
-      const run = easel.batch(
+      const run = await easel.batch(
         Array.from({ length: ITEMS }, (_, i) => ({ prompt: `fault tolerant ${vendor} item ${i}`, model, size })),
         { outDir: out, concurrency: 64, limits: { [vendor]: { concurrent: 1000 } } },
       );
       const final = await run.done;
-      const failures = easel
-        .jobStore()
-        .items(run.job.id, ['failed'])
-        .map((i) => i.error?.message);
+      const failures = (await easel.jobStore().items(run.job.id, ['failed'])).map((i) => i.error?.message);
       await easel.close();
       expect(failures.slice(0, 3)).toEqual([]);
       expect(final).toMatchObject({ succeeded: ITEMS, failed: 0, total: ITEMS, possibleDuplicates: 0 });

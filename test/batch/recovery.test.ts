@@ -28,8 +28,8 @@ describe('batch recovery', () => {
   it('refuses a second run on a folder another one is writing, naming its pid; a dead owner’s lock is taken over', async () => {
     const out = tmp();
     const easel = newEasel();
-    const first = easel.batch(prompts(20, 'lock'), { outDir: out, model: MODEL, concurrency: 4 });
-    expect(() => easel.batch(prompts(20, 'lock'), { outDir: out, model: MODEL })).toThrow(new RegExp(`another easel process \\(pid ${process.pid}`));
+    const first = await easel.batch(prompts(20, 'lock'), { outDir: out, model: MODEL, concurrency: 4 });
+    await expect(easel.batch(prompts(20, 'lock'), { outDir: out, model: MODEL })).rejects.toThrow(new RegExp(`another easel process \\(pid ${process.pid}`));
     await first.done;
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
     // A lock left by a process that no longer exists (killed) does not keep the folder.
@@ -45,7 +45,7 @@ describe('batch recovery', () => {
     const stop = new AbortController();
     // A run stopped with `stop` (Ctrl+C): no new submits; in flight finishes.
     const easel = newEasel(state);
-    const run = easel.batch(prompts(40, 'stop'), { outDir: out, model: MODEL, concurrency: 4, stop: stop.signal });
+    const run = await easel.batch(prompts(40, 'stop'), { outDir: out, model: MODEL, concurrency: 4, stop: stop.signal });
     let started = 0;
     for await (const item of run) if (item.status === 'succeeded' && ++started === 5) stop.abort();
     const stopped = await run.done;
@@ -53,7 +53,7 @@ describe('batch recovery', () => {
     expect(stopped.submitted).toBe(0);
     expect(stopped.interrupted).toBe(true);
     expect(stopped.succeeded).toBeLessThan(40);
-    const resumed = easel.batch(prompts(40, 'stop'), { outDir: out, model: MODEL, concurrency: 4 });
+    const resumed = await easel.batch(prompts(40, 'stop'), { outDir: out, model: MODEL, concurrency: 4 });
     expect(resumed.resumed).toBe(true);
     expect(await resumed.done).toMatchObject({ succeeded: 40, pending: 0, submitted: 0 });
     const charges = (await ledger()).slice(before);
@@ -69,7 +69,7 @@ describe('batch recovery', () => {
     const easel = newEasel(state);
     let writes = 0;
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    const run = easel.batch(prompts(30, 'disk'), {
+    const run = await easel.batch(prompts(30, 'disk'), {
       outDir: out,
       model: MODEL,
       concurrency: 4,
@@ -83,13 +83,10 @@ describe('batch recovery', () => {
     expect(paused.paused).toMatch(/cannot write to .*no space left on the device \(ENOSPC\)/);
     expect(paused.succeeded).toBe(10);
     expect(paused.failed).toBe(0);
-    const parked = easel
-      .jobStore()
-      .items(run.job.id)
-      .filter((i) => i.parked);
+    const parked = (await easel.jobStore().items(run.job.id)).filter((i) => i.parked);
     expect(parked.length).toBeGreaterThan(0);
     const chargesAfterPause = (await ledger()).length - before;
-    const resumed = easel.batch(prompts(30, 'disk'), { outDir: out, model: MODEL, concurrency: 4 });
+    const resumed = await easel.batch(prompts(30, 'disk'), { outDir: out, model: MODEL, concurrency: 4 });
     expect(await resumed.done).toMatchObject({ succeeded: 30, pending: 0, submitted: 0 });
     expect(pngs(out)).toHaveLength(30);
     const charges = (await ledger()).slice(before);
@@ -104,33 +101,33 @@ describe('batch recovery', () => {
     const state = tmp();
     const before = (await ledger()).length;
     const easel = newEasel(state);
-    const first = easel.batch(prompts(10, 'edit'), { outDir: out, model: MODEL, concurrency: 2, budgetUsd: 0.003 * 6 });
+    const first = await easel.batch(prompts(10, 'edit'), { outDir: out, model: MODEL, concurrency: 2, budgetUsd: 0.003 * 6 });
     expect(await first.done).toMatchObject({ succeeded: 6, skipped: 4 });
-    easel.jobStore().resetFailed(first.job.id);
+    await easel.jobStore().resetFailed(first.job.id);
     const edited = [...prompts(10, 'edit'), { line: 11, request: { prompt: 'edit new line' } }];
-    expect(() => easel.batch(edited, { outDir: out, model: MODEL })).toThrow(
+    await expect(easel.batch(edited, { outDir: out, model: MODEL })).rejects.toThrow(
       new RegExp(`unfinished job ${first.job.id}.*easel jobs resume ${first.job.id}.*--new`),
     );
-    const second = easel.batch(edited, { outDir: out, model: MODEL, newJob: true });
+    const second = await easel.batch(edited, { outDir: out, model: MODEL, newJob: true });
     expect(second.resumed).toBe(false);
     expect(second.reused).toBe(6);
     expect(await second.done).toMatchObject({ succeeded: 11 });
     // 6 bought by the first job, 5 by the second: nothing twice.
     expect((await ledger()).length - before).toBe(11);
-    expect(easel.jobStore().getJob(first.job.id)?.status).toBe('replaced');
+    expect((await easel.jobStore().getJob(first.job.id))?.status).toBe('replaced');
     await easel.close();
   });
 
   it('a new budget on resume moves the cap and says so', async () => {
     const out = tmp();
     const easel = newEasel();
-    const first = easel.batch(prompts(10, 'raise'), { outDir: out, model: MODEL, budgetUsd: 0.003 * 4 });
+    const first = await easel.batch(prompts(10, 'raise'), { outDir: out, model: MODEL, budgetUsd: 0.003 * 4 });
     expect(await first.done).toMatchObject({ succeeded: 4, skipped: 6 });
-    easel.jobStore().resetFailed(first.job.id);
-    const raised = easel.batch(prompts(10, 'raise'), { outDir: out, model: MODEL, budgetUsd: 0.003 * 10 });
+    await easel.jobStore().resetFailed(first.job.id);
+    const raised = await easel.batch(prompts(10, 'raise'), { outDir: out, model: MODEL, budgetUsd: 0.003 * 10 });
     expect(raised.budgetChange).toEqual({ from: 0.012, to: 0.03 });
     expect(await raised.done).toMatchObject({ succeeded: 10, skipped: 0 });
-    expect(easel.jobStore().getJob(first.job.id)?.options.budgetUsd).toBe(0.03);
+    expect((await easel.jobStore().getJob(first.job.id))?.options.budgetUsd).toBe(0.03);
     await easel.close();
   });
 });

@@ -28,7 +28,7 @@ describe('batch completion by webhooks', () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 2 } });
     const from = sandbox.context.requests.length;
     const deliveriesBefore = sandbox.context.webhooks.list().length;
-    const run = easel.batch(
+    const run = await easel.batch(
       Array.from({ length: 10 }, (_, i) => ({ prompt: `webhook ${i}`, model })),
       { outDir: tmp(), concurrency: 10, webhooks: {} },
     );
@@ -57,7 +57,10 @@ describe('batch completion by webhooks', () => {
   it('a delivery that never arrives is caught by the safety-net poll', async () => {
     const easel = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 5 } });
     // The public URL goes nowhere: no delivery reaches the batch, polls finish the items anyway.
-    const run = easel.batch([{ prompt: 'lost webhook', model: 'fal/flux/schnell' }], { outDir: tmp(), webhooks: { publicUrl: 'http://127.0.0.1:9/nowhere' } });
+    const run = await easel.batch([{ prompt: 'lost webhook', model: 'fal/flux/schnell' }], {
+      outDir: tmp(),
+      webhooks: { publicUrl: 'http://127.0.0.1:9/nowhere' },
+    });
     expect(await run.done).toMatchObject({ succeeded: 1, failed: 0 });
     await easel.close();
   });

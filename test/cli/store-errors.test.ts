@@ -16,14 +16,14 @@ let root: string;
 let healthy: string;
 
 /** A state folder whose job store and key store span many pages. */
-function makeState(dir: string): void {
+async function makeState(dir: string): Promise<void> {
   const jobs = new SqliteJobStore(join(dir, 'jobs.db'));
   for (let j = 0; j < 30; j++)
-    jobs.createJob(
+    await jobs.createJob(
       { id: `job${j}`, outDir: join(dir, `out${j}`), source: 'cli', options: {} },
       Array.from({ length: 20 }, (_, i) => ({ line: i + 1, request: { prompt: `${'p'.repeat(200)} ${i}` } })),
     );
-  jobs.close();
+  await jobs.close();
   const keys = new KeyStore(join(dir, 'gateway.db'));
   for (let i = 0; i < 40; i++) keys.create({ name: `key ${i} ${'n'.repeat(60)}` });
   keys.close();
@@ -64,10 +64,10 @@ function expectOneErrorLine(run: CliRun, file: RegExp, what: RegExp): void {
   expect(error).toMatch(what);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'easel-store-errors-'));
   healthy = join(root, 'healthy');
-  makeState(healthy);
+  await makeState(healthy);
   writeFileSync(join(root, 'prompts.txt'), 'a lighthouse\n');
 });
 

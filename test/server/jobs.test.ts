@@ -89,7 +89,7 @@ describe('gateway jobs', () => {
       { timeout: 20_000, interval: 50 },
     );
     expect((await app.request(`/v1/jobs/${id}`, { headers: as(bob.key) })).status).toBe(404);
-    const cli = easel.batch([{ prompt: 'a CLI batch' }], {
+    const cli = await easel.batch([{ prompt: 'a CLI batch' }], {
       outDir: mkdtempSync(join(tmpdir(), 'easel-cli-job-')),
       model: 'replicate/black-forest-labs/flux-schnell',
     });
@@ -102,7 +102,7 @@ describe('gateway jobs', () => {
   it('resumes the jobs a stopped gateway left unfinished when it starts again', async () => {
     const jobsDir = mkdtempSync(join(tmpdir(), 'easel-gw-resume-'));
     // What a gateway killed mid-job leaves in the store: a running gateway job with pending items.
-    const job = easel.jobStore().createJob(
+    const job = await easel.jobStore().createJob(
       { id: 'job_left_behind', outDir: join(jobsDir, 'left'), source: 'gateway:open', options: { model: 'replicate/black-forest-labs/flux-schnell' } },
       [1, 2, 3].map((line) => ({ line, request: { prompt: `left behind ${line}` } })),
     );

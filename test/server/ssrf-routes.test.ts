@@ -354,7 +354,7 @@ describe('jobs', () => {
     const own = createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { pollIntervalMs: 1, stateDir: state }, onNotice: () => {} });
     // A job stored by a gateway that took any text (as before this policy): the items were never checked.
     const stored = [...refusedUpFront(), ...viaRedirect()];
-    own.jobStore().createJob(
+    await own.jobStore().createJob(
       { id: 'job-from-before', outDir: join(state, 'out'), source: 'gateway:open', options: {} },
       stored.map((image, i) => ({ line: i + 1, request: upscale({ image }) })),
     );

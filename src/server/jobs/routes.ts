@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newJobId } from '../../batch/open-job.js';
 import type { Job } from '../../batch/types.js';
 import type { ImageRequest } from '../../core/request.js';
 import type { GatewayDeps, GatewayEnv } from '../context.js';
@@ -103,30 +104,40 @@ function originOf(url: string): string {
  * never books a job twice nor releases another job's hold.
  */
 function settleWhenDone(deps: GatewayDeps, jobId: string, done: Promise<unknown>): void {
-  const book = () => {
+  const book = async () => {
     try {
       const store = deps.easel.jobStore();
-      deps.keys.bookJob(jobId, store.counts(jobId).spentUsd, store.getJob(jobId)?.status !== 'running');
+      const { spentUsd } = await store.counts(jobId);
+      const job = await store.getJob(jobId);
+      deps.keys.bookJob(jobId, spentUsd, job?.status !== 'running');
     } catch {
       // The stores were closed under a run that ended with the gateway: the hold stays recorded and
       // the next start books it (resumeGatewayJobs), so nothing is lost by not booking it now.
     }
   };
-  done.then(book, book);
+  void done.then(book, book);
 }
-/** Picks up the jobs a stopped gateway left unfinished (their vendor jobs are polled, not paid again). */
-export function resumeGatewayJobs(deps: GatewayDeps): string[] {
+/**
+ * The jobs a stopped gateway left unfinished. Read before the gateway takes requests, so a job a new
+ * request starts meanwhile is never taken for one of them, nor its hold for a stale one. Holds whose
+ * job ended before the gateway stopped (or was never created: it stopped while opening it) are booked here.
+ */
+export async function unfinishedGatewayJobs(deps: GatewayDeps): Promise<Job[]> {
   const store = deps.easel.jobStore();
-  const images = jobImages(deps);
-  const unfinished = store.listJobs().filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
-  // A job that finished (or was canceled) just before the gateway stopped, before its spend was booked.
+  const unfinished = (await store.listJobs()).filter((job) => job.status === 'running' && job.source.startsWith(SOURCE_PREFIX));
   for (const jobId of deps.keys.jobHolds()) {
-    const job = store.getJob(jobId);
-    if (job?.status !== 'running') deps.keys.bookJob(jobId, job ? store.counts(jobId).spentUsd : 0, true);
+    const job = await store.getJob(jobId);
+    if (job?.status !== 'running') deps.keys.bookJob(jobId, job ? (await store.counts(jobId)).spentUsd : 0, true);
   }
+  return unfinished;
+}
+
+/** Picks up the jobs a stopped gateway left unfinished (their vendor jobs are polled, not paid again). */
+export async function resumeGatewayJobs(deps: GatewayDeps, unfinished: readonly Job[]): Promise<string[]> {
+  const images = jobImages(deps);
   for (const job of unfinished) {
     // The job keeps its stored budget (the engine reads it back): it cannot spend more than its key holds for it.
-    const run = deps.easel.batch([], {
+    const run = await deps.easel.batch([], {
       outDir: job.outDir,
       jobId: job.id,
       readImage: images.read,
@@ -141,8 +152,8 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
   const app = new Hono<GatewayEnv>();
   const images = jobImages(deps);
   /** The job, if the caller's key started it through this gateway; else the same 404 as no job at all. */
-  const ownJob = (id: string, keyId: string | undefined): Job => {
-    const job = deps.easel.jobStore().getJob(id);
+  const ownJob = async (id: string, keyId: string | undefined): Promise<Job> => {
+    const job = await deps.easel.jobStore().getJob(id);
     if (!job || job.source !== ownerSource(keyId)) throw new GatewayError(404, `No job ${id}.`, { code: 'job_not_found' });
     return job;
   };
@@ -204,9 +215,14 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
     if (held && !deps.keys.reserve(key.id, budget)) {
       throw new GatewayError(402, `This key's budget cannot cover a $${budget} job.`, { type: 'insufficient_quota', code: 'insufficient_quota' });
     }
+    // The hold is tied to the job's id in the same tick as the reservation (no await between), before
+    // the job exists: a gateway stopped at any point finds the hold on its next start and books it.
+    const jobId = newJobId();
+    if (held) deps.keys.holdForJob(key.id, jobId, budget);
     let run;
     try {
-      run = deps.easel.batch(body.items as ImageRequest[], {
+      run = await deps.easel.batch(body.items as ImageRequest[], {
+        newJobId: jobId,
         outDir: outRoot(),
         source: ownerSource(key?.id),
         model: typeof body.model === 'string' ? body.model : undefined,
@@ -216,20 +232,19 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
         ...(deps.completions ? { webhooks: { completions: deps.completions } } : {}),
       });
     } catch (error) {
-      if (held) deps.keys.settle(key.id, budget, 0);
+      // Nothing ran: the whole hold goes back to the key.
+      if (held) deps.keys.bookJob(jobId, 0, true);
       throw error;
     }
-    // Tied to the job in the same tick as the reservation (no await between): a restart finds it.
-    if (held) deps.keys.holdForJob(key.id, run.job.id, budget);
     settleWhenDone(deps, run.job.id, run.done);
     return c.json({ id: run.job.id, object: 'job', status: 'running', items: body.items.length }, 202);
   });
 
-  app.get('/:id', (c) => {
+  app.get('/:id', async (c) => {
     const id = c.req.param('id');
-    const job = ownJob(id, c.get('key')?.id);
+    const job = await ownJob(id, c.get('key')?.id);
     const store = deps.easel.jobStore();
-    const results = store.items(id, ['succeeded', 'failed', 'skipped']).map((item) => ({
+    const results = (await store.items(id, ['succeeded', 'failed', 'skipped'])).map((item) => ({
       index: item.index,
       status: item.status,
       model: item.output?.model,
@@ -239,17 +254,14 @@ export function jobsRoutes(deps: GatewayDeps, outRoot: () => string = () => join
         [],
       error: item.error,
     }));
-    return c.json({ id, object: 'job', status: job.status, counts: store.counts(id), results });
+    return c.json({ id, object: 'job', status: job.status, counts: await store.counts(id), results });
   });
   app.get('/:id/files/:name', async (c) => {
     const id = c.req.param('id');
     const name = c.req.param('name');
-    const job = ownJob(id, c.get('key')?.id);
+    const job = await ownJob(id, c.get('key')?.id);
     // Only names the job itself wrote: a request can never reach outside the job's folder.
-    const known = deps.easel
-      .jobStore()
-      .items(id, ['succeeded'])
-      .some((item) => item.output?.files.includes(name));
+    const known = (await deps.easel.jobStore().items(id, ['succeeded'])).some((item) => item.output?.files.includes(name));
     if (!known) throw new GatewayError(404, `Job ${id} has no file ${name}.`, { code: 'file_not_found' });
     const bytes = await readFile(join(job.outDir, name));
     return c.body(bytes, 200, { 'content-type': name.endsWith('.png') ? 'image/png' : name.endsWith('.webp') ? 'image/webp' : 'image/jpeg' });
