@@ -288,7 +288,7 @@ describe('budgets against the ledger', () => {
         const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
         const [job] = await store.listJobs();
         const [item] = await store.items(job!.id);
-        store.close();
+        await store.close();
         expect(item).toMatchObject({ status: 'succeeded' });
         expect(item!.costUsd).toBeCloseTo(paid, 6);
       } finally {

@@ -152,7 +152,7 @@ describe('dry run against the ledger', () => {
     const easel = sandboxEasel();
     const estimate = await dryRun(easel, items, { unreadable: bad });
     expect(estimate.failing.map((f) => f.line)).toEqual([3, 5, 7, 9]);
-    const final = await easel.batch(items, { outDir: tmp(), concurrency: 16, limits: PACING }).done;
+    const final = await (await easel.batch(items, { outDir: tmp(), concurrency: 16, limits: PACING })).done;
     const charged = await ledger();
     // The run fails exactly the lines the dry run named, and pays for the others as estimated.
     const [job] = await easel.jobStore().listJobs();
