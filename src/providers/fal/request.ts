@@ -18,7 +18,6 @@ export function appBase(appId: string): string {
 
 export function buildInput(call: ProviderCall, options: FalOptions): { input: Record<string, unknown>; warnings: Warning[] } {
   if (call.task === 'edit') return buildFillInput(call, options);
-  const warnings: Warning[] = [];
   const presets = call.model.dimensions.kind === 'free' ? (call.model.dimensions.presets ?? {}) : {};
   const preset = Object.entries(presets).find(([, [w, h]]) => w === call.width && h === call.height)?.[0];
   const input: Record<string, unknown> = {
@@ -34,16 +33,7 @@ export function buildInput(call: ProviderCall, options: FalOptions): { input: Re
     ...(options.sync_mode !== undefined ? { sync_mode: options.sync_mode } : {}),
     ...options.input,
   };
-  if (call.outputFormat === 'webp') {
-    warnings.push({
-      kind: 'unsupported',
-      model: call.model.id,
-      field: 'outputFormat',
-      requested: 'webp',
-      message: `${call.model.id} writes jpeg or png; webp was not sent`,
-    });
-  }
-  return { input, warnings };
+  return { input, warnings: webpNotSent(call) };
 }
 
 /**
@@ -51,7 +41,6 @@ export function buildInput(call: ProviderCall, options: FalOptions): { input: Re
  * any file input; the output takes the image's size, so no `image_size` is sent.
  */
 function buildFillInput(call: ProviderCall, options: FalOptions): { input: Record<string, unknown>; warnings: Warning[] } {
-  const warnings: Warning[] = [];
   const input: Record<string, unknown> = {
     prompt: call.prompt,
     ...(call.image ? { image_url: dataUri(call.image) } : {}),
@@ -62,16 +51,7 @@ function buildFillInput(call: ProviderCall, options: FalOptions): { input: Recor
     ...(options.sync_mode !== undefined ? { sync_mode: options.sync_mode } : {}),
     ...options.input,
   };
-  if (call.outputFormat === 'webp') {
-    warnings.push({
-      kind: 'unsupported',
-      model: call.model.id,
-      field: 'outputFormat',
-      requested: 'webp',
-      message: `${call.model.id} writes jpeg or png; webp was not sent`,
-    });
-  }
-  return { input, warnings };
+  return { input, warnings: webpNotSent(call) };
 }
 
 export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string | undefined, options: FalOptions): FalSubmit {
@@ -80,4 +60,12 @@ export function buildSubmit(call: ProviderCall, queueUrl: string, runUrl: string
   const root = options.sync ? (runUrl ?? queueUrl) : queueUrl;
   const webhook = !options.sync && options.webhookUrl ? `?fal_webhook=${encodeURIComponent(options.webhookUrl)}` : '';
   return { url: `${joinUrl(root, app)}${webhook}`, body: input, warnings };
+}
+
+/** FAL's FLUX apps write jpeg or png: a webp request is sent without its format, and says so. */
+function webpNotSent(call: ProviderCall): Warning[] {
+  if (call.outputFormat !== 'webp') return [];
+  return [
+    { kind: 'unsupported', model: call.model.id, field: 'outputFormat', requested: 'webp', message: `${call.model.id} writes jpeg or png; webp was not sent` },
+  ];
 }
