@@ -1,7 +1,7 @@
 /** Builds adapter runtimes and calls pointed at a sandbox, for adapter and sandbox tests. */
 import { findModel } from '../../src/catalog/index.js';
 import type { CatalogModel } from '../../src/catalog/types.js';
-import { deadlineSignal, sleep } from '../../src/core/abort.js';
+import { deadlineSignal, sleep } from '../../src/core/clock.js';
 import type { ProviderCall, ProviderRuntime } from '../../src/providers/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 
