@@ -10,9 +10,15 @@ import { errorFromSignal } from './abort.js';
 /** An opaque timer, as returned by `Clock.setTimeout`. */
 export type TimerHandle = object;
 
+/** Its members are called detached (adapters get `now` and `sleep` as plain functions): no `this`. */
 export interface Clock {
   /** Milliseconds since the epoch on this clock (the real clock: `Date.now()`). */
   now(): number;
+  /**
+   * Milliseconds on a reading that never jumps (the real clock: `performance.now()`), for schedules
+   * that must not stall or burst when the wall clock is set.
+   */
+  monotonicNow(): number;
   /** Resolves after `ms` on this clock; rejects with the signal's typed reason as soon as it aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fn` once after `ms` on this clock. The timer never keeps the process alive (unref'd). */
@@ -45,6 +51,7 @@ export function abortableWait(ms: number, signal: AbortSignal | undefined, sched
 
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonicNow: () => performance.now(),
   // A sleep is what its caller is waiting for, so its timer keeps the process alive (unlike setTimeout below).
   sleep: (ms, signal) =>
     abortableWait(ms, signal, (done, delay) => {

@@ -65,7 +65,7 @@ class StartSchedule {
   private async waitForSlot(signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw errorFromSignal(signal);
-      const now = this.clock.now();
+      const now = this.clock.monotonicNow();
       if (this.next <= now) {
         this.next = (now - this.next <= LATE_TOLERANCE_MS ? this.next : now) + this.spacingMs;
         return;

@@ -28,6 +28,8 @@ export class FakeClock implements Clock {
 
   // Arrow properties: adapters take `sleep` and `now` off the clock as plain functions.
   now = (): number => this.time;
+  /** The fake clock never jumps back: its epoch reading serves as the monotonic one. */
+  monotonicNow = (): number => this.time;
 
   sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     abortableWait(ms, signal, (done, delay) => {
