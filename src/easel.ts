@@ -14,6 +14,7 @@ import { ResultCache } from './cache/store.js';
 import type { EaselConfig } from './config/schema.js';
 import { configuredEndpoint, sandboxEndpoint, type VendorEndpoint } from './config/endpoints.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
+import { type Clock, realClock } from './core/clock.js';
 import { InvalidRequestError } from './core/errors.js';
 import type { LoadedImage } from './core/image.js';
 import { type ImageReader, type LoadOptions, loadImage } from './core/image-input.js';
@@ -56,8 +57,13 @@ export interface EaselOptions {
   health?: ProviderHealth;
   /** Multiplies catalog latencies when timing hedges (set to the sandbox time scale). */
   latencyScale?: number;
-  /** Today, for models' shutdown dates (tests fix it; default Date.now). */
+  /** Today, for models' shutdown dates (tests fix it; default the clock's `now`). */
   now?: () => number;
+  /**
+   * The clock every deadline, hedge timer, backoff, pacer wait, poll and batch wait runs on (default
+   * the real one). Tests pass a clock they advance themselves.
+   */
+  clock?: Clock;
   /**
    * Where calls go for a vendor with no key and no sandbox URL: a sandbox in this process (default),
    * or one in the background under `stateDir` whose vendor jobs and ledger outlive this process (the CLI's).
@@ -89,7 +95,7 @@ export interface Easel {
    */
   batch(
     items: readonly (ImageRequest | { line: number; request: ImageRequest })[],
-    options: Omit<BatchOptions, 'easel' | 'store' | 'items'> & { store?: JobStore },
+    options: Omit<BatchOptions, 'easel' | 'store' | 'items' | 'clock'> & { store?: JobStore },
   ): Promise<BatchRun>;
   /** The embedded job store under the state folder (`stateDir`, default `.easel`). */
   jobStore(): JobStore;
@@ -117,7 +123,8 @@ export function createEasel(options: EaselOptions = {}): Easel {
   const config: EaselConfig = { ...parseConfig(options.defaults ?? {}), ...loadConfigFile(options.configFile, env), ...parseConfig(options.config ?? {}) };
   const notice = options.onNotice ?? ((line: string) => process.stderr.write(`${line}\n`));
   const sandbox = defaultSandbox(options.sandbox ?? 'in-process', { stateDir: config.stateDir ?? '.easel', ...config.sandbox });
-  const health = options.health ?? new ProviderHealth(config.resilience);
+  const clock = options.clock ?? realClock;
+  const health = options.health ?? new ProviderHealth({ ...config.resilience, clock });
   const announced = new Set<RemoteProviderId>();
   const catalog = applyOverrides(CATALOG, config.catalog);
   // With at least one vendor configured, auto routing stays among configured vendors: a user with a
@@ -168,7 +175,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       inputs,
       isOpen: (provider) => health.isOpen(provider),
       catalog,
-      now: (options.now ?? Date.now)(),
+      now: (options.now ?? clock.now)(),
       // Custom hosts and the sandbox may still serve a retired model someone names; the vendor does not.
       servesRetired: (provider) => provider !== 'local' && configuredEndpoint(provider as RemoteProviderId, config, env)?.target !== 'vendor',
       unavailable: (provider) =>
@@ -184,7 +191,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
 
   // One pacer per process for each vendor (the vendor's limits are the account's, whoever calls):
   // split calls and concurrent requests queue for the same slots, as a batch's items do.
-  const pacer = () => processPacer(paceLimits({ ...PROVIDER_LIMITS, ...config.limits }, latencyScale));
+  const pacer = () => processPacer(paceLimits({ ...PROVIDER_LIMITS, ...config.limits }, latencyScale), clock);
 
   async function run(request: ImageRequest, hooks: RunHooks = {}): Promise<ImageResult> {
     // A resumed item must finish on the model its vendor jobs belong to.
@@ -206,6 +213,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
       polling: (model) => pollingFor(model.latency.p50Ms * latencyScale, config.pollIntervalMs, latencyScale),
       hooks,
       pacer,
+      clock,
     });
     const result: ImageResult = {
       ...outcome.result,
@@ -241,7 +249,7 @@ export function createEasel(options: EaselOptions = {}): Easel {
     async batch(items, batchOptions) {
       const workload = items.map((item, i) => ('request' in item && 'line' in item ? item : { line: i + 1, request: item as ImageRequest }));
       const limits = batchOptions.limits ?? { ...PROVIDER_LIMITS, ...config.limits };
-      return startBatch({ ...batchOptions, limits, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
+      return startBatch({ ...batchOptions, limits, clock, easel: api, store: batchOptions.store ?? jobStore(), items: workload });
     },
     jobStore,
     endpoint,

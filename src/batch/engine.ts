@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Budget } from '../budget/budget.js';
+import { realClock } from '../core/clock.js';
 import { AbortedError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/result.js';
 import type { RoutingPolicy } from '../core/policy.js';
@@ -113,7 +114,8 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   // worst case, so the budget below counts them.
   await countCutOffCalls(job, options);
   const budget = new Budget({ capUsd: settings.budgetUsd, spentUsd: (await store.counts(job.id)).spentUsd, allowUnpriced: settings.allowUnpriced });
-  const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity);
+  const clock = options.clock ?? realClock;
+  const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity, clock);
   // Items with a vendor job in flight first: they are already paid for.
   const queue = [...(await store.items(job.id, ['submitted'])), ...(await store.items(job.id, ['pending']))];
   const all = await store.items(job.id);
@@ -133,6 +135,7 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
     store,
     budget,
     pacer,
+    clock,
     outDir,
     lineWidth,
     signal,

@@ -1,5 +1,6 @@
 /** What every item of one batch run shares: set up by the engine, used by the item runner. */
 import type { Budget } from '../budget/budget.js';
+import type { Clock } from '../core/clock.js';
 import type { Pacer } from '../router/pacer.js';
 import type { RunHooks } from '../router/hooks.js';
 import type { BatchOptions } from './run-types.js';
@@ -14,6 +15,8 @@ export interface RunContext {
   store: JobStore;
   budget: Budget;
   pacer: Pacer;
+  /** What the items' waits (an open breaker, a retry) run on. */
+  clock: Clock;
   outDir: string;
   lineWidth: number;
   /** Hard stop: calls in flight are cut off. */

@@ -4,7 +4,7 @@
  * again, its images written (or parked when the folder cannot take them), and its outcome stored.
  */
 import { join } from 'node:path';
-import { errorFromSignal, sleep } from '../core/abort.js';
+import { errorFromSignal } from '../core/abort.js';
 import { AbortedError, BudgetExceededError, EaselError, TimeoutError } from '../core/errors.js';
 import type { ImageRequest } from '../core/request.js';
 import type { ImageResult } from '../core/result.js';
@@ -27,7 +27,7 @@ const CIRCUIT_WAIT_MS = 1_000;
 const MAX_CIRCUIT_WAITS = 600;
 
 export async function runItem(context: RunContext, item: Item): Promise<BatchItemResult> {
-  const { options, easel, store, budget, pacer, signal, stopping } = context;
+  const { options, easel, store, budget, pacer, clock, signal, stopping } = context;
   const base = { index: item.index, line: item.line };
   if (item.parked) return writeParked(context, item);
   const request: ImageRequest = { ...batchItemRequest(item.request, options), signal };
@@ -53,7 +53,7 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
         resume: resumeFor(current, context.orphansTaken),
         // Both awaited by the router: the intent is durable before the request leaves, the vendor id
         // before anything waits on the job.
-        onSubmitting: (model) => record.markSubmitting(model, Date.now()),
+        onSubmitting: (model) => record.markSubmitting(model, clock.now()),
         onSubmitted: (model, call, vendorRequestId) => record.addSubmission({ call, model, vendorRequestId }),
         acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
         reserve: money.reserve,
@@ -83,13 +83,13 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
       // An open breaker is the vendor resting, not this item failing: wait, without spending an attempt.
       if (error instanceof EaselError && error.vendorCode === CIRCUIT_OPEN && circuitWaits++ < MAX_CIRCUIT_WAITS) {
         attempt--;
-        await sleep(CIRCUIT_WAIT_MS, stopping).catch(() => undefined);
+        await clock.sleep(CIRCUIT_WAIT_MS, stopping).catch(() => undefined);
         continue;
       }
       // The vendor job exists and is not failed; only reaching it did. It is resumed, never bought again.
       if (error instanceof EaselError && error.jobAlive) {
         if (attempt < ITEM_ATTEMPTS) {
-          await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
+          await clock.sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
           continue;
         }
         await record.addCost(charged);
@@ -97,7 +97,7 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
         return { ...base, status: 'failed', files: [], costUsd: 0, error: { code: 'paused', message: error.message } };
       }
       if (!(error instanceof EaselError && error.retryable) || attempt >= ITEM_ATTEMPTS) return await fail(error, charged);
-      await sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
+      await clock.sleep(ITEM_RETRY_DELAY_MS * attempt, stopping).catch(() => undefined);
     }
   }
   pacer.recovered(result.provider);

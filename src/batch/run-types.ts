@@ -1,4 +1,5 @@
 /** What a batch run is given (`BatchOptions`) and what it gives back: item results, progress, the run. */
+import type { Clock } from '../core/clock.js';
 import type { ImageReader } from '../core/image-input.js';
 import type { RoutingPolicy } from '../core/policy.js';
 import type { PaceLimits } from '../router/pacer.js';
@@ -53,6 +54,8 @@ export interface BatchOptions {
    * are read and URLs fetched. Not stored with the job: whoever resumes it passes it again.
    */
   readImage?: ImageReader;
+  /** The clock the pacer and the items' waits run on (default the real one; `easel.batch` passes the easel's). */
+  clock?: Clock;
 }
 
 export interface BatchItemResult {

@@ -1,7 +1,7 @@
 /**
- * Abort and timeout plumbing. easel's signals always abort with an EaselError as their reason
- * (AbortedError for the user's abort, TimeoutError for a deadline), so any wait can simply
- * `throw errorFromSignal(signal)` and callers see a typed error.
+ * Abort plumbing. easel's signals always abort with an EaselError as their reason (AbortedError for
+ * the user's abort, TimeoutError for a deadline), so any wait can simply `throw errorFromSignal(signal)`
+ * and callers see a typed error. Deadlines and sleeps live with the clock (clock.ts).
  */
 import { AbortedError, EaselError, TimeoutError } from './errors.js';
 
@@ -12,45 +12,4 @@ export function errorFromSignal(signal: AbortSignal, details: { model?: string; 
     return new TimeoutError('the request timed out', details);
   }
   return new AbortedError('the request was aborted', details);
-}
-
-/** A signal that fires on the user's abort or after `timeoutMs`, whichever comes first. */
-export function deadlineSignal(
-  parent: AbortSignal | undefined,
-  timeoutMs: number | undefined,
-  what = 'the request',
-): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent?.reason instanceof EaselError ? parent.reason : new AbortedError(`${what} was aborted`));
-  if (parent?.aborted) onParentAbort();
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
-  const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new TimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
-  timer?.unref?.();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      if (timer) clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
-}
-
-/** Sleep that rejects with the signal's typed reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(errorFromSignal(signal));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, ms),
-    );
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(errorFromSignal(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -34,6 +34,8 @@ export interface AttemptOptions {
   onSucceeded?: (provider: string) => void;
   /** The request's jobs left alive by failed tries. */
   kept: KeptJobs;
+  /** The clock deadlines and waits run on (default the real one). */
+  clock?: ExecuteOptions['clock'];
 }
 
 /** The try function for one request's route: state shared by its tries lives in the closure. */
@@ -73,6 +75,7 @@ export function attemptRunner(options: AttemptOptions): (candidate: PlannedCandi
         timeoutMs: options.timeoutMs,
         ...options.polling(candidate.model),
         signal,
+        clock: options.clock,
         orphans: resumable.orphans,
         onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(modelId, call, id)),
       });
@@ -103,6 +106,7 @@ export function attemptRunner(options: AttemptOptions): (candidate: PlannedCandi
         ...options.polling(candidate.model),
         attempts: mine,
         finished,
+        clock: options.clock,
         onSubmitted: hooks.onSubmitted && ((call, id) => hooks.onSubmitted!(candidate.model.id, call, id)),
         ...(resumable?.model === modelId ? resumeOptions(takeOnce()) : keptJobs ? { resumeIds: keptJobs.ids } : {}),
         keepOnTimeout: kept.keepOnTimeout(modelId),

@@ -9,7 +9,7 @@ import type { Transport } from '../providers/transport.js';
 import { abandonedIsCharged } from '../catalog/billing.js';
 import { costOf } from '../catalog/pricing.js';
 import type { CatalogModel } from '../catalog/types.js';
-import { deadlineSignal, sleep } from '../core/abort.js';
+import { type Clock, deadlineSignal, realClock } from '../core/clock.js';
 import { maskInConvention } from '../core/mask.js';
 import { EaselError, TimeoutError } from '../core/errors.js';
 import type { Attempt, ImageResult } from '../core/result.js';
@@ -58,12 +58,15 @@ export interface ExecuteOptions {
   finished?: Map<number, ProviderResult>;
   /** Where attempts are logged; the router passes one log for every candidate and retry. */
   attempts?: Attempt[];
+  /** The clock deadlines, polling and adapters' waits run on (default the real one). */
+  clock?: Clock;
 }
 
 export function runtimeBase(
-  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>,
+  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs' | 'clock'>,
   signal: AbortSignal,
 ): ProviderRuntime {
+  const clock = options.clock ?? realClock;
   return {
     baseUrl: options.endpoint.baseUrl,
     urls: options.endpoint.urls,
@@ -71,11 +74,11 @@ export function runtimeBase(
     fetch: options.fetch,
     transport: options.transport,
     signal,
-    sleep,
-    now: Date.now,
+    sleep: clock.sleep,
+    now: clock.now,
     pollIntervalMs: options.pollIntervalMs,
     firstPollDelayMs: options.firstPollDelayMs,
-    deadlineAt: Date.now() + options.timeoutMs,
+    deadlineAt: clock.now() + options.timeoutMs,
     sandbox: options.endpoint.target === 'sandbox',
   };
 }
@@ -89,7 +92,7 @@ export async function cancelKeptJobs(
   model: CatalogModel,
   calls: readonly ProviderCall[],
   kept: ReadonlyMap<number, string>,
-  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'>,
+  options: Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs' | 'clock'>,
 ): Promise<number | null> {
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const outcomes = new Map<number, CancelOutcome>();
@@ -125,7 +128,7 @@ export async function executeModel(
   const runOne = async (call: ProviderCall, index: number): Promise<ProviderResult> => {
     // The pacer's wait is not part of the attempt's timeout: a queued call has not started yet.
     const release = options.acquire ? await options.acquire(model.provider, parent) : undefined;
-    const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`);
+    const { signal, dispose } = deadlineSignal(parent, options.timeoutMs, `${model.id} call`, options.clock);
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
     let jobId: string | undefined;

@@ -27,6 +27,7 @@ export interface CancelOptions {
   http: Pick<ExecuteOptions, 'fetch' | 'transport'>;
   timeoutMs: number;
   polling: (model: CatalogModel) => Pick<ExecuteOptions, 'pollIntervalMs' | 'firstPollDelayMs'>;
+  clock?: ExecuteOptions['clock'];
 }
 
 export class KeptJobs {
@@ -82,6 +83,7 @@ export class KeptJobs {
         ...options.http,
         timeoutMs: options.timeoutMs,
         ...options.polling(candidate.model),
+        clock: options.clock,
       });
       settle?.(usd);
       if (usd !== 0) {

@@ -10,7 +10,7 @@ import { LOCAL_PROVIDER, PROVIDERS, type RemoteProviderId } from '../providers/r
 import type { ProviderCall } from '../providers/types.js';
 import { type ExecuteOptions, runtimeBase } from './execute.js';
 
-type SearchOptions = Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs'> & {
+type SearchOptions = Pick<ExecuteOptions, 'endpoint' | 'fetch' | 'transport' | 'timeoutMs' | 'pollIntervalMs' | 'firstPollDelayMs' | 'clock'> & {
   signal: AbortSignal;
   orphans: { sinceMs: number; taken: Set<string> };
   /** Stores an adopted job's id for its call, as a submit's would be. */

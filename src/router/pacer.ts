@@ -5,7 +5,8 @@
  */
 import PQueue from 'p-queue';
 import { PROVIDER_LIMITS } from '../catalog/limits.js';
-import { errorFromSignal, sleep } from '../core/abort.js';
+import { errorFromSignal } from '../core/abort.js';
+import { type Clock, realClock } from '../core/clock.js';
 import { AbortedError, RateLimitedError } from '../core/errors.js';
 
 /**
@@ -42,7 +43,11 @@ class StartSchedule {
   /** Waiters take their turn one at a time (see `take`). */
   private turn: Promise<void> = Promise.resolve();
 
-  constructor(requests: number, windowMs: number) {
+  constructor(
+    requests: number,
+    windowMs: number,
+    private readonly clock: Clock,
+  ) {
     this.spacingMs = (windowMs + ARRIVAL_JITTER_MS + LATE_TOLERANCE_MS) / Math.max(1, requests - 1);
   }
 
@@ -60,12 +65,12 @@ class StartSchedule {
   private async waitForSlot(signal?: AbortSignal): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw errorFromSignal(signal);
-      const now = performance.now();
+      const now = this.clock.monotonicNow();
       if (this.next <= now) {
         this.next = (now - this.next <= LATE_TOLERANCE_MS ? this.next : now) + this.spacingMs;
         return;
       }
-      await sleep(this.next - now, signal);
+      await this.clock.sleep(this.next - now, signal);
     }
   }
 }
@@ -85,10 +90,12 @@ export class Pacer {
   /**
    * @param limits per-vendor limits (default: the catalog's, from the guide's table)
    * @param maxConcurrency overall cap per vendor from `--concurrency`
+   * @param clock what the schedule and the pause after a 429 are timed on
    */
   constructor(
     private readonly limits: Record<string, PaceLimits | undefined> = PROVIDER_LIMITS,
     private readonly maxConcurrency = Infinity,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Waits for a slot with `provider` and its turn to start; returns the function that gives the slot back. */
@@ -122,7 +129,7 @@ export class Pacer {
     const { slots } = this.pace(provider);
     slots.concurrency = Math.max(1, Math.floor(slots.concurrency / 2));
     slots.pause();
-    setTimeout(() => slots.start(), error.retryAfterMs ?? 1000).unref?.();
+    this.clock.setTimeout(() => slots.start(), error.retryAfterMs ?? 1000);
   }
 
   /** A call succeeded: creep back towards the ceiling. */
@@ -138,8 +145,8 @@ export class Pacer {
       const limits = this.limits[provider] ?? {};
       const concurrency = Math.min(limits.concurrent ?? Infinity, this.maxConcurrency);
       const schedules: StartSchedule[] = [];
-      if (limits.requestsPerMinute) schedules.push(new StartSchedule(limits.requestsPerMinute, limits.windowMs ?? 60_000));
-      if (limits.burst) schedules.push(new StartSchedule(limits.burst.requests, limits.burst.windowMs));
+      if (limits.requestsPerMinute) schedules.push(new StartSchedule(limits.requestsPerMinute, limits.windowMs ?? 60_000, this.clock));
+      if (limits.burst) schedules.push(new StartSchedule(limits.burst.requests, limits.burst.windowMs, this.clock));
       pace = { slots: new PQueue({ concurrency }), schedules };
       this.paces.set(provider, pace);
       this.ceilings.set(provider, concurrency);

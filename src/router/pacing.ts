@@ -3,15 +3,19 @@
  * calls, so the library's calls, split `n` and the gateway's requests queue for the same slots as a
  * batch's items do.
  */
+import { type Clock, realClock } from '../core/clock.js';
 import { Pacer, type PaceLimits } from './pacer.js';
 
-const processPacers = new Map<string, Pacer>();
+/** By clock, then by limits: a test's own clock gets pacers of its own. */
+const processPacers = new WeakMap<Clock, Map<string, Pacer>>();
 
 /** The process's pacer for these limits: every easel instance with the same limits shares one. */
-export function processPacer(limits: Record<string, PaceLimits>): Pacer {
+export function processPacer(limits: Record<string, PaceLimits>, clock: Clock = realClock): Pacer {
   const key = JSON.stringify(limits);
-  let pacer = processPacers.get(key);
-  if (!pacer) processPacers.set(key, (pacer = new Pacer(limits)));
+  let pacers = processPacers.get(clock);
+  if (!pacers) processPacers.set(clock, (pacers = new Map()));
+  let pacer = pacers.get(key);
+  if (!pacer) pacers.set(key, (pacer = new Pacer(limits, Infinity, clock)));
   return pacer;
 }
 

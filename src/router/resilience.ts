@@ -22,7 +22,8 @@ import {
   type IBackoff,
   retry,
 } from 'cockatiel';
-import { errorFromSignal, sleep } from '../core/abort.js';
+import { errorFromSignal } from '../core/abort.js';
+import { type Clock, realClock } from '../core/clock.js';
 import { EaselError, ProviderUnavailableError, RateLimitedError, TimeoutError } from '../core/errors.js';
 
 export interface ResilienceOptions {
@@ -34,8 +35,13 @@ export interface ResilienceOptions {
   initialBackoffMs?: number;
   /** Longest backoff or Retry-After easel waits before giving up on a candidate (ms). Default 30 s. */
   maxBackoffMs?: number;
-  /** Injected sleep, for tests. */
+  /** Injected sleep, for tests (default: the clock's). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The clock backoff waits and `isOpen` are timed on (default the real one). cockatiel's own
+   * half-open pause reads the real clock: it cannot be injected.
+   */
+  clock?: Clock;
 }
 
 /** `vendorCode` of the error a call gets while its provider's breaker is open. */
@@ -50,7 +56,7 @@ export class ProviderHealth {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   /** When each provider's breaker last opened (ms since the epoch), from its `onBreak` event. */
   private readonly openedAt = new Map<string, number>();
-  private readonly options: Required<Omit<ResilienceOptions, 'sleep'>> & Pick<ResilienceOptions, 'sleep'>;
+  private readonly options: Required<ResilienceOptions>;
 
   constructor(options: ResilienceOptions = {}) {
     this.options = {
@@ -58,7 +64,8 @@ export class ProviderHealth {
       halfOpenAfterMs: options.halfOpenAfterMs ?? 30_000,
       initialBackoffMs: options.initialBackoffMs ?? 500,
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
-      sleep: options.sleep,
+      clock: options.clock ?? realClock,
+      sleep: options.sleep ?? (options.clock ?? realClock).sleep,
     };
   }
 
@@ -70,7 +77,7 @@ export class ProviderHealth {
         breaker: new ConsecutiveBreaker(this.options.breakerThreshold),
       });
       // Fired on every opening (from closed, or a failed half-open trial), right as cockatiel starts the pause.
-      breaker.onBreak(() => this.openedAt.set(provider, Date.now()));
+      breaker.onBreak(() => this.openedAt.set(provider, this.options.clock.now()));
       this.breakers.set(provider, breaker);
     }
     return breaker;
@@ -81,7 +88,7 @@ export class ProviderHealth {
     const breaker = this.breakers.get(provider);
     if (!breaker || breaker.state !== CircuitState.Open) return false;
     // cockatiel moves Open → HalfOpen lazily on the next call; report "open" only while the pause lasts.
-    return Date.now() - (this.openedAt.get(provider) ?? 0) < this.options.halfOpenAfterMs;
+    return this.options.clock.now() - (this.openedAt.get(provider) ?? 0) < this.options.halfOpenAfterMs;
   }
 
   state(provider: string): 'closed' | 'open' | 'half-open' | 'isolated' {
@@ -107,7 +114,7 @@ export class ProviderHealth {
     });
     try {
       return await retrying.execute(async ({ attempt }) => {
-        if (attempt > 0) await (this.options.sleep ?? sleep)(wait, signal);
+        if (attempt > 0) await this.options.sleep(wait, signal);
         return breaker.execute(() => fn(signal), signal);
       }, signal);
     } catch (raw) {

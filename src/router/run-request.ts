@@ -15,7 +15,7 @@ import type { PlannedCandidate } from './plan.js';
 import type { ProviderHealth } from './resilience.js';
 import { type RunOutcome, runPlan } from './run.js';
 
-export interface RunRequestOptions extends Pick<AttemptOptions, 'endpoint' | 'http' | 'timeoutMs' | 'polling'> {
+export interface RunRequestOptions extends Pick<AttemptOptions, 'endpoint' | 'http' | 'timeoutMs' | 'polling' | 'clock'> {
   policy: ParsedPolicy;
   health: ProviderHealth;
   signal?: AbortSignal;
@@ -44,6 +44,7 @@ export async function runRequest(ranked: readonly PlannedCandidate[], options: R
       health: options.health,
       signal: options.signal,
       latencyScale: options.latencyScale,
+      clock: options.clock,
       attempt: attemptRunner({
         endpoint: options.endpoint,
         http: options.http,
@@ -54,10 +55,11 @@ export async function runRequest(ranked: readonly PlannedCandidate[], options: R
         onError,
         onSucceeded: paced && ((provider) => paced.recovered(provider)),
         kept,
+        clock: options.clock,
       }),
     });
   } finally {
-    leftovers.push(...(await kept.cancelAll({ http: options.http, timeoutMs: options.timeoutMs, polling: options.polling })));
+    leftovers.push(...(await kept.cancelAll({ http: options.http, timeoutMs: options.timeoutMs, polling: options.polling, clock: options.clock })));
   }
   outcome.attempts.push(...leftovers);
   return outcome;

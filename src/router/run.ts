@@ -5,6 +5,7 @@
  * others are cancelled (adapters call the vendors' cancel endpoints on abort).
  */
 import { errorFromSignal } from '../core/abort.js';
+import { type Clock, realClock, type TimerHandle } from '../core/clock.js';
 import {
   AbortedError,
   AuthenticationError,
@@ -30,6 +31,8 @@ export interface RunPlanOptions {
   attempt: (candidate: PlannedCandidate, signal: AbortSignal, attempts: Attempt[]) => Promise<ImageResult>;
   /** Multiplies catalog latencies when timing hedges (the sandbox's time scale in tests and benchmarks). */
   latencyScale?: number;
+  /** The clock the hedge timer runs on (default the real one). */
+  clock?: Clock;
 }
 
 export interface RunOutcome {
@@ -58,12 +61,13 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
   const cancelled: string[] = [];
   const retries = policy.retries ?? 2;
   const hedge = policy.hedge === true ? {} : policy.hedge === false ? undefined : policy.hedge;
+  const clock = options.clock ?? realClock;
 
   return new Promise<RunOutcome>((resolve, reject) => {
     let next = 0;
     let settled = false;
     let lastError: unknown;
-    const running = new Map<number, { controller: AbortController; timer?: NodeJS.Timeout; model: string; hedge: boolean; done: Promise<unknown> }>();
+    const running = new Map<number, { controller: AbortController; timer?: TimerHandle; model: string; hedge: boolean; done: Promise<unknown> }>();
 
     // The others are stopped, and the answer waits until they have wound down: a loser the vendor
     // bills anyway is in the attempt log (and settled against a budget) before anyone reads the total.
@@ -73,7 +77,7 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
       options.signal?.removeEventListener('abort', onAbort);
       const losers = [...running.values()];
       for (const run of losers) {
-        clearTimeout(run.timer);
+        clock.clearTimeout(run.timer);
         run.controller.abort(new AbortedError(`${run.model} was cancelled: another request answered first`));
         cancelled.push(run.model);
       }
@@ -96,23 +100,22 @@ export function runPlan(ranked: readonly PlannedCandidate[], options: RunPlanOpt
       const done = health.run(candidate.model.provider, retries, controller.signal, (signal) =>
         options.attempt(candidate, signal ?? controller.signal, attempts),
       );
-      const entry = { controller, model: candidate.model.id, hedge: asHedge, done, timer: undefined as NodeJS.Timeout | undefined };
+      const entry = { controller, model: candidate.model.id, hedge: asHedge, done, timer: undefined as TimerHandle | undefined };
       running.set(index, entry);
       // Only the first candidate starts a backup: one hedge per request, never a cascade of them.
       if (hedge && index === 0 && next < ranked.length) {
         const after = hedge.afterMs ?? latencyPercentileMs(candidate.model.latency, hedge.percentile ?? 95) * (options.latencyScale ?? 1);
-        entry.timer = setTimeout(() => running.has(index) && launch(true), after);
-        entry.timer.unref?.();
+        entry.timer = clock.setTimeout(() => running.has(index) && launch(true), after);
       }
       done.then(
         (result) => {
           running.delete(index);
-          clearTimeout(entry.timer);
+          clock.clearTimeout(entry.timer);
           finish(() => resolve({ result: { ...result, attempts }, attempts, tried, cancelled }));
         },
         (error: unknown) => {
           running.delete(index);
-          clearTimeout(entry.timer);
+          clock.clearTimeout(entry.timer);
           if (settled) return;
           // A backup the budget cannot pay for is simply not started: the primary runs on.
           if (entry.hedge && error instanceof BudgetExceededError && running.size > 0) {

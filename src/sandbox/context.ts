@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
-import { sleep } from '../core/abort.js';
+import { sleep } from '../core/clock.js';
 import type { LatencyProfile } from '../catalog/types.js';
 import type { FaultDecision, FaultInjector, RequestKind } from './faults.js';
 import type { FileStore } from './files.js';

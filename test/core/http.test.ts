@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { deadlineSignal, sleep } from '../../src/core/abort.js';
+import { deadlineSignal, sleep } from '../../src/core/clock.js';
 import {
   AbortedError,
   AuthenticationError,

@@ -1,7 +1,7 @@
 /** Builds adapter runtimes and calls pointed at a sandbox, for adapter and sandbox tests. */
 import { findModel } from '../../src/catalog/index.js';
 import type { CatalogModel } from '../../src/catalog/types.js';
-import { deadlineSignal, sleep } from '../../src/core/abort.js';
+import { type Clock, deadlineSignal, realClock } from '../../src/core/clock.js';
 import type { ProviderCall, ProviderRuntime } from '../../src/providers/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 
@@ -10,18 +10,19 @@ export const TEST_KEYS = { openai: 'sk-test-openai', stability: 'sk-test-stabili
 export function sandboxRuntime(
   sandbox: Sandbox,
   provider: 'openai' | 'stability' | 'replicate' | 'fal',
-  overrides: Partial<ProviderRuntime> & { timeoutMs?: number; parentSignal?: AbortSignal } = {},
+  overrides: Partial<ProviderRuntime> & { timeoutMs?: number; parentSignal?: AbortSignal; clock?: Clock } = {},
 ): ProviderRuntime {
   const baseUrl = provider === 'fal' ? sandbox.urls.falQueue : sandbox.urls[provider];
-  const { signal } = deadlineSignal(overrides.parentSignal, overrides.timeoutMs ?? 20_000);
+  const clock = overrides.clock ?? realClock;
+  const { signal } = deadlineSignal(overrides.parentSignal, overrides.timeoutMs ?? 20_000, undefined, clock);
   return {
     baseUrl,
     urls: provider === 'fal' ? { run: sandbox.urls.falRun, platform: sandbox.urls.falPlatform } : {},
     apiKey: () => TEST_KEYS[provider],
     fetch: globalThis.fetch,
     signal,
-    sleep,
-    now: Date.now,
+    sleep: clock.sleep,
+    now: clock.now,
     pollIntervalMs: 5,
     sandbox: true,
     ...overrides,

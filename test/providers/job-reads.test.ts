@@ -19,6 +19,7 @@ import { stabilityProvider } from '../../src/providers/stability/index.js';
 import type { ImageProvider, ProviderCall, ProviderRuntime } from '../../src/providers/types.js';
 import type { FaultProfile } from '../../src/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { makeCall, sandboxRuntime } from '../helpers/runtime.js';
 
 const ITEMS = 40;
@@ -169,12 +170,19 @@ describe('through createEasel (router, runtime and adapters together)', () => {
 describe('a read that keeps failing', () => {
   it('gives up at the attempt deadline with jobAlive instead of sleeping past it', async () => {
     sandbox.context.faults.configure({ rates: { fal: { poll: { error5xx: 1 }, stream: { error5xx: 1 } } } });
-    const started = Date.now();
+    // The adapter's clock is fake: its backoff waits (under a second) pass at once, and its deadline
+    // and 60 s read bounds never fire on their own, so no real timer races the sandbox.
+    const clock = new FakeClock();
+    const stop = clock.autoAdvance(1_000);
+    const started = clock.now();
     const error = await falProvider
-      .run(makeCall('fal/flux/schnell'), sandboxRuntime(sandbox, 'fal', { deadlineAt: Date.now() + 300, timeoutMs: 2_000, pollIntervalMs: 20 }))
-      .catch((e: EaselError) => e);
+      .run(makeCall('fal/flux/schnell'), sandboxRuntime(sandbox, 'fal', { clock, deadlineAt: started + 300, timeoutMs: 2_000, pollIntervalMs: 20 }))
+      .catch((e: EaselError) => e)
+      .finally(stop);
     expect(error).toMatchObject({ code: 'provider_unavailable', jobAlive: true, requestId: expect.any(String) });
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // It gave up before its next wait would have passed the deadline, never after.
+    expect(clock.now() - started).toBeLessThan(300);
+    expect(clock.now() - started).toBeGreaterThan(0);
     // The job was not cancelled: it finishes, is billed once, and resuming it costs nothing more.
     sandbox.context.faults.configure({});
     const result = await falProvider.resume!(makeCall('fal/flux/schnell'), (error as EaselError).requestId!, sandboxRuntime(sandbox, 'fal'));

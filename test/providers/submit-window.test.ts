@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
-import { sleep } from '../../src/core/abort.js';
+import { sleep } from '../../src/core/clock.js';
 import { createEasel } from '../../src/easel.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import { replicateProvider } from '../../src/providers/replicate/index.js';

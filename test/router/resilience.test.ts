@@ -1,6 +1,6 @@
 /** ProviderHealth on its own: the waits between tries, and when a breaker counts as open. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sleep } from '../../src/core/abort.js';
+import { sleep } from '../../src/core/clock.js';
 import { AbortedError, ProviderUnavailableError, RateLimitedError } from '../../src/core/errors.js';
 import { CIRCUIT_OPEN, ProviderHealth } from '../../src/router/resilience.js';
 

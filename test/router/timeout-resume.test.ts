@@ -5,15 +5,17 @@
  *
  * The deadline fires while the submit is on the wire — the case that used to buy a second job: the
  * vendor took the job, but its id never came back. Nothing here races a real timer against the
- * sandbox: the submit's answer is held (as a slow network would) on a timer that starts after the
- * attempt's deadline timer and lasts longer, so the deadline always fires first; backoff sleeps
- * are skipped; jobs are either done before the held answer is let through or far from done.
+ * sandbox: easel runs on a fake clock, the submit's answer is held (as a slow network would) until
+ * the test has advanced that clock past the attempt's deadline, so the deadline always fires first;
+ * waits under a second (polls, pacing) are skipped, backoff sleeps too; jobs are either done before
+ * the held answer is let through or far from done.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, TimeoutError } from '../../src/core/errors.js';
 import { createEasel } from '../../src/easel.js';
 import { ProviderHealth } from '../../src/router/resilience.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 let fast: Sandbox;
 let slow: Sandbox;
@@ -37,6 +39,17 @@ const cancels = (sandbox: Sandbox, from: number) => sandbox.context.requests.sli
 const charges = (sandbox: Sandbox) => sandbox.context.ledger.list().length;
 // Backoff between tries is not what these tests are about: no real sleeps.
 const noBackoff = () => new ProviderHealth({ sleep: async () => undefined });
+/** Waits shorter than this (polls, pacing, the 20 ms deadlines below) pass at once; longer ones only when a test advances the clock. */
+const SKIP_BELOW_MS = 1000;
+
+/** A fake clock whose short waits pass on their own, for one test; stopped afterwards. */
+let stopClock: (() => void) | undefined;
+function fakeClock(): FakeClock {
+  const clock = new FakeClock();
+  stopClock = clock.autoAdvance(SKIP_BELOW_MS);
+  return clock;
+}
+afterEach(() => stopClock?.());
 
 /** Resolves once `ready()` holds, looking every few ms (an event seen, never a deadline raced). */
 async function until(ready: () => boolean): Promise<void> {
@@ -77,12 +90,14 @@ describe('timeouts on async vendor jobs', () => {
   it.each(MODELS)('%s: the deadline fires during the submit; the next attempt resumes that job — one job, one charge, no cancel', async (model, submitPath) => {
     const from = fast.context.requests.length;
     const charged = charges(fast);
-    const timeoutMs = 1000;
-    // The answer arrives after the deadline (a timer of the same length, started later) and after the job has ended.
-    const fetch = lateSubmits(submitPath, () =>
-      Promise.all([new Promise((r) => setTimeout(r, timeoutMs)), until(() => charges(fast) > charged)]).then(() => undefined),
-    );
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: fast.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.1, fetch, health: noBackoff() });
+    const timeoutMs = SKIP_BELOW_MS;
+    const clock = fakeClock();
+    // The answer arrives after the job has ended and the attempt's deadline has passed on easel's clock.
+    const fetch = lateSubmits(submitPath, async () => {
+      await until(() => charges(fast) > charged);
+      clock.advance(timeoutMs);
+    });
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: fast.url }, config: { pollIntervalMs: 10 }, latencyScale: 0.1, fetch, health: noBackoff(), clock });
     const result = await easel.generate({ prompt: `timeout resume ${model}`, model, timeoutMs, policy: { retries: 4 } });
     expect(result.attempts.map((a) => a.error?.code ?? a.outcome)).toEqual(['timeout', 'success']);
     expect(result.images).toHaveLength(1);
@@ -95,9 +110,10 @@ describe('timeouts on async vendor jobs', () => {
   it.each(MODELS)('%s: cancels the job once the resumes are used up, so nothing is paid for', async (model, submitPath) => {
     const from = slow.context.requests.length;
     const charged = charges(slow);
-    // Every attempt times out: the first during its submit, the two resumes while the job runs on.
-    const fetch = lateSubmits(submitPath, () => new Promise((r) => setTimeout(r, 200)));
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    // Every attempt times out: the first during its submit (its answer is held until the deadline), the two resumes while the job runs on.
+    const clock = fakeClock();
+    const fetch = lateSubmits(submitPath, async () => clock.advance(20));
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff(), clock });
     const failed = await easel.generate({ prompt: `never in time ${model}`, model, timeoutMs: 20, policy: { retries: 2 } }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(TimeoutError);
     expect(submits(slow, from, submitPath)).toBe(1);
@@ -110,9 +126,10 @@ describe('timeouts on async vendor jobs', () => {
     const from = slow.context.requests.length;
     const charged = charges(slow);
     const controller = new AbortController();
+    const clock = fakeClock();
     // The caller gives up the moment the vendor has taken the job, before its answer is read.
     const fetch = lateSubmits(submitPath, async () => controller.abort());
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff(), clock });
     // A create held open by `Prefer: wait` is cut off on abort instead (its orphan is found and cancelled, see replicate.test.ts).
     const providerOptions = { replicate: { wait: false as const } };
     const failed = await easel
@@ -129,10 +146,11 @@ describe('timeouts on async vendor jobs', () => {
     const [model, submitPath] = MODELS[1];
     const from = slow.context.requests.length;
     const charged = charges(slow);
-    // The vendor takes the prediction and resets the connection; the reset reaches us after the deadline.
+    // The vendor takes the prediction and resets the connection; the reset reaches us after the deadline (easel's clock advanced past it).
     slow.context.faults.merge({ script: [{ vendor: 'replicate', method: 'POST', path: 'predictions', steps: ['lost'] }] });
-    const fetch = lateSubmits(submitPath, () => new Promise((r) => setTimeout(r, 200)));
-    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff() });
+    const clock = fakeClock();
+    const fetch = lateSubmits(submitPath, async () => clock.advance(20));
+    const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 5 }, fetch, health: noBackoff(), clock });
     const failed = await easel.generate({ prompt: 'lost answer at the deadline', model, timeoutMs: 20, policy: { retries: 2 } }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(TimeoutError);
     expect(slow.context.requests.slice(from).filter((r) => r.fault === 'lost')).toHaveLength(1);

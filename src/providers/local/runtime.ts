@@ -2,7 +2,7 @@
  * A ProviderRuntime for the local models: they reach no network and read no key, so only the
  * signal matters. For callers that run local models outside the vendor plumbing (bench, pipelines).
  */
-import { sleep } from '../../core/abort.js';
+import { realClock } from '../../core/clock.js';
 import { InvalidRequestError } from '../../core/errors.js';
 import type { ProviderRuntime } from '../types.js';
 
@@ -15,8 +15,8 @@ export function localRuntime(signal: AbortSignal = new AbortController().signal)
     },
     fetch: () => Promise.reject(new InvalidRequestError('local models make no HTTP requests')),
     signal,
-    sleep,
-    now: Date.now,
+    sleep: realClock.sleep,
+    now: realClock.now,
     pollIntervalMs: 0,
     sandbox: false,
   };

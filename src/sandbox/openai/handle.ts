@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { promptFingerprint } from '../ledger.js';
-import { sleep } from '../../core/abort.js';
+import { sleep } from '../../core/clock.js';
 import { costOf } from '../../catalog/pricing.js';
 import type { Quality } from '../../core/task.js';
 import { moderationRequested, type SandboxContext, type SandboxEnv } from '../context.js';

@@ -6,7 +6,8 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { deadlineSignal, errorFromSignal } from '../../core/abort.js';
+import { errorFromSignal } from '../../core/abort.js';
+import { deadlineSignal } from '../../core/clock.js';
 import { InvalidRequestError, TimeoutError } from '../../core/errors.js';
 import { safeUrl } from '../../providers/http.js';
 import { classifyAddress } from './addresses.js';
