@@ -86,8 +86,11 @@ describe('budgets against the ledger', () => {
     const final = await run.done;
     await vendorsQuiet();
     expect(charged(from)).toBeLessThanOrEqual(cap + 1e-9);
-    // The job's spend is what the vendors charged: paid losers included.
-    expect(final.spentUsd).toBeCloseTo(charged(from), 6);
+    // The job's spend includes every paid loser. It may be above the ledger by a Stability loser cut
+    // off before its request reached the vendor (easel cannot see whether the bytes arrived, and
+    // Stability bills a synchronous call it received whatever the client does): never below it.
+    expect(final.spentUsd).toBeGreaterThanOrEqual(charged(from) - 1e-9);
+    expect(final.spentUsd).toBeLessThanOrEqual(cap + 1e-9);
     expect(
       sandbox.context.ledger
         .list()
