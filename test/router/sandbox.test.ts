@@ -8,6 +8,7 @@ import { AbortedError, ContentRejectedError } from '../../src/core/errors.js';
 import { createEasel } from '../../src/easel.js';
 import { ProviderHealth } from '../../src/router/resilience.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { until } from '../helpers/until.js';
 
 const SDXL = 'replicate/stability-ai/sdxl';
 const SCHNELL = 'replicate/black-forest-labs/flux-schnell';
@@ -20,6 +21,11 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 afterEach(() => fetch(`${sandbox.urls.control}/reset`, { method: 'POST' }));
 
+/** The predictions the sandbox's Replicate holds, as its list endpoint shows them. */
+async function listPredictions(target: Sandbox): Promise<unknown[]> {
+  const answer = await fetch(`${target.urls.replicate}/predictions`, { headers: { authorization: 'Bearer r8_test' } });
+  return ((await answer.json()) as { results: unknown[] }).results;
+}
 const faults = (body: unknown) => fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify(body) });
 function easelWith(waits: number[] = []) {
   const health = new ProviderHealth({ sleep: async (ms) => void waits.push(ms) });
@@ -87,10 +93,11 @@ describe('router against the sandbox', () => {
       const easel = createEasel({ env: { EASEL_SANDBOX_URL: slow.url }, config: { pollIntervalMs: 20 } });
       const controller = new AbortController();
       const pending = easel.generate({ prompt: 'never finishes in time', model: SCHNELL, signal: controller.signal });
-      await new Promise((r) => setTimeout(r, 300));
+      // Aborted once the prediction exists at the vendor (seconds from done at this time scale).
+      await until(async () => (await listPredictions(slow)).length > 0);
       controller.abort();
+      // The rejection waits for every attempt to wind down, its cancel included.
       await expect(pending).rejects.toBeInstanceOf(AbortedError);
-      await new Promise((r) => setTimeout(r, 100));
       const paths = slow.context.requests.map((r) => `${r.method} ${r.path}`);
       expect(paths.some((p) => /^POST .*\/predictions\/[^/]+\/cancel$/.test(p))).toBe(true);
       expect(slow.context.ledger.list()).toHaveLength(0);

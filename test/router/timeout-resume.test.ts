@@ -16,6 +16,7 @@ import { createEasel } from '../../src/easel.js';
 import { ProviderHealth } from '../../src/router/resilience.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { until } from '../helpers/until.js';
 
 let fast: Sandbox;
 let slow: Sandbox;
@@ -50,11 +51,6 @@ function fakeClock(): FakeClock {
   return clock;
 }
 afterEach(() => stopClock?.());
-
-/** Resolves once `ready()` holds, looking every few ms (an event seen, never a deadline raced). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((r) => setTimeout(r, 5));
-}
 
 /** Rejects with the signal's reason when it aborts (as a request cut off by its client does); never resolves. */
 function cutOff(signal: AbortSignal | null | undefined): Promise<never> {
