@@ -15,8 +15,10 @@ import { syntheticModel } from '../../src/catalog/synthetic.js';
 import { falProvider } from '../../src/providers/fal/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { recordingFetch } from '../helpers/recording-fetch.js';
 import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
+import { until } from '../helpers/until.js';
 
 /** Records every request (the key is checked, then redacted). */
 const recorder = () => recordingFetch({ authorization: `Key ${TEST_KEYS.fal}` });
@@ -213,11 +215,17 @@ describe('fal adapter: errors', () => {
   it('times out, and an abort mid-poll cancels the request at FAL', async () => {
     const slow = await startSandbox({ timeScale: 1 });
     try {
-      const timeout = await falProvider.run(dev(), sandboxRuntime(slow, 'fal', { timeoutMs: 150 })).catch((e) => e);
-      expect(timeout).toBeInstanceOf(TimeoutError);
+      // Each step waits until the request is queued and its status stream open (seconds from done at
+      // this time scale); the deadline is on a fake clock, fired by the test at that point.
+      const streams = () => slow.context.requests.filter((r) => r.path.endsWith('/status/stream')).length;
+      const clock = new FakeClock();
+      const timeout = falProvider.run(dev(), sandboxRuntime(slow, 'fal', { timeoutMs: 150, clock })).catch((e) => e);
+      await until(() => streams() === 1);
+      clock.advance(150);
+      expect(await timeout).toBeInstanceOf(TimeoutError);
       const controller = new AbortController();
       const pending = falProvider.run(dev(), sandboxRuntime(slow, 'fal', { parentSignal: controller.signal }));
-      await new Promise((r) => setTimeout(r, 100));
+      await until(() => streams() === 2);
       controller.abort();
       await expect(pending).rejects.toBeInstanceOf(AbortedError);
       const cancels = slow.context.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/cancel'));

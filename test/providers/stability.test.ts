@@ -15,8 +15,10 @@ import { inspectImage } from '../../src/core/image-input.js';
 import { stabilityProvider } from '../../src/providers/stability/index.js';
 import type { ProviderRuntime } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { recordingFetch } from '../helpers/recording-fetch.js';
 import { makeCall, sandboxRuntime, TEST_KEYS, withSandboxFault } from '../helpers/runtime.js';
+import { until } from '../helpers/until.js';
 
 /** Records every request (the key is checked, then redacted). */
 const recorder = () => recordingFetch({ authorization: `Bearer ${TEST_KEYS.stability}` });
@@ -165,21 +167,31 @@ describe('stability adapter: errors', () => {
   it('times out, and an abort mid-poll stops asking (Stability has no cancel)', async () => {
     const slow = await startSandbox({ timeScale: 1 });
     try {
-      const timeout = await stabilityProvider.run(makeCall('stability/core'), sandboxRuntime(slow, 'stability', { timeoutMs: 100 })).catch((e) => e);
-      expect(timeout).toBeInstanceOf(TimeoutError);
+      // easel's timers on fake clocks: the deadline fires once the generation is on the wire, the abort
+      // comes between two polls; the sandbox's seconds of work are far from done either way.
+      const timed = new FakeClock();
+      const timeout = stabilityProvider.run(makeCall('stability/core'), sandboxRuntime(slow, 'stability', { timeoutMs: 100, clock: timed })).catch((e) => e);
+      await until(() => slow.context.requests.some((r) => r.method === 'POST'));
+      timed.advance(100);
+      expect(await timeout).toBeInstanceOf(TimeoutError);
+
+      const clock = new FakeClock();
       const controller = new AbortController();
+      const image = await png(256, 256);
       const pending = stabilityProvider.run(
-        makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'p', image: await png(256, 256) }),
-        sandboxRuntime(slow, 'stability', { parentSignal: controller.signal, pollIntervalMs: 20 }),
+        makeCall('stability/upscale-creative', { task: 'upscale', prompt: 'p', image }),
+        sandboxRuntime(slow, 'stability', { parentSignal: controller.signal, pollIntervalMs: 20, timeoutMs: 60_000, clock }),
       );
-      await new Promise((r) => setTimeout(r, 150));
+      const polls = () => slow.context.requests.filter((r) => r.path.includes('/v2beta/results/')).length;
+      // A poll was answered (still in progress) and the next one waits on the clock: none is on the wire.
+      await clock.whenPending((ms) => ms === 20);
+      const asked = polls();
+      expect(asked).toBeGreaterThan(0);
       controller.abort();
       await expect(pending).rejects.toBeInstanceOf(AbortedError);
-      // A poll already on the wire when the abort came may still reach the sandbox: let it land first.
-      await new Promise((r) => setTimeout(r, 50));
-      const polls = slow.context.requests.filter((r) => r.path.includes('/v2beta/results/')).length;
-      await new Promise((r) => setTimeout(r, 100));
-      expect(slow.context.requests.filter((r) => r.path.includes('/v2beta/results/')).length).toBe(polls);
+      // No poll after the abort, and none left to come: the attempt's deadline is all that is pending.
+      expect(polls()).toBe(asked);
+      expect(clock.pending()).toEqual([60_000]);
     } finally {
       await slow.close();
     }
