@@ -13,6 +13,7 @@ import { createEasel, type Easel } from '../../src/easel.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type Gateway, startGateway } from '../../src/server/serve.js';
 import { createLogger } from '../../src/server/log.js';
+import { until } from '../helpers/until.js';
 import { Writable } from 'node:stream';
 
 let sandbox: Sandbox;
@@ -31,6 +32,12 @@ afterAll(async () => {
 });
 beforeEach(() => fetch(`${sandbox.urls.control}/faults`, { method: 'POST', body: JSON.stringify({ mode: 'replace' }) }));
 
+/** Generations requests the gateway has finished answering, by its own metrics. */
+async function answeredGenerations(): Promise<number> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  const counts = text.matchAll(/^easel_gateway_requests_total\{[^}]*route="\/v1\/images\/generations"[^}]*\} (\d+)$/gm);
+  return [...counts].reduce((sum, [, count]) => sum + Number(count), 0);
+}
 const generations = () => sandbox.context.requests.filter((r) => r.method === 'POST' && r.path === '/openai/v1/images/generations');
 
 describe('OpenAI-native forwarding through the gateway', () => {
@@ -151,10 +158,13 @@ describe('OpenAI-native forwarding through the gateway', () => {
       const before = generations().length;
       const leaving = new AbortController();
       const pending = fetch(`${gateway.url}/v1/images/generations`, { method: 'POST', headers, body, signal: leaving.signal });
-      await expect.poll(() => generations().length - before).toBe(1);
+      // The vendor has the call (hanging) before the client leaves; expect.poll would give up after 1 s of real time.
+      await until(() => generations().length > before);
+      const served = await answeredGenerations();
       leaving.abort();
       await expect(pending).rejects.toThrow();
-      await new Promise((r) => setTimeout(r, 100));
+      // The gateway has finished with the call the client left (it is counted once answered).
+      await until(async () => (await answeredGenerations()) > served);
       // No second vendor call for a client that left, and nothing was charged.
       expect(generations().length - before).toBe(1);
       expect(gateway.keys.list().find((k) => k.id === key.record.id)!.spentUsd).toBe(0);

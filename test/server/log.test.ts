@@ -7,6 +7,7 @@ import { KeyStore } from '../../src/server/auth/keys.js';
 import { ImageFileStore } from '../../src/server/files/store.js';
 import { createLogger } from '../../src/server/log.js';
 import { GatewayMetrics } from '../../src/server/metrics/metrics.js';
+import { until } from '../helpers/until.js';
 
 describe('gateway logs', () => {
   it('log each request without keys or prompts', async () => {
@@ -32,7 +33,8 @@ describe('gateway logs', () => {
       body: JSON.stringify({ model: 'replicate/black-forest-labs/flux-schnell', prompt: 'a secret product codename ZX-99' }),
     });
     expect(response.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
+    // The line is written once the answer is out: wait for it, not for a time.
+    await until(() => lines.some((line) => line.includes('"path":"/v1/images/generations"')));
     const log = lines.join('');
     expect(log).toContain('"path":"/v1/images/generations"');
     expect(log).toContain('"model":"replicate/black-forest-labs/flux-schnell"');
