@@ -175,8 +175,10 @@ export function errorFromAnswer(scope: HttpScope, answer: HttpAnswer): EaselErro
   };
   const status = answer.status;
   if (info.moderation) return new ContentRejectedError(message, details);
-  if (status === 429) return new RateLimitedError(message, { ...details, retryAfterMs: retryAfterMs(answer.headers) });
-  if (status >= 500 || status === 408) return new ProviderUnavailableError(message, { ...details, retryAfterMs: retryAfterMs(answer.headers) });
+  // An HTTP-date Retry-After is read against the runtime's clock, like every other wait of the call.
+  if (status === 429) return new RateLimitedError(message, { ...details, retryAfterMs: retryAfterMs(answer.headers, scope.runtime.now()) });
+  if (status >= 500 || status === 408)
+    return new ProviderUnavailableError(message, { ...details, retryAfterMs: retryAfterMs(answer.headers, scope.runtime.now()) });
   if (status === 401) return new AuthenticationError(message, details);
   if (status === 403) return new PermissionDeniedError(message, details);
   if (status === 404) return new NotFoundError(message, details);
@@ -184,8 +186,8 @@ export function errorFromAnswer(scope: HttpScope, answer: HttpAnswer): EaselErro
   return new ProviderError(message, details);
 }
 
-/** `retry-after-ms` (OpenAI) first, then `retry-after` in seconds or as an HTTP date. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+/** `retry-after-ms` (OpenAI) first, then `retry-after` in seconds or as an HTTP date (counted from `now`, ms since the epoch). */
+export function retryAfterMs(headers: Headers, now: number): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms !== null && Number.isFinite(Number(ms)) && Number(ms) >= 0) return Number(ms);
   const value = headers.get('retry-after');

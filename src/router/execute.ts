@@ -83,6 +83,9 @@ export function runtimeBase(
   };
 }
 
+/** How long the cancels of kept jobs may take, all together (best effort). */
+const CANCEL_KEPT_JOBS_MS = 10_000;
+
 /**
  * Cancels vendor jobs a failed try left alive that no later try resumed (best effort, bounded), and
  * returns what the vendor bills for them anyway (USD; null when the price is unknown): a job that
@@ -97,8 +100,14 @@ export async function cancelKeptJobs(
   const provider = model.provider === 'local' ? LOCAL_PROVIDER : PROVIDERS[model.provider as RemoteProviderId];
   const outcomes = new Map<number, CancelOutcome>();
   if (provider.cancel) {
-    const runtime = runtimeBase(options, AbortSignal.timeout(10_000));
-    await Promise.allSettled([...kept].map(async ([index, id]) => outcomes.set(index, await provider.cancel!(calls[index] ?? calls[0]!, id, runtime))));
+    // Bounded on the request's clock, like its other deadlines (a test's fake clock decides when it fires).
+    const bound = deadlineSignal(undefined, CANCEL_KEPT_JOBS_MS, 'the cancel', options.clock ?? realClock);
+    const runtime = runtimeBase(options, bound.signal);
+    try {
+      await Promise.allSettled([...kept].map(async ([index, id]) => outcomes.set(index, await provider.cancel!(calls[index] ?? calls[0]!, id, runtime))));
+    } finally {
+      bound.dispose();
+    }
   }
   let usd: number | null = 0;
   for (const index of kept.keys()) {

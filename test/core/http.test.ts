@@ -112,9 +112,9 @@ describe('send', () => {
 
 describe('retryAfterMs', () => {
   it('reads seconds and HTTP dates', () => {
-    expect(retryAfterMs(new Headers({ 'retry-after': '2' }))).toBe(2000);
     const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(retryAfterMs(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
     expect(retryAfterMs(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now)).toBe(5000);
-    expect(retryAfterMs(new Headers())).toBeUndefined();
+    expect(retryAfterMs(new Headers(), now)).toBeUndefined();
   });
 });

@@ -31,7 +31,8 @@ export const replicateProvider: ImageProvider = {
     const withWebhook =
       runtime.completion && !options.webhook ? { ...options, webhook: runtime.completion.url, webhook_events_filter: ['completed' as const] } : options;
     const request = buildCreateRequest(call, runtime.baseUrl, withWebhook, durable || runtime.completion ? undefined : chooseWait(options.wait, runtime));
-    const submittedAt = Date.now();
+    // On the runtime's clock: the orphan search compares it with the vendor's creation times.
+    const submittedAt = runtime.now();
     let prediction: Prediction;
     if (request.headers.prefer !== undefined) {
       try {
