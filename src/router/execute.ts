@@ -216,7 +216,12 @@ export async function executeModel(
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
   const results = settled.map((s) => (s as PromiseFulfilledResult<ProviderResult>).value);
-  return mergeResults(model, calls, results, [...warnings], attempts, performance.now() - started, options.endpoint.target === 'sandbox');
+  return mergeResults(model, calls, results, {
+    warnings: [...warnings],
+    attempts,
+    latencyMs: performance.now() - started,
+    sandbox: options.endpoint.target === 'sandbox',
+  });
 }
 
 /**

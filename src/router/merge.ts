@@ -16,11 +16,17 @@ export async function mergeResults(
   model: CatalogModel,
   calls: readonly ProviderCall[],
   results: readonly ProviderResult[],
-  warnings: Warning[],
-  attempts: Attempt[],
-  latencyMs: number,
-  sandbox: boolean,
+  run: {
+    /** The request's warnings so far; the calls' own are added. */
+    warnings: Warning[];
+    attempts: Attempt[];
+    /** How long the model's calls took, together. */
+    latencyMs: number;
+    /** The images came from a sandbox (placeholders), not a vendor. */
+    sandbox: boolean;
+  },
 ): Promise<ImageResult> {
+  const { warnings, attempts, latencyMs, sandbox } = run;
   const images: GeneratedImage[] = [];
   const usage: VendorUsage = {};
   let usd: number | null = 0;
