@@ -41,6 +41,10 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
   const money = itemBudget(budget, item.line, stopping);
   const record = new ItemRecord(store, item.jobId, item.index);
 
+  // Calls of this item whose submit is on the wire (intent written, no vendor id yet). The intent is
+  // one per item: a refusal clears it only when no other call's submit is still unanswered, and a call
+  // that ended any other way (a timeout, a cut connection) keeps it, since the vendor may have its job.
+  let unanswered = 0;
   let result: ImageResult | undefined;
   // The router already retried and fell back; a batch item that still fails for a temporary reason
   // (a vendor down, its breaker open) waits and goes again rather than being given up on.
@@ -48,13 +52,22 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
   for (let attempt = 1; !result; attempt++) {
     // The store has the item's vendor jobs as they are now (an earlier attempt may have added or dropped one).
     const current = (await record.read()) ?? item;
+    // Errors naming one of these are about a job that exists, not a refused submit.
+    const jobs = new Set(current.submissions.map((s) => s.vendorRequestId));
     try {
       result = await easel.run(request, {
         resume: resumeFor(current, context.orphansTaken),
         // Both awaited by the router: the intent is durable before the request leaves, the vendor id
         // before anything waits on the job.
-        onSubmitting: (model) => record.markSubmitting(model, clock.now()),
-        onSubmitted: (model, call, vendorRequestId) => record.addSubmission({ call, model, vendorRequestId }),
+        onSubmitting: (model) => {
+          unanswered++;
+          return record.markSubmitting(model, clock.now());
+        },
+        onSubmitted: (model, call, vendorRequestId) => {
+          unanswered = Math.max(0, unanswered - 1);
+          jobs.add(vendorRequestId);
+          return record.addSubmission({ call, model, vendorRequestId });
+        },
         acquire: (provider, s) => acquireSlot(pacer, provider, s, stopping),
         reserve: money.reserve,
         completion: options.completion,
@@ -63,8 +76,9 @@ export async function runItem(context: RunContext, item: Item): Promise<BatchIte
           if (!(error instanceof EaselError)) return;
           if (error.provider) pacer.observe(error.provider, error);
           // Queued, not awaited (this hook is synchronous): they land before the item's next write or read.
-          // The vendor answered the call with an error: it was not charged and nothing is in flight.
-          if (error.status !== undefined && !error.jobAlive) void record.clearIntent();
+          // The vendor refused a submit: that call was not charged. The intent goes once no other is on the wire.
+          const refused = error.status !== undefined && !error.jobAlive && !(error.requestId !== undefined && jobs.has(error.requestId));
+          if (refused && (unanswered = Math.max(0, unanswered - 1)) === 0) void record.clearIntent();
           // A job the vendor itself reports failed or canceled is not resumed again.
           if (error.requestId && !error.jobAlive && !(error instanceof AbortedError) && !(error instanceof TimeoutError))
             void record.dropSubmission(error.requestId);
