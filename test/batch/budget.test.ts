@@ -46,6 +46,16 @@ const charged = (from: number, vendor?: string) =>
 const price = (id: string, images = 1) => costOf(findModel(id)!, { images }).usd!;
 const newEasel = () => createEasel({ env: { EASEL_SANDBOX_URL: sandbox.url }, config: { stateDir: tmp(), pollIntervalMs: 5 }, latencyScale: 0.01 });
 
+/** `easel batch DIR/items.jsonl` on `model` under `budget`, against `sandboxUrl`, as its own process. */
+function cliBatch(dir: string, model: string, budget: number, sandboxUrl: string): ChildProcess {
+  const args = ['batch', join(dir, 'items.jsonl'), '--out', join(dir, 'out'), '--state', join(dir, 'state'), '--model', model];
+  return spawn(process.execPath, [...CLI, ...args, '--budget', String(budget), '--config', join(dir, 'easel.config.json')], {
+    env: { ...process.env, EASEL_SANDBOX_URL: sandboxUrl, FAL_KEY: '' },
+    stdio: 'ignore',
+  });
+}
+const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+
 describe('budgets against the ledger', () => {
   it('a cap that fits 80% of an auto-routed run gets at least 75% done (items wait, they are not skipped early)', { timeout: 120_000 }, async () => {
     const easel = newEasel();
@@ -164,30 +174,7 @@ describe('budgets against the ledger', () => {
     const model = 'fal/flux/schnell';
     writeFileSync(join(dir, 'items.jsonl'), JSON.stringify({ prompt: 'five views of a lamp', size: '512x512', n: 5 }));
     writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 20, limits: { fal: { concurrent: 1 } } }));
-    const batch = (budget: number) =>
-      spawn(
-        process.execPath,
-        [
-          ...CLI,
-          'batch',
-          join(dir, 'items.jsonl'),
-          '--out',
-          join(dir, 'out'),
-          '--state',
-          join(dir, 'state'),
-          '--model',
-          model,
-          '--budget',
-          String(budget),
-          '--config',
-          join(dir, 'easel.config.json'),
-        ],
-        {
-          env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
-          stdio: 'ignore',
-        },
-      );
-    const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const batch = (budget: number) => cliBatch(dir, model, budget, slow.url);
     try {
       const first = batch(1);
       const submits = () => slow.context.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/fal/queue/')).length;
@@ -240,30 +227,7 @@ describe('budgets against the ledger', () => {
       const model = 'fal/flux/schnell';
       writeFileSync(join(dir, 'items.jsonl'), JSON.stringify({ prompt: 'four views of a kettle', size: '512x512', n: 4 }));
       writeFileSync(join(dir, 'easel.config.json'), JSON.stringify({ pollIntervalMs: 20 }));
-      const batch = (budget: number) =>
-        spawn(
-          process.execPath,
-          [
-            ...CLI,
-            'batch',
-            join(dir, 'items.jsonl'),
-            '--out',
-            join(dir, 'out'),
-            '--state',
-            join(dir, 'state'),
-            '--model',
-            model,
-            '--budget',
-            String(budget),
-            '--config',
-            join(dir, 'easel.config.json'),
-          ],
-          {
-            env: { ...process.env, EASEL_SANDBOX_URL: slow.url, FAL_KEY: '' },
-            stdio: 'ignore',
-          },
-        );
-      const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      const batch = (budget: number) => cliBatch(dir, model, budget, slow.url);
       try {
         const first = batch(1);
         // Killed the moment the submit reaches FAL: the job exists, its id was never stored.
