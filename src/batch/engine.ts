@@ -117,8 +117,8 @@ async function runItems(run: JobRun<ItemOptions>): Promise<BatchProgress> {
   const clock = options.clock ?? realClock;
   const pacer = new Pacer(options.limits, settings.concurrency ?? Infinity, clock);
   // Items with a vendor job in flight first: they are already paid for.
-  const queue = [...(await store.items(job.id, ['submitted'])), ...(await store.items(job.id, ['pending']))];
   const all = await store.items(job.id);
+  const queue = [...all.filter((i) => i.status === 'submitted'), ...all.filter((i) => i.status === 'pending')];
   const lineWidth = String(Math.max(...all.map((i) => i.line), 1)).length;
   const signal = options.signal ?? new AbortController().signal;
   const pauseController = new AbortController();

@@ -65,10 +65,10 @@ export function attemptRunner(options: AttemptOptions): (candidate: PlannedCandi
     const modelId = candidate.model.id;
     let finished = finishedCalls.get(modelId);
     if (!finished) finishedCalls.set(modelId, (finished = new Map()));
-    const missing = candidate.calls.filter((_, index) => !finished.has(index));
+    // Indexes of the calls still to run (a retry on this model runs only those).
+    const open = candidate.calls.flatMap((_, index) => (finished.has(index) ? [] : [index]));
     const keptJobs = kept.get(modelId);
     if (resumable?.model === modelId && resumable.orphans) {
-      const open = candidate.calls.flatMap((_, index) => (finished.has(index) ? [] : [index]));
       const ids = await adoptOrphans(candidate.model, candidate.calls, open, resumable.ids, {
         endpoint: target,
         ...options.http,
@@ -83,7 +83,8 @@ export function attemptRunner(options: AttemptOptions): (candidate: PlannedCandi
     }
     // Jobs this try picks up instead of buying: an earlier run's (first try on that model only), else an earlier try's.
     const resumeIds = resumable?.model === modelId ? resumable.ids : keptJobs?.ids;
-    const resumed = candidate.calls.filter((_, index) => !finished.has(index) && resumeIds?.has(index));
+    const missing = open.map((index) => candidate.calls[index]!);
+    const resumed = open.filter((index) => resumeIds?.has(index)).map((index) => candidate.calls[index]!);
     const reservation = await hooks.reserve?.(
       {
         model: modelId,
@@ -129,5 +130,5 @@ export function attemptRunner(options: AttemptOptions): (candidate: PlannedCandi
 }
 
 function resumeOptions(resume: RunHooks['resume']) {
-  return { resumeIds: resume?.ids, orphans: resume?.orphans };
+  return { resumeIds: resume?.ids };
 }

@@ -32,11 +32,6 @@ export interface ExecuteOptions {
   onSubmitted?: (call: number, vendorRequestId: string) => void | Promise<void>;
   /** Vendor job ids from an earlier run, by call: those calls are resumed (polled), not submitted again. */
   resumeIds?: ReadonlyMap<number, string>;
-  /**
-   * An earlier run started submitting at `sinceMs` but may have died before the answer: calls without
-   * a stored id first look for such an orphan at the vendor (ids in `taken` are already adopted).
-   */
-  orphans?: { sinceMs: number; taken: Set<string> };
   /** Called right before a call is submitted (write-ahead, so a crash mid-request can be reconciled); awaited. */
   onSubmitting?: (call: number) => void | Promise<void>;
   /** Sees every failed call (the batch pacer slows a vendor down on 429s). */
@@ -154,14 +149,8 @@ export async function executeModel(
         completion: options.completion,
         keepOnTimeout: options.keepOnTimeout,
       };
-      let earlier = options.resumeIds?.get(index);
-      if (earlier === undefined && options.orphans && provider.findSubmitted && provider.resume) {
-        earlier = await provider.findSubmitted(call, options.orphans.sinceMs, options.orphans.taken, runtime);
-        if (earlier !== undefined) {
-          options.orphans.taken.add(earlier);
-          await runtime.onSubmitted?.(earlier);
-        }
-      }
+      // Orphans a crash left are looked for before the try reserves money (orphans.ts): here they are resumed ids.
+      const earlier = options.resumeIds?.get(index);
       if (earlier === undefined) await options.onSubmitting?.(index);
       else jobId = earlier;
       const result = earlier !== undefined && provider.resume ? await provider.resume(call, earlier, runtime) : await provider.run(call, runtime);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dryRun } from '../../src/batch/dry-run.js';
 import { SqliteJobStore } from '../../src/batch/sqlite-store.js';
+import type { Item } from '../../src/batch/types.js';
 import { Budget } from '../../src/budget/budget.js';
 import { findModel } from '../../src/catalog/index.js';
 import { costOf } from '../../src/catalog/pricing.js';
@@ -54,6 +55,26 @@ function cliBatch(dir: string, model: string, budget: number, sandboxUrl: string
     stdio: 'ignore',
   });
 }
+/** The one item of the job `cliBatch` made in `dir`, as its store has it now (undefined before the job exists). */
+async function storedItem(dir: string): Promise<Item | undefined> {
+  const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
+  try {
+    const [job] = await store.listJobs();
+    return job && (await store.items(job.id))[0];
+  } finally {
+    await store.close();
+  }
+}
+/** The price of the one charge `sandbox` has, once the vendor has billed it. */
+const onlyCharge = (sandbox: Sandbox) =>
+  vi.waitFor(
+    () => {
+      const charges = sandbox.context.ledger.list();
+      expect(charges).toHaveLength(1);
+      return charges[0]!.usd!;
+    },
+    { timeout: 20_000, interval: 20 },
+  );
 const exited = (child: ChildProcess) => new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
 
 describe('budgets against the ledger', () => {
@@ -178,27 +199,11 @@ describe('budgets against the ledger', () => {
     try {
       const first = batch(1);
       const submits = () => slow.context.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/fal/queue/')).length;
-      const stored = async () => {
-        const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-        try {
-          const [job] = await store.listJobs();
-          return job ? (await store.items(job.id))[0]!.submissions.length : 0;
-        } finally {
-          await store.close();
-        }
-      };
-      await vi.waitFor(async () => expect(await stored()).toBe(1), { timeout: 30_000, interval: 10 });
+      await vi.waitFor(async () => expect((await storedItem(dir))?.submissions).toHaveLength(1), { timeout: 30_000, interval: 10 });
       expect(submits()).toBe(1);
       first.kill('SIGKILL');
       await exited(first);
-      const paid = await vi.waitFor(
-        () => {
-          const charges = slow.context.ledger.list();
-          expect(charges).toHaveLength(1);
-          return charges[0]!.usd!;
-        },
-        { timeout: 20_000, interval: 20 },
-      );
+      const paid = await onlyCharge(slow);
       // Room for the stored call, and for half an image more: not for the second call.
       const cap = Math.round((paid + price(model) / 2) * 1e6) / 1e6;
       const second = batch(cap);
@@ -207,9 +212,7 @@ describe('budgets against the ledger', () => {
       const spent = slow.context.ledger.list().reduce((sum, c) => sum + (c.usd ?? 0), 0);
       expect(spent).toBeLessThanOrEqual(cap + 1e-9);
       expect(submits()).toBe(1);
-      const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-      const [item] = await store.items((await store.listJobs())[0]!.id);
-      await store.close();
+      const item = await storedItem(dir);
       // Skipped, with the stored job's money booked (at its worst case: it was never read).
       expect(item).toMatchObject({ status: 'skipped' });
       expect(item!.costUsd).toBeGreaterThanOrEqual(paid - 1e-9);
@@ -237,14 +240,7 @@ describe('budgets against the ledger', () => {
         });
         first.kill('SIGKILL');
         await exited(first);
-        const paid = await vi.waitFor(
-          () => {
-            const charges = slow.context.ledger.list();
-            expect(charges).toHaveLength(1);
-            return charges[0]!.usd!;
-          },
-          { timeout: 20_000, interval: 20 },
-        );
+        const paid = await onlyCharge(slow);
         // A cap lowered on resume below what was already paid: no room for any new job, but this one is
         // paid whatever the budget says. Adopting it gets its images; refusing it would only lose them.
         const cap = Math.round(paid * 0.9 * 1e6) / 1e6;
@@ -252,10 +248,7 @@ describe('budgets against the ledger', () => {
         await exited(second);
         await vi.waitFor(() => expect(slow.idleForMs()).toBeGreaterThan(0), { timeout: 20_000, interval: 20 });
         expect(slow.context.ledger.list()).toHaveLength(1);
-        const store = new SqliteJobStore(join(dir, 'state', 'jobs.db'));
-        const [job] = await store.listJobs();
-        const [item] = await store.items(job!.id);
-        await store.close();
+        const item = await storedItem(dir);
         expect(item).toMatchObject({ status: 'succeeded' });
         expect(item!.costUsd).toBeCloseTo(paid, 6);
       } finally {
